@@ -1,0 +1,72 @@
+using ElmoNative.Kernels;
+
+namespace ElmoNative.Layers;
+
+/// <summary>
+/// The character convolutions of Kim et al. (2016), spec section 3 steps 1-2: embed each of the W character ids of a
+/// token (E wide), run every filter bank i as a valid 1-D convolution of width w_i over the W positions, take the
+/// max over time, then the activation. The banks are concatenated into F = sum n_i values per token.
+/// </summary>
+internal sealed class CharCnn
+{
+    private readonly float[] embedding; // [262, E]: row 0 is the all-zero row for id 0 ("no token")
+    private readonly Bank[] banks;
+    private readonly CharCnnActivation activation;
+
+    private sealed record Bank(float[] Filter, float[] Bias, int Width, int Count, int Offset); // Filter [w * E, n]
+
+    public CharCnn(ElmoOptions options, Func<string, float[]> weights)
+    {
+        CharsPerToken = options.MaxCharactersPerToken;
+        EmbeddingDim = options.CharEmbeddingDim;
+        activation = options.Activation;
+
+        // The checkpoint stores 261 rows for ids 1..261; id 0 embeds to zeros (spec section 2).
+        float[] saved = weights(Checkpoints.CheckpointLayout.CharEmbedding);
+        embedding = new float[(saved.Length / EmbeddingDim + 1) * EmbeddingDim];
+        saved.CopyTo(embedding, EmbeddingDim);
+
+        banks = new Bank[options.Filters.Count];
+        int offset = 0;
+        for (int i = 0; i < banks.Length; i++)
+        {
+            var f = options.Filters[i];
+            // W_cnn_i is [1, w, E, n]: read as [w * E, n], the row index being k * E + e.
+            banks[i] = new Bank(weights(Checkpoints.CheckpointLayout.ConvWeight(i)), weights(Checkpoints.CheckpointLayout.ConvBias(i)), f.Width, f.Count, offset);
+            offset += f.Count;
+        }
+        Filters = offset;
+    }
+
+    /// <summary>W: characters per token.</summary>
+    public int CharsPerToken { get; }
+
+    /// <summary>E.</summary>
+    public int EmbeddingDim { get; }
+
+    /// <summary>F.</summary>
+    public int Filters { get; }
+
+    /// <summary>Floats of workspace <see cref="Forward"/> needs for <paramref name="tokens"/> tokens.</summary>
+    public int WorkspaceSize(int tokens) => tokens * CharsPerToken * EmbeddingDim;
+
+    /// <summary>charIds [N, W] -> output [N, F]. workspace holds the embedded characters [N, W, E].</summary>
+    public void Forward(ReadOnlySpan<int> charIds, int tokens, Span<float> workspace, Span<float> output)
+    {
+        int e = EmbeddingDim;
+        var embedded = workspace[..WorkspaceSize(tokens)];
+        for (int q = 0; q < tokens * CharsPerToken; q++)
+            embedding.AsSpan(charIds[q] * e, e).CopyTo(embedded.Slice(q * e, e));
+
+        foreach (var bank in banks)
+        {
+            // y[t, f] = b[f] + sum_{k < w, e} x[t + k, e] W[k, e, f], then max over t.
+            Convolution1D.MaxOverTime(embedded, tokens, CharsPerToken, e, bank.Filter, bank.Width, bank.Bias,
+                output[bank.Offset..], Filters);
+        }
+
+        var all = output[..(tokens * Filters)];
+        if (activation == CharCnnActivation.Relu) Activations.Relu(all, all);
+        else Activations.Tanh(all, all);
+    }
+}

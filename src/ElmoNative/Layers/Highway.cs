@@ -1,0 +1,39 @@
+using ElmoNative.Checkpoints;
+using ElmoNative.Kernels;
+
+namespace ElmoNative.Layers;
+
+/// <summary>
+/// One highway layer (Srivastava et al. 2015, as used by Kim et al. 2016), spec section 3 step 3:
+///   g = sigmoid(h W_carry + b_carry)
+///   t = relu(h W_transform + b_transform)      (relu whatever the CNN activation is)
+///   h = g * t + (1 - g) * h
+/// </summary>
+internal sealed class Highway
+{
+    private readonly Dense carry;
+    private readonly Dense transform;
+
+    public Highway(int layer, int width, Func<string, float[]> weights)
+    {
+        carry = new Dense(weights(CheckpointLayout.HighwayCarryWeight(layer)), weights(CheckpointLayout.HighwayCarryBias(layer)), width, width);
+        transform = new Dense(weights(CheckpointLayout.HighwayTransformWeight(layer)), weights(CheckpointLayout.HighwayTransformBias(layer)), width, width);
+        Width = width;
+    }
+
+    /// <summary>F.</summary>
+    public int Width { get; }
+
+    /// <summary>h [N, F] in place; gate and candidate are workspaces of N x F floats.</summary>
+    public void Forward(Span<float> h, int tokens, Span<float> gate, Span<float> candidate)
+    {
+        int size = tokens * Width;
+        var g = gate[..size];
+        var t = candidate[..size];
+        carry.Forward(h, Width, g, Width, tokens);
+        Activations.Sigmoid(g, g);
+        transform.Forward(h, Width, t, Width, tokens);
+        Activations.Relu(t, t);
+        Activations.GatedMix(g, t, h[..size]);
+    }
+}

@@ -1,0 +1,49 @@
+using ElmoNative.Checkpoints;
+
+namespace ElmoNative.Layers;
+
+/// <summary>
+/// The context-independent token representation (spec section 3): character CNN, highway layers, projection to P.
+/// This is layer 0 of ELMo. Shapes: charIds [N, W] -> [N, P].
+/// </summary>
+internal sealed class TokenEncoder
+{
+    private readonly CharCnn cnn;
+    private readonly Highway[] highways;
+    private readonly Dense? projection; // absent when F == P
+
+    public TokenEncoder(ElmoOptions options, Func<string, float[]> weights)
+    {
+        cnn = new CharCnn(options, weights);
+        highways = new Highway[options.HighwayLayers];
+        for (int k = 0; k < highways.Length; k++) highways[k] = new Highway(k, cnn.Filters, weights);
+        if (options.HasTokenProjection)
+            projection = new Dense(weights(CheckpointLayout.ProjectionWeight), weights(CheckpointLayout.ProjectionBias), cnn.Filters, options.ProjectionDim);
+        OutputDim = options.ProjectionDim;
+    }
+
+    /// <summary>W.</summary>
+    public int CharsPerToken => cnn.CharsPerToken;
+
+    /// <summary>P.</summary>
+    public int OutputDim { get; }
+
+    /// <summary>Tokens encoded per pass, which bounds the workspace.</summary>
+    public const int ChunkTokens = 256;
+
+    /// <summary>charIds [N, W] -> output [N, P] (row stride P), N of any size (processed in chunks).</summary>
+    public void Encode(ReadOnlySpan<int> charIds, int tokens, InferenceWorkspace ws, Span<float> output)
+    {
+        int w = cnn.CharsPerToken, f = cnn.Filters, p = OutputDim;
+        for (int start = 0; start < tokens; start += ChunkTokens)
+        {
+            int n = Math.Min(ChunkTokens, tokens - start);
+            var h = ws.Filters(n * f);
+            cnn.Forward(charIds.Slice(start * w, n * w), n, ws.Embedded(cnn.WorkspaceSize(n)), h);
+            foreach (var highway in highways) highway.Forward(h, n, ws.Gate(n * f), ws.Candidate(n * f));
+            var y = output.Slice(start * p, n * p);
+            if (projection is null) h.CopyTo(y);
+            else projection.Forward(h, f, y, p, n);
+        }
+    }
+}

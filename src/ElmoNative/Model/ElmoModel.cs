@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using ElmoNative.Checkpoints;
+using ElmoNative.Layers;
+
+namespace ElmoNative;
+
+/// <summary>
+/// A loaded ELMo biLM (Peters et al. 2018): load once, then embed batches of tokenized sentences.
+/// <para>
+/// Thread safety: <see cref="Embed(IReadOnlyList{IReadOnlyList{string}}, ElmoState?)"/> and
+/// <see cref="EmbedTokens(IReadOnlyList{string})"/> may be called from several threads at once; each call uses its
+/// own scratch memory and the weights are read-only. In stateless mode (no <see cref="ElmoState"/>) a sentence's
+/// vectors depend only on the sentence. A given <see cref="ElmoState"/> serializes the calls that use it.
+/// </para>
+/// Dispose releases the scratch memory; the model cannot be used afterwards.
+/// </summary>
+public sealed class ElmoModel : IDisposable
+{
+    private readonly BiLm bilm;
+    private readonly ConcurrentBag<BiLmWorkspace> workspaces = new();
+    private bool disposed;
+
+    private ElmoModel(ElmoOptions options, Func<string, float[]> weights, long parameterCount)
+    {
+        Options = options;
+        ParameterCount = parameterCount;
+        bilm = new BiLm(options, weights);
+    }
+
+    /// <summary>The architecture.</summary>
+    public ElmoOptions Options { get; }
+
+    /// <summary>Number of parameters in the checkpoint (extra datasets not counted).</summary>
+    public long ParameterCount { get; }
+
+    /// <summary>L + 1: the token layer plus one per LSTM layer.</summary>
+    public int LayerCount => Options.LstmLayers + 1;
+
+    /// <summary>D = 2P: width of every output layer.</summary>
+    public int Dim => Options.OutputDim;
+
+    /// <summary>Loads a model from an in-memory checkpoint (the weights are copied into the model's own layout).</summary>
+    public static ElmoModel FromCheckpoint(Checkpoint checkpoint) =>
+        new(checkpoint.Options, name => checkpoint[name], checkpoint.ParameterCount);
+
+    /// <summary>Loads <c>options.json</c> and the HDF5 weights of a bilm-tf / AllenNLP checkpoint.</summary>
+    public static ElmoModel Load(string optionsPath, string weightsPath) => FromCheckpoint(Checkpoint.Load(optionsPath, weightsPath));
+
+    /// <summary>Loads a model directory holding <c>options.json</c> and <c>weights.hdf5</c>.</summary>
+    public static ElmoModel LoadDirectory(string directory)
+    {
+        var (options, weights) = ModelFiles.Resolve(directory);
+        return Load(options, weights);
+    }
+
+    /// <summary>A fresh stateful-mode state (all zeros) for <see cref="Embed(IReadOnlyList{IReadOnlyList{string}}, ElmoState?)"/>.</summary>
+    public ElmoState CreateState() => new(Options.LstmLayers, Options.ProjectionDim, Options.LstmDim);
+
+    /// <summary>
+    /// Embeds a batch of tokenized sentences: all layers, boundaries removed. Without <paramref name="state"/> every sentence
+    /// starts from zero state (stateless); with one, row r continues from row r of the previous batch (stateful, spec section 5).
+    /// </summary>
+    public ElmoBatchOutput Embed(IReadOnlyList<IReadOnlyList<string>> sentences, ElmoState? state = null)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        for (int i = 0; i < sentences.Count; i++)
+        {
+            if (sentences[i] is null) throw new ArgumentException($"sentence {i} is null", nameof(sentences));
+            for (int k = 0; k < sentences[i].Count; k++)
+                if (string.IsNullOrEmpty(sentences[i][k])) throw new ArgumentException($"sentence {i}, token {k} is empty", nameof(sentences));
+        }
+        var output = new ElmoBatchOutput(sentences.Select(s => s.Count).ToArray(), LayerCount, Dim);
+        var ws = Rent();
+        try
+        {
+            if (state is null)
+            {
+                bilm.Forward(sentences, null, ws, output);
+            }
+            else
+            {
+                lock (state) bilm.Forward(sentences, state, ws, output);
+            }
+        }
+        finally
+        {
+            workspaces.Add(ws);
+        }
+        return output;
+    }
+
+    /// <summary>Embeds one sentence (stateless): [L + 1, n, D] in <see cref="ElmoBatchOutput"/> form with one row.</summary>
+    public ElmoBatchOutput Embed(IReadOnlyList<string> sentence) => Embed([sentence]);
+
+    /// <summary>Context-independent token representations (layer 0 without the duplication): [N, P].</summary>
+    public float[] EmbedTokens(IReadOnlyList<string> tokens)
+    {
+        var result = new float[tokens.Count * Options.ProjectionDim];
+        EmbedTokens(tokens, result);
+        return result;
+    }
+
+    /// <summary>Context-independent token representations into <paramref name="output"/> [N, P].</summary>
+    public void EmbedTokens(IReadOnlyList<string> tokens, Span<float> output)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        if (output.Length < tokens.Count * Options.ProjectionDim) throw new ArgumentException("output is too small", nameof(output));
+        var ws = Rent();
+        try
+        {
+            bilm.EncodeTokens(tokens, output, ws.Inference);
+        }
+        finally
+        {
+            workspaces.Add(ws);
+        }
+    }
+
+    private BiLmWorkspace Rent()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return workspaces.TryTake(out var ws) ? ws : new BiLmWorkspace();
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        disposed = true;
+        workspaces.Clear();
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text.Json;
+using PureHDF;
+
+namespace ElmoNative.Tests;
+
+/// <summary>
+/// Locates the shared test fixtures: <c>$ELMONATIVE_FIXTURES</c> if set, else <c>../shared/fixtures</c> next to the
+/// repository root. They are never copied into the repository.
+/// </summary>
+public static class Fixtures
+{
+    public const string EnvironmentVariable = "ELMONATIVE_FIXTURES";
+
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public static string Root
+    {
+        get
+        {
+            string? overridden = Environment.GetEnvironmentVariable(EnvironmentVariable);
+            string root = string.IsNullOrEmpty(overridden) ? Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "fixtures")) : overridden;
+            if (!Directory.Exists(root))
+                throw new DirectoryNotFoundException($"Test fixtures not found at {root}: set {EnvironmentVariable} to the folder holding allennlp-elmo/, bilm-tf-model/ and bilm-train/.");
+            return root;
+        }
+    }
+
+    public static string Path_(params string[] parts) => Path.Combine([Root, .. parts]);
+
+    public static string AllenNlp(string file) => Path_("allennlp-elmo", file);
+
+    public static string BilmTf(string file) => Path_("bilm-tf-model", file);
+
+    /// <summary>The 3 x 10 sentences of a fixture's sentences file, tokens split on single spaces.</summary>
+    public static string[][][] Sentences(string path)
+    {
+        var lists = JsonSerializer.Deserialize<string[][]>(File.ReadAllText(path))!;
+        return lists.Select(l => l.Select(s => s.Split(' ')).ToArray()).ToArray();
+    }
+
+    /// <summary>Reads a float32 dataset and its shape.</summary>
+    public static (float[] Data, int[] Shape) ReadDataset(string file, string name)
+    {
+        using var h5 = H5File.OpenRead(file);
+        var ds = h5.Dataset(name);
+        return (ds.Read<float[]>(), ds.Space.Dimensions.Select(d => (int)d).ToArray());
+    }
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ElmoNative.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new DirectoryNotFoundException("ElmoNative.sln not found above " + AppContext.BaseDirectory);
+    }
+}
