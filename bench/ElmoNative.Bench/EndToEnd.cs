@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Globalization;
+using ElmoNative.Checkpoints;
+using ElmoNative.Kernels;
+
+namespace ElmoNative.Bench;
+
+/// <summary>
+/// End-to-end throughput on real text (not a BenchmarkDotNet benchmark: one long, honest run).
+/// Writes a random checkpoint of a preset to a cache folder (once), then measures: load time from disk, tokens per second
+/// of stateless embedding in batches over the first N sentences of a file, batch-1 latency of a 20-token sentence,
+/// and the process's peak resident memory.
+/// Usage: e2e [--preset small|medium|original] [--input data/brown/brown.txt] [--sentences 2000] [--batch-size 32] [--threads N]
+/// </summary>
+public static class EndToEnd
+{
+    public static int Run(string[] args)
+    {
+        string preset = "original", input = Path.Combine(FindRoot(), "data", "brown", "brown.txt");
+        int sentencesWanted = 2000, batchSize = 32, threads = Environment.ProcessorCount;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--preset": preset = Next(); break;
+                case "--input": input = Next(); break;
+                case "--sentences": sentencesWanted = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--batch-size": batchSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                default: Console.Error.WriteLine($"e2e: unknown option {args[i]}"); return 2;
+            }
+        }
+        if (!RandomCheckpoint.TryParsePreset(preset, out var modelPreset)) { Console.Error.WriteLine($"e2e: unknown preset {preset}"); return 2; }
+        if (!File.Exists(input)) { Console.Error.WriteLine($"e2e: {input} not found (run tools/fetch-brown.sh first)"); return 1; }
+        KernelSettings.MaxThreads = threads;
+
+        string dir = Path.Combine(Path.GetTempPath(), "elmonative-bench", $"{modelPreset.ToString().ToLowerInvariant()}-seed1");
+        if (!File.Exists(Path.Combine(dir, ModelFiles.WeightsFileName)))
+        {
+            Console.Error.WriteLine($"writing random {modelPreset} checkpoint to {dir} ...");
+            RandomCheckpoint.Create(modelPreset, 1).SaveDirectory(dir);
+        }
+        long weightBytes = new FileInfo(Path.Combine(dir, ModelFiles.WeightsFileName)).Length;
+
+        var sentences = File.ReadLines(input).Take(sentencesWanted)
+            .Select(l => (IReadOnlyList<string>)l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        long tokens = sentences.Sum(s => (long)s.Count);
+
+        var load = Stopwatch.StartNew();
+        using var model = ElmoModel.LoadDirectory(dir);
+        load.Stop();
+
+        // Warm-up: one batch (JIT, workspace growth), not timed.
+        model.Embed(sentences.Take(batchSize).ToList());
+
+        var run = Stopwatch.StartNew();
+        for (int start = 0; start < sentences.Count; start += batchSize)
+            model.Embed(sentences.GetRange(start, Math.Min(batchSize, sentences.Count - start)));
+        run.Stop();
+
+        var twenty = Enumerable.Range(0, 20).Select(i => sentences.SelectMany(s => s).ElementAt(i)).ToArray();
+        model.Embed(twenty);
+        var latency = Stopwatch.StartNew();
+        const int latencyRuns = 5;
+        for (int r = 0; r < latencyRuns; r++) model.Embed(twenty);
+        latency.Stop();
+
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
+            preset              {modelPreset} ({model.ParameterCount / 1e6:F1} M parameters, weights file {weightBytes / 1e6:F0} MB)
+            input               {sentences.Count} sentences, {tokens} tokens of {Path.GetFileName(input)}
+            threads             {threads}, batch size {batchSize}, stateless
+            load time           {load.Elapsed.TotalSeconds:F2} s
+            embed time          {run.Elapsed.TotalSeconds:F2} s
+            throughput          {tokens / run.Elapsed.TotalSeconds:F0} tokens/s
+            batch-1 latency     {latency.Elapsed.TotalMilliseconds / latencyRuns:F1} ms (20-token sentence, mean of {latencyRuns})
+            peak memory (RSS)   {self.PeakWorkingSet64 / 1e6:F0} MB
+            """));
+        return 0;
+    }
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ElmoNative.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? Directory.GetCurrentDirectory();
+    }
+}
