@@ -1,4 +1,6 @@
-using ElmoNative.Kernels.Reference;
+// Public SGEMM entry points: argument checks, pinning, and dispatch to the micro-kernel of the chosen
+// SIMD variant. The blocked loop nest is in GemmDriver, threading in GemmParallel, packing in Packing.
+using ElmoNative.Kernels.Gemm;
 
 namespace ElmoNative.Kernels;
 
@@ -12,9 +14,129 @@ public static class Sgemm
     /// </summary>
     public static void Multiply(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-        => NaiveKernels.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        => Multiply(SimdDispatch.Current, KernelSettings.MaxThreads, null,
+            transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 
     /// <summary>C = A B + beta * C with B prepacked by <see cref="PackedMatrix"/>; A is [m, B.Rows] with row stride lda.</summary>
     public static void Multiply(int m, ReadOnlySpan<float> a, int lda, PackedMatrix b, float beta, Span<float> c, int ldc)
-        => NaiveKernels.Sgemm(Transpose.No, Transpose.No, m, b.Columns, b.Rows, 1f, a, lda, b.Source, b.Columns, beta, c, ldc);
+        => Multiply(KernelSettings.MaxThreads, null, m, a, lda, b, beta, c, ldc);
+
+    /// <summary>C = A B + beta * C with B prepacked, for any transpose of A and any alpha.</summary>
+    /// <param name="transA">Whether A is stored transposed (then it is [B.Rows, m] with row stride lda).</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="alpha">Scale of the product.</param>
+    /// <param name="a">The left operand.</param>
+    /// <param name="lda">Row stride of A as stored.</param>
+    /// <param name="b">The prepacked right operand [k, n].</param>
+    /// <param name="beta">Scale of the old C (0: C is only written).</param>
+    /// <param name="c">The result [m, b.Columns].</param>
+    /// <param name="ldc">Row stride of C.</param>
+    public static void Multiply(Transpose transA, int m, float alpha, ReadOnlySpan<float> a, int lda, PackedMatrix b,
+        float beta, Span<float> c, int ldc)
+        => Multiply(KernelSettings.MaxThreads, null, transA, m, alpha, a, lda, b, beta, c, ldc);
+
+    /// <summary>The general product on an explicit variant, thread count and (optionally) block sizes.</summary>
+    internal static unsafe void Multiply(SimdVariant variant, int maxThreads, GemmBlocking? blocking,
+        Transpose transA, Transpose transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        CheckShape(m, n, k, lda, ldb, ldc);
+        CheckOperand(nameof(a), a.Length, transA == Transpose.No ? m : k, transA == Transpose.No ? k : m, lda, m > 0 && k > 0 && n > 0);
+        CheckOperand(nameof(b), b.Length, transB == Transpose.No ? k : n, transB == Transpose.No ? n : k, ldb, m > 0 && k > 0 && n > 0);
+        CheckOperand(nameof(c), c.Length, m, n, ldc, true);
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
+        {
+            var g = new GemmArgs
+            {
+                TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+                A = pa, Lda = lda, B = pb, Ldb = ldb, C = pc, Ldc = ldc,
+            };
+            Run(variant, ref g, maxThreads, blocking);
+        }
+    }
+
+    /// <summary>The prepacked product on an explicit thread count and (optionally) block sizes (variant: the packing's).</summary>
+    internal static void Multiply(int maxThreads, GemmBlocking? blocking,
+        int m, ReadOnlySpan<float> a, int lda, PackedMatrix b, float beta, Span<float> c, int ldc)
+        => Multiply(maxThreads, blocking, Transpose.No, m, 1f, a, lda, b, beta, c, ldc);
+
+    /// <summary>The prepacked product with transA and alpha on an explicit thread count and block sizes.</summary>
+    internal static unsafe void Multiply(int maxThreads, GemmBlocking? blocking, Transpose transA, int m, float alpha,
+        ReadOnlySpan<float> a, int lda, PackedMatrix b, float beta, Span<float> c, int ldc)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        int n = b.Columns, k = b.Rows;
+        CheckShape(m, n, k, lda, 1, ldc);
+        CheckOperand(nameof(a), a.Length, transA == Transpose.No ? m : k, transA == Transpose.No ? k : m, lda, m > 0 && k > 0 && n > 0);
+        CheckOperand(nameof(c), c.Length, m, n, ldc, true);
+        if (m == 0 || n == 0) return;
+        fixed (float* pa = a)
+        fixed (float* pc = c)
+        {
+            var g = new GemmArgs
+            {
+                TransA = transA, TransB = Transpose.No, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+                A = pa, Lda = lda, PackedB = b.Panels, C = pc, Ldc = ldc,
+            };
+            Run(b.Variant, ref g, maxThreads, blocking);
+            GC.KeepAlive(b);
+        }
+    }
+
+    private static void Run(SimdVariant variant, ref GemmArgs g, int maxThreads, GemmBlocking? blocking)
+    {
+        if (g.K == 0 || g.Alpha == 0f)
+        {
+            ScaleOnly(ref g);
+            return;
+        }
+        switch (variant)
+        {
+            case SimdVariant.Vector512:
+                g.Blocking = blocking ?? MicroKernel512.DefaultBlocking;
+                GemmParallel.Run<MicroKernel512>(g, maxThreads);
+                break;
+            case SimdVariant.Vector256:
+                g.Blocking = blocking ?? MicroKernel256.DefaultBlocking;
+                GemmParallel.Run<MicroKernel256>(g, maxThreads);
+                break;
+            default:
+                g.Blocking = blocking ?? MicroKernelScalar.DefaultBlocking;
+                GemmParallel.Run<MicroKernelScalar>(g, maxThreads);
+                break;
+        }
+    }
+
+    /// <summary>C = beta * C (the product is empty or scaled by zero).</summary>
+    private static unsafe void ScaleOnly(ref GemmArgs g)
+    {
+        for (int i = 0; i < g.M; i++)
+        {
+            var row = new Span<float>(g.C + i * g.Ldc, g.N);
+            if (g.Beta == 0f) row.Clear();
+            else System.Numerics.Tensors.TensorPrimitives.Multiply(row, g.Beta, row);
+        }
+    }
+
+    private static void CheckShape(int m, int n, int k, int lda, int ldb, int ldc)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        ArgumentOutOfRangeException.ThrowIfNegative(lda);
+        ArgumentOutOfRangeException.ThrowIfNegative(ldb);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldc, n);
+    }
+
+    /// <summary>Checks that a stored [rows, columns] operand with row stride ld fits in its span.</summary>
+    internal static void CheckOperand(string name, int length, int rows, int columns, int ld, bool used)
+    {
+        if (!used || rows == 0 || columns == 0) return;
+        long needed = (long)(rows - 1) * ld + columns;
+        if (length < needed)
+            throw new ArgumentException($"Operand {name} holds {length} values but [{rows} x {columns}] with stride {ld} needs {needed}.", name);
+    }
 }

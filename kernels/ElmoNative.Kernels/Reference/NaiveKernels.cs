@@ -1,3 +1,5 @@
+// The executable specification of the kernels: one plain scalar loop each, in the obvious way, with
+// sums accumulated in double. The fast kernels are tested against these.
 namespace ElmoNative.Kernels.Reference;
 
 /// <summary>
@@ -29,4 +31,137 @@ public static class NaiveKernels
             }
         }
     }
+
+    /// <summary>y = 1 / (1 + exp(-x)), computed in double.</summary>
+    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = (float)(1.0 / (1.0 + Math.Exp(-(double)x[i])));
+    }
+
+    /// <summary>y = tanh(x), computed in double.</summary>
+    public static void Tanh(ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = (float)Math.Tanh(x[i]);
+    }
+
+    /// <summary>y = exp(x), computed in double.</summary>
+    public static void Exp(ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = (float)Math.Exp(x[i]);
+    }
+
+    /// <summary>y = max(x, 0).</summary>
+    public static void Relu(ReadOnlySpan<float> x, Span<float> y)
+    {
+        for (int i = 0; i < x.Length; i++) y[i] = x[i] > 0f ? x[i] : 0f;
+    }
+
+    /// <summary>x = min(max(x, -limit), limit), in place.</summary>
+    public static void Clip(Span<float> x, float limit)
+    {
+        for (int i = 0; i < x.Length; i++) x[i] = x[i] > limit ? limit : x[i] < -limit ? -limit : x[i];
+    }
+
+    /// <summary>h = g * t + (1 - g) * h, in place on h.</summary>
+    public static void GatedMix(ReadOnlySpan<float> g, ReadOnlySpan<float> t, Span<float> h)
+    {
+        for (int i = 0; i < h.Length; i++) h[i] = (float)((double)g[i] * t[i] + (1.0 - g[i]) * h[i]);
+    }
+
+    /// <summary>y[r * ldy + i] += x[i] for r &lt; rows.</summary>
+    public static void AddRowVector(ReadOnlySpan<float> x, Span<float> y, int rows, int ldy)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int i = 0; i < x.Length; i++) y[r * ldy + i] += x[i];
+    }
+
+    /// <summary>y = exp(x - max) / sum exp(x - max), in double.</summary>
+    public static void Softmax(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (x.IsEmpty) return;
+        double max = double.NegativeInfinity;
+        foreach (float v in x) max = Math.Max(max, v);
+        double sum = 0;
+        foreach (float v in x) sum += Math.Exp(v - max);
+        for (int i = 0; i < x.Length; i++) y[i] = (float)(Math.Exp(x[i] - max) / sum);
+    }
+
+    /// <summary>log sum exp(x), in double (negative infinity when empty).</summary>
+    public static float LogSumExp(ReadOnlySpan<float> x)
+    {
+        if (x.IsEmpty) return float.NegativeInfinity;
+        double max = double.NegativeInfinity;
+        foreach (float v in x) max = Math.Max(max, v);
+        if (double.IsInfinity(max)) return (float)max;
+        double sum = 0;
+        foreach (float v in x) sum += Math.Exp(v - max);
+        return (float)(max + Math.Log(sum));
+    }
+
+    /// <summary>The sum of x, in double.</summary>
+    public static float Sum(ReadOnlySpan<float> x)
+    {
+        double sum = 0;
+        foreach (float v in x) sum += v;
+        return (float)sum;
+    }
+
+    /// <summary>The largest |x[i]| (0 when empty).</summary>
+    public static float MaxAbs(ReadOnlySpan<float> x)
+    {
+        float max = 0f;
+        foreach (float v in x) max = Math.Max(max, Math.Abs(v));
+        return max;
+    }
+
+    /// <summary>
+    /// One LSTM step's element-wise part, per row of gates z = [i, j, f, o] (each hidden wide):
+    /// c = sigmoid(f + forgetBias) * c + sigmoid(i) * tanh(j); c = clip(c, cellClip); h = sigmoid(o) * tanh(c).
+    /// </summary>
+    public static void LstmStep(ReadOnlySpan<float> gates, Span<float> cell, Span<float> output, int rows, int hidden,
+        float forgetBias, float cellClip)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            for (int u = 0; u < hidden; u++)
+            {
+                int z = r * 4 * hidden + u;
+                double i = Logistic(gates[z]);
+                double j = Math.Tanh(gates[z + hidden]);
+                double f = Logistic((double)gates[z + 2 * hidden] + forgetBias);
+                double o = Logistic(gates[z + 3 * hidden]);
+                double c = f * cell[r * hidden + u] + i * j;
+                c = Math.Clamp(c, -(double)cellClip, cellClip);
+                cell[r * hidden + u] = (float)c;
+                output[r * hidden + u] = (float)(o * Math.Tanh((float)c));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Valid 1-D convolution of [sequences, length, channels] input with a [width * channels, filters] filter,
+    /// max over the positions t in [0, length - width] of each sequence, plus bias (see Convolution1D.MaxOverTime).
+    /// </summary>
+    public static void MaxOverTime(ReadOnlySpan<float> input, int sequences, int length, int channels,
+        ReadOnlySpan<float> filter, int width, ReadOnlySpan<float> bias, Span<float> output, int ldOutput)
+    {
+        int filters = bias.Length;
+        for (int s = 0; s < sequences; s++)
+        {
+            for (int f = 0; f < filters; f++)
+            {
+                double best = double.NegativeInfinity;
+                for (int t = 0; t + width <= length; t++)
+                {
+                    double sum = 0;
+                    for (int q = 0; q < width * channels; q++)
+                        sum += (double)input[(s * length + t) * channels + q] * filter[q * filters + f];
+                    best = Math.Max(best, sum);
+                }
+                output[s * ldOutput + f] = (float)(best + bias[f]);
+            }
+        }
+    }
+
+    private static double Logistic(double x) => 1.0 / (1.0 + Math.Exp(-x));
 }

@@ -1,0 +1,81 @@
+// Small benchmarks of the element-wise kernels at ELMo sizes: the fused LSTM cell for a 32-sentence
+// batch (4096 cells), sigmoid / tanh / softmax on 16K values, and the character convolution of a batch
+// of words (50 characters x 16 dimensions, 1024 filters of width 7).
+using BenchmarkDotNet.Attributes;
+using ElmoNative.Kernels;
+
+namespace ElmoNative.Bench.Kernels;
+
+/// <summary>LSTM cell, activations and convolution.</summary>
+public class ElementwiseBenchmarks
+{
+    private const int Batch = 32;
+    private const int Hidden = 4096;
+    private readonly float[] gates = Random(Batch * 4 * Hidden, 3f);
+    private readonly float[] cell = Random(Batch * Hidden, 1f);
+    private readonly float[] output = new float[Batch * Hidden];
+    private readonly float[] x = Random(16384, 4f);
+    private readonly float[] y = new float[16384];
+
+    private static float[] Random(int length, float scale)
+    {
+        var random = new Random(length);
+        return Enumerable.Range(0, length).Select(_ => (random.NextSingle() * 2f - 1f) * scale).ToArray();
+    }
+
+    /// <summary>One fused LSTM step, 32 x 4096 cells.</summary>
+    [Benchmark]
+    public void LstmStep() => LstmCell.Step(gates, cell, output, Batch, Hidden, 1f, 3f);
+
+    /// <summary>Sigmoid of 16K values.</summary>
+    [Benchmark]
+    public void Sigmoid() => Activations.Sigmoid(x, y);
+
+    /// <summary>Tanh of 16K values.</summary>
+    [Benchmark]
+    public void Tanh() => Activations.Tanh(x, y);
+
+    /// <summary>Softmax of 16K values.</summary>
+    [Benchmark]
+    public void Softmax() => Activations.Softmax(x, y);
+}
+
+/// <summary>The character CNN's widest filter bank on a batch of words.</summary>
+public class ConvolutionBenchmarks
+{
+    private const int Words = 320;
+    private const int Length = 50;
+    private const int Channels = 16;
+    private const int Width = 7;
+    private const int Filters = 1024;
+    private float[] input = [];
+    private float[] filter = [];
+    private float[] bias = [];
+    private float[] output = [];
+    private PackedMatrix packed = null!;
+
+    /// <summary>Threads for the convolution's GEMM.</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    /// <summary>Random inputs and the packed filter.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        var random = new Random(1);
+        input = Enumerable.Range(0, Words * Length * Channels).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        filter = Enumerable.Range(0, Width * Channels * Filters).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        bias = new float[Filters];
+        output = new float[Words * Filters];
+        packed = PackedMatrix.Pack(filter, Width * Channels, Filters, Filters);
+        KernelSettings.MaxThreads = Threads;
+    }
+
+    /// <summary>Convolution + max over time, filter packed per call.</summary>
+    [Benchmark]
+    public void MaxOverTime() => Convolution1D.MaxOverTime(input, Words, Length, Channels, filter, Width, bias, output, Filters);
+
+    /// <summary>Convolution + max over time with the filter prepacked.</summary>
+    [Benchmark]
+    public void MaxOverTimePacked() => Convolution1D.MaxOverTime(input, Words, Length, Channels, packed, Width, bias, output, Filters);
+}

@@ -1,0 +1,72 @@
+// Splits a large GEMM across threads. Each thread computes a disjoint block of C with its own pack
+// buffers: whole Nr panels of columns when N is wide (the LSTM and projection shapes), whole Mr panels
+// of rows otherwise (the convolution shapes). Every element of C sees the same K-block order either way,
+// so the result is bit-identical to the single-threaded one. The job object and its delegate are cached
+// per calling thread; Parallel.For runs one part on the caller.
+namespace ElmoNative.Kernels.Gemm;
+
+/// <summary>Runs a GEMM on up to a given number of threads.</summary>
+internal static unsafe class GemmParallel
+{
+    /// <summary>Below this many flops (2mnk) a call stays on the calling thread.</summary>
+    public const long MinParallelFlops = 1L << 22;
+
+    /// <summary>Computes the whole product <paramref name="g"/> with at most <paramref name="maxThreads"/> threads.</summary>
+    public static void Run<TKernel>(in GemmArgs g, int maxThreads)
+        where TKernel : IMicroKernel
+    {
+        int mr = TKernel.Mr, nr = TKernel.Nr;
+        long flops = 2L * g.M * g.N * g.K;
+        int threads = flops < MinParallelFlops ? 1 : maxThreads;
+        int nPanels = (g.N + nr - 1) / nr;
+        int mPanels = (g.M + mr - 1) / mr;
+        bool splitColumns = false;
+        if (threads > 1 && nPanels >= 2 * threads && (g.N >= g.M || mPanels < 2 * threads)) splitColumns = true;
+        else if (threads > 1 && mPanels >= 2 * threads) splitColumns = false;
+        else if (threads > 1 && nPanels >= threads) splitColumns = true;
+        else if (threads > 1 && mPanels >= threads) splitColumns = false;
+        else threads = 1;
+
+        if (threads == 1)
+        {
+            GemmDriver<TKernel>.Run(g, 0, g.M, 0, g.N);
+            return;
+        }
+
+        int panels = splitColumns ? nPanels : mPanels;
+        int perPart = (panels + threads - 1) / threads;
+        int parts = (panels + perPart - 1) / perPart;
+        Job<TKernel> job = Job<TKernel>.ForCurrentThread;
+        job.Args = g;
+        job.SplitColumns = splitColumns;
+        job.Step = perPart * (splitColumns ? nr : mr);
+        Parallel.For(0, parts, job.Body);
+    }
+
+    /// <summary>The shared state of one parallel call, reused by the calling thread.</summary>
+    private sealed class Job<TKernel>
+        where TKernel : IMicroKernel
+    {
+        [ThreadStatic]
+        private static Job<TKernel>? forCurrentThread;
+
+        public GemmArgs Args;
+        public bool SplitColumns;
+        public int Step;
+
+        private Job() => Body = RunPart;
+
+        public static Job<TKernel> ForCurrentThread => forCurrentThread ??= new Job<TKernel>();
+
+        public Action<int> Body { get; }
+
+        private void RunPart(int part)
+        {
+            int start = part * Step;
+            if (SplitColumns)
+                GemmDriver<TKernel>.Run(Args, 0, Args.M, start, Math.Min(Args.N, start + Step));
+            else
+                GemmDriver<TKernel>.Run(Args, start, Math.Min(Args.M, start + Step), 0, Args.N);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+// AVX2+FMA micro-kernel: a 6 x 16 tile of C in 12 ymm accumulators (6 rows x 2 vectors of 8), which with
+// two B vectors and one broadcast fits the 16 ymm registers of an AVX2 machine. Bottom-edge rows use a
+// 4-row kernel and a 1-row kernel (k split over two accumulator sets to hide the FMA latency).
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ElmoNative.Kernels.Gemm;
+
+/// <summary>The Vector256 6 x 16 micro-kernel.</summary>
+internal readonly unsafe struct MicroKernel256 : IMicroKernel
+{
+    /// <inheritdoc/>
+    public static int Mr => 6;
+
+    /// <inheritdoc/>
+    public static int Nr => 16;
+
+    /// <inheritdoc/>
+    public static GemmBlocking DefaultBlocking => new(Kc: 256, Mc: 96, Nc: 2048);
+
+    /// <inheritdoc/>
+    public static void Tile(int rows, nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        if (rows == 6)
+        {
+            Rows6(kc, a, b, c, ldc, accumulate);
+            return;
+        }
+        int r = 0;
+        if (rows >= 4)
+        {
+            Rows4(kc, a, b, c, ldc, accumulate);
+            r = 4;
+        }
+        for (; r < rows; r++) Rows1(kc, a + r, b, c + r * ldc, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows6(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        for (nint p = 0; p < kc; p++, a += 6, b += 16)
+        {
+            Vector256<float> b0 = Vector256.Load(b);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> av = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(av, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(av, b1, c21);
+            av = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(av, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(av, b1, c31);
+            av = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(av, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(av, b1, c41);
+            av = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(av, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(av, b1, c51);
+        }
+        StoreRow(c, c00, c01, accumulate);
+        StoreRow(c + ldc, c10, c11, accumulate);
+        StoreRow(c + 2 * ldc, c20, c21, accumulate);
+        StoreRow(c + 3 * ldc, c30, c31, accumulate);
+        StoreRow(c + 4 * ldc, c40, c41, accumulate);
+        StoreRow(c + 5 * ldc, c50, c51, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows4(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        for (nint p = 0; p < kc; p++, a += 6, b += 16)
+        {
+            Vector256<float> b0 = Vector256.Load(b);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> av = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(av, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(av, b1, c21);
+            av = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(av, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(av, b1, c31);
+        }
+        StoreRow(c, c00, c01, accumulate);
+        StoreRow(c + ldc, c10, c11, accumulate);
+        StoreRow(c + 2 * ldc, c20, c21, accumulate);
+        StoreRow(c + 3 * ldc, c30, c31, accumulate);
+    }
+
+    /// <summary>One row of the tile; a is that row of the packed panel (stride Mr = 6).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows1(nint kc, float* a, float* b, float* c, bool accumulate)
+    {
+        Vector256<float> e0 = default, e1 = default, o0 = default, o1 = default;
+        nint p = 0;
+        for (; p + 1 < kc; p += 2, a += 12, b += 32)
+        {
+            Vector256<float> av = Vector256.Create(a[0]);
+            e0 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b), e0);
+            e1 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b + 8), e1);
+            av = Vector256.Create(a[6]);
+            o0 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b + 16), o0);
+            o1 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b + 24), o1);
+        }
+        if (p < kc)
+        {
+            Vector256<float> av = Vector256.Create(a[0]);
+            e0 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b), e0);
+            e1 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b + 8), e1);
+        }
+        StoreRow(c, e0 + o0, e1 + o1, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, Vector256<float> v0, Vector256<float> v1, bool accumulate)
+    {
+        if (accumulate)
+        {
+            v0 += Vector256.Load(c);
+            v1 += Vector256.Load(c + 8);
+        }
+        Vector256.Store(v0, c);
+        Vector256.Store(v1, c + 8);
+    }
+}

@@ -1,0 +1,148 @@
+// AVX-512 micro-kernel: an 8 x 32 tile of C held in 16 zmm accumulators (8 rows x 2 vectors of 16).
+// Each k step loads two B vectors and broadcasts 8 A values: 16 FMAs per 10 loads. Bottom-edge rows
+// use a 4-row kernel and a 1-row kernel (the latter splits k into two accumulator sets to hide the FMA
+// latency), so small M (1..8, e.g. one LSTM step of a small batch) wastes no work on padding rows.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ElmoNative.Kernels.Gemm;
+
+/// <summary>The Vector512 8 x 32 micro-kernel.</summary>
+internal readonly unsafe struct MicroKernel512 : IMicroKernel
+{
+    /// <inheritdoc/>
+    public static int Mr => 8;
+
+    /// <inheritdoc/>
+    public static int Nr => 32;
+
+    /// <inheritdoc/>
+    public static GemmBlocking DefaultBlocking => new(Kc: 256, Mc: 128, Nc: 2048);
+
+    /// <inheritdoc/>
+    public static void Tile(int rows, nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        if (rows == 8)
+        {
+            Rows8(kc, a, b, c, ldc, accumulate);
+            return;
+        }
+        int r = 0;
+        if (rows >= 4)
+        {
+            Rows4(kc, a, b, c, ldc, accumulate);
+            r = 4;
+        }
+        for (; r < rows; r++) Rows1(kc, a + r, b, c + r * ldc, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows8(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        for (nint p = 0; p < kc; p++, a += 8, b += 32)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> av = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(av, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(av, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(av, b1, c31);
+            av = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(av, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(av, b1, c41);
+            av = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(av, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(av, b1, c51);
+            av = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(av, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(av, b1, c61);
+            av = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(av, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(av, b1, c71);
+        }
+        StoreRow(c, c00, c01, accumulate);
+        StoreRow(c + ldc, c10, c11, accumulate);
+        StoreRow(c + 2 * ldc, c20, c21, accumulate);
+        StoreRow(c + 3 * ldc, c30, c31, accumulate);
+        StoreRow(c + 4 * ldc, c40, c41, accumulate);
+        StoreRow(c + 5 * ldc, c50, c51, accumulate);
+        StoreRow(c + 6 * ldc, c60, c61, accumulate);
+        StoreRow(c + 7 * ldc, c70, c71, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows4(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        for (nint p = 0; p < kc; p++, a += 8, b += 32)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> av = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(av, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(av, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(av, b1, c31);
+        }
+        StoreRow(c, c00, c01, accumulate);
+        StoreRow(c + ldc, c10, c11, accumulate);
+        StoreRow(c + 2 * ldc, c20, c21, accumulate);
+        StoreRow(c + 3 * ldc, c30, c31, accumulate);
+    }
+
+    /// <summary>One row of the tile; a is that row of the packed panel (stride Mr = 8).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows1(nint kc, float* a, float* b, float* c, bool accumulate)
+    {
+        Vector512<float> e0 = default, e1 = default, o0 = default, o1 = default;
+        nint p = 0;
+        for (; p + 1 < kc; p += 2, a += 16, b += 64)
+        {
+            Vector512<float> av = Vector512.Create(a[0]);
+            e0 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b), e0);
+            e1 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b + 16), e1);
+            av = Vector512.Create(a[8]);
+            o0 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b + 32), o0);
+            o1 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b + 48), o1);
+        }
+        if (p < kc)
+        {
+            Vector512<float> av = Vector512.Create(a[0]);
+            e0 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b), e0);
+            e1 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b + 16), e1);
+        }
+        StoreRow(c, e0 + o0, e1 + o1, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, Vector512<float> v0, Vector512<float> v1, bool accumulate)
+    {
+        if (accumulate)
+        {
+            v0 += Vector512.Load(c);
+            v1 += Vector512.Load(c + 16);
+        }
+        Vector512.Store(v0, c);
+        Vector512.Store(v1, c + 16);
+    }
+}
