@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
-using System.Text.Json;
+using System.Text;
 using ElmoNative.Checkpoints;
 using PureHDF;
 
@@ -98,8 +97,7 @@ internal static class EmbedCommand
             datasets[i] = new H5Dataset<float[]>(fileDims: layers == LayerSelection.All ? [(ulong)layerCount, n, (ulong)dim] : [n, (ulong)dim]);
             file[i.ToString(CultureInfo.InvariantCulture)] = datasets[i];
         }
-        var json = JsonSerializer.Serialize(sentenceToIndex, new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        file["sentence_to_index"] = new H5Dataset(new[] { json });
+        file["sentence_to_index"] = new H5Dataset(new[] { PythonJson(sentenceToIndex) });
         var mix = layers switch
         {
             LayerSelection.Top => ScalarMix.Top(layerCount),
@@ -159,5 +157,45 @@ internal static class EmbedCommand
         var tokens = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (tokens.Length == 0) throw CliException.DataError($"{name}:{lines.LineNumber}: line has only whitespace");
         return tokens;
+    }
+
+    /// <summary>
+    /// The JSON text Python's <c>json.dumps</c> gives for a dict of strings (as AllenNLP writes <c>sentence_to_index</c>):
+    /// ", " and ": " separators, and ASCII only (other characters as \uXXXX UTF-16 escapes), which h5dump shows legibly.
+    /// </summary>
+    internal static string PythonJson(IEnumerable<KeyValuePair<string, string>> pairs)
+    {
+        var json = new StringBuilder("{");
+        foreach (var (key, value) in pairs)
+        {
+            if (json.Length > 1) json.Append(", ");
+            AppendString(json, key);
+            json.Append(": ");
+            AppendString(json, value);
+        }
+        return json.Append('}').ToString();
+    }
+
+    private static void AppendString(StringBuilder json, string text)
+    {
+        json.Append('"');
+        foreach (char ch in text)
+        {
+            switch (ch)
+            {
+                case '"': json.Append("\\\""); break;
+                case '\\': json.Append("\\\\"); break;
+                case '\n': json.Append("\\n"); break;
+                case '\r': json.Append("\\r"); break;
+                case '\t': json.Append("\\t"); break;
+                case '\b': json.Append("\\b"); break;
+                case '\f': json.Append("\\f"); break;
+                default:
+                    if (ch < ' ' || ch > '~') json.Append(CultureInfo.InvariantCulture, $"\\u{(int)ch:x4}");
+                    else json.Append(ch);
+                    break;
+            }
+        }
+        json.Append('"');
     }
 }
