@@ -45,6 +45,8 @@ internal static class InfoCommand
         text.AppendLine(c, $"LSTM:           {o.LstmLayers} layer(s) per direction, H={o.LstmDim}, P={o.ProjectionDim}{(o.HasLstmProjection ? "" : " (no projection)")}, cell clip {Clip(o.CellClip)}, projection clip {Clip(o.ProjectionClip)}, skip connections {(o.UseSkipConnections ? "on" : "off")}");
         text.AppendLine(c, $"output:         {o.LstmLayers + 1} layers of {o.OutputDim} values per token");
         text.AppendLine(c, $"parameters:     {checkpoint.ParameterCount:N0} ({checkpoint.ParameterCount / 1e6:F1} M)");
+        string format = flops.Total >= 1e7 ? "F1" : "F3"; // one decimal for real models, three for tiny test models
+        string Mflop(double flop) => (flop / 1e6).ToString(format, c);
         text.AppendLine(c, $"MFLOP/token:    {Mflop(flops.Total)} (naive: LSTM {Mflop(flops.Lstm)}, highway {Mflop(flops.Highway)}, char CNN {Mflop(flops.CharCnn)}, projection {Mflop(flops.Projection)})");
         context.Out.Write(text.ToString());
         return 0;
@@ -64,9 +66,6 @@ internal static class InfoCommand
         double perLayer = 2.0 * (2 * o.ProjectionDim) * (4 * o.LstmDim) + (o.HasLstmProjection ? 2.0 * o.LstmDim * o.ProjectionDim : 0);
         return new FlopEstimate(cnn, highway, projection, 2 * o.LstmLayers * perLayer);
     }
-
-    private static string Mflop(double flop) =>
-        (flop / 1e6).ToString(flop >= 1e7 ? "F1" : "F3", CultureInfo.InvariantCulture);
 
     private static string Clip(float? clip) => clip?.ToString(CultureInfo.InvariantCulture) ?? "none";
 
