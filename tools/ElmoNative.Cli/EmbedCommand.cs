@@ -98,12 +98,7 @@ internal static class EmbedCommand
             file[i.ToString(CultureInfo.InvariantCulture)] = datasets[i];
         }
         file["sentence_to_index"] = new H5Dataset(new[] { PythonJson(sentenceToIndex) });
-        var mix = layers switch
-        {
-            LayerSelection.Top => ScalarMix.Top(layerCount),
-            LayerSelection.Average => ScalarMix.Average(layerCount),
-            _ => null,
-        };
+        var average = layers == LayerSelection.Average ? ScalarMix.Average(layerCount) : null;
 
         // Pass 2: embed batch by batch and write each sentence's dataset as soon as it is computed.
         using var progress = new ProgressBar(context.Error, context.Progress(args), "embed", lengths.Count, "sentences", "tokens");
@@ -111,7 +106,7 @@ internal static class EmbedCommand
         {
             using var writer = file.BeginWrite(temp);
             var state = stateful ? model.CreateState() : null;
-            var batch = new List<IReadOnlyList<string>>(batchSize);
+            var batch = new List<IReadOnlyList<string>>(Math.Min(batchSize, 4096));
             int first = 0;
             long tokensDone = 0;
             using var lines = input.ReadLines();
@@ -128,12 +123,15 @@ internal static class EmbedCommand
                 {
                     context.Cancellation.ThrowIfCancellationRequested();
                     var output = model.Embed(batch, state);
-                    float[]? mixed = mix?.Mix(output);
+                    float[]? mixed = average?.Mix(output); // [B, T, D]
                     for (int b = 0; b < batch.Count; b++)
                     {
-                        float[] data = mixed is null
-                            ? output.ToArray(b)
-                            : mixed.AsSpan(b * output.MaxLength * dim, output.Lengths[b] * dim).ToArray();
+                        float[] data = layers switch
+                        {
+                            LayerSelection.All => output.ToArray(b),
+                            LayerSelection.Top => output.Layer(b, layerCount - 1).ToArray(),
+                            _ => mixed.AsSpan(b * output.MaxLength * dim, output.Lengths[b] * dim).ToArray(),
+                        };
                         writer.Write(datasets[first + b], data);
                         tokensDone += output.Lengths[b];
                     }
