@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using ElmoNative.Checkpoints;
+
+namespace ElmoNative.Tests;
+
+/// <summary>
+/// The HDF5 files the project writes, read by the reference HDF5 library's own tool: h5dump (Debian package
+/// hdf5-tools, which CI installs). Dataset names, shapes and values are parsed from h5dump's text.
+/// </summary>
+[Collection(CliCollection.Name)]
+public sealed partial class H5DumpTests : IDisposable
+{
+    private readonly CliSandbox sandbox = new();
+
+    public void Dispose() => sandbox.Dispose();
+
+    [Fact]
+    public void CheckpointReadsBackWithH5Dump()
+    {
+        string optionsFile = sandbox.WriteInput("tiny.json", CliSandbox.TinyOptions);
+        string dir = sandbox.Output("model");
+        CliSandbox.Run("random-checkpoint", "--options", optionsFile, "--seed", "3", "--output", dir).AssertOk();
+        string weights = Path.Combine(dir, ModelFiles.WeightsFileName);
+        var options = ElmoOptions.Load(optionsFile);
+        var expected = RandomCheckpoint.Create(options, 3);
+
+        var shapes = DatasetShapes(H5Dump("-H", weights));
+        var layout = CheckpointLayout.Expected(options).ToDictionary(e => "/" + e.Name, e => e.Shape);
+        Assert.Equal(layout.Keys.Order(), shapes.Keys.Order());
+        foreach (var (name, shape) in layout) Assert.Equal(shape, shapes[name]);
+
+        foreach (string name in new[] { "CNN/W_cnn_1", "CNN/b_cnn_0", "CNN_high_0/b_carry", CheckpointLayout.CharEmbedding, CheckpointLayout.LstmWeight(1, 1) })
+        {
+            string text = H5Dump("-m", "%.9g", "-d", "/" + name, weights);
+            Assert.Contains("H5T_IEEE_F32LE", text);
+            Assert.Equal(expected[name], Values(text)); // %.9g round-trips float32 exactly
+        }
+    }
+
+    [Fact]
+    public void EmbedOutputReadsBackWithH5Dump()
+    {
+        var sentences = new[] { new[] { "The", "cat", "sat", "." }, new[] { "Über", "\"quoted\"", "<S>" }, new[] { "The", "cat", "sat", "." } };
+        string output = sandbox.Output("elmo.hdf5");
+        string input = sandbox.WriteInput("in.txt", string.Concat(sentences.Select(s => string.Join(' ', s) + "\n")));
+        CliSandbox.Run(["embed", "--input", input, "--output", output, .. CliSandbox.FixtureModel]).AssertOk();
+
+        var shapes = DatasetShapes(H5Dump("-H", output));
+        Assert.Equal(["/0", "/1", "/2", "/sentence_to_index"], shapes.Keys.Order(StringComparer.Ordinal));
+        for (int i = 0; i < sentences.Length; i++) Assert.Equal([3, sentences[i].Length, 32], shapes["/" + i]);
+        Assert.Equal([1], shapes["/sentence_to_index"]);
+
+        using var model = ElmoModel.Load(Fixtures.AllenNlp("options.json"), Fixtures.AllenNlp("lm_weights.hdf5"));
+        var expected = model.Embed(sentences);
+        Assert.Equal(expected.ToArray(1), Values(H5Dump("-m", "%.9g", "-d", "/1", output)));
+
+        string index = H5Dump("-d", "/sentence_to_index", output);
+        Assert.Contains("H5T_STRING", index);
+        Assert.Contains("H5T_CSET_UTF8", index);
+        // JSON as Python's json.dumps writes it (ASCII only); a repeated sentence maps to its last line, as in AllenNLP.
+        Assert.Contains("""(0): "{"The cat sat .": "2", "\u00dcber \"quoted\" <S>": "1"}" """.TrimEnd(), index);
+    }
+
+    /// <summary>Runs h5dump; fails clearly when it is not installed.</summary>
+    private static string H5Dump(params string[] args)
+    {
+        string? exe = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(d => Path.Combine(d, "h5dump")).FirstOrDefault(File.Exists);
+        if (exe is null) Assert.Fail("h5dump is not on PATH: install the HDF5 command-line tools (Debian/Ubuntu: apt-get install hdf5-tools).");
+        var start = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(30_000), "h5dump did not finish in 30 s");
+        Assert.True(process.ExitCode == 0, $"h5dump {string.Join(' ', args)} failed ({process.ExitCode}): {stderr.Result}");
+        return stdout.Result;
+    }
+
+    /// <summary>Full dataset paths and their dimensions from <c>h5dump -H</c>, following the GROUP nesting.</summary>
+    private static Dictionary<string, int[]> DatasetShapes(string header)
+    {
+        var result = new Dictionary<string, int[]>(StringComparer.Ordinal);
+        var path = new Stack<string?>(); // group or dataset name per open brace; null for other blocks
+        foreach (string raw in header.Split('\n'))
+        {
+            string line = raw.Trim();
+            var named = NamedBlock().Match(line);
+            if (named.Success)
+            {
+                path.Push(named.Groups[1].Value == "HDF5" ? "" : named.Groups[2].Value);
+                continue;
+            }
+            var space = Dataspace().Match(line);
+            if (space.Success || line.StartsWith("DATASPACE  SCALAR", StringComparison.Ordinal))
+            {
+                string name = "/" + string.Join("/", path.Reverse().Where(p => !string.IsNullOrEmpty(p) && p != "/"));
+                result[name] = space.Success
+                    ? space.Groups[1].Value.Split(',').Select(d => int.Parse(d.Trim(), CultureInfo.InvariantCulture)).ToArray()
+                    : [];
+            }
+            foreach (char ch in line)
+            {
+                if (ch == '{') path.Push(null);
+                else if (ch == '}' && path.Count > 0) path.Pop();
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The numbers of the DATA block of an <c>h5dump -d</c> listing, in order.</summary>
+    private static float[] Values(string dump)
+    {
+        int start = dump.IndexOf("DATA {", StringComparison.Ordinal);
+        Assert.True(start >= 0, "no DATA block in h5dump output:\n" + dump);
+        var values = new List<float>();
+        foreach (string raw in dump[(start + "DATA {".Length)..].Split('\n'))
+        {
+            string line = raw.Trim();
+            if (line.StartsWith('}')) break;
+            int colon = line.IndexOf("):", StringComparison.Ordinal);
+            if (colon < 0) continue;
+            foreach (string number in line[(colon + 2)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                values.Add(float.Parse(number, NumberStyles.Float, CultureInfo.InvariantCulture));
+        }
+        return values.ToArray();
+    }
+
+    // 'HDF5 "file" {', 'GROUP "name" {', 'DATASET "name" {' (the brace is consumed with the name).
+    [GeneratedRegex("""^(HDF5|GROUP|DATASET) "(.*)" \{$""")]
+    private static partial Regex NamedBlock();
+
+    [GeneratedRegex(@"^DATASPACE\s+SIMPLE \{ \( ([0-9, ]+) \)")]
+    private static partial Regex Dataspace();
+}

@@ -1,0 +1,77 @@
+using ElmoNative.Checkpoints;
+
+namespace ElmoNative.Cli;
+
+/// <summary>
+/// Which checkpoint a command uses: <c>--model DIR</c>, or <c>--options FILE --weights FILE</c>, or else
+/// <c>models/default/</c> in the repository the executable was built in.
+/// </summary>
+internal sealed record ModelSource(string OptionsPath, string WeightsPath)
+{
+    /// <summary>Model options every model-using command accepts.</summary>
+    public static readonly string[] OptionNames = ["--model", "--options", "--weights"];
+
+    /// <summary>Usage lines for the model options.</summary>
+    public const string Usage = """
+          --model DIR              model directory holding options.json and weights.hdf5
+          --options FILE           options.json of a bilm-tf / AllenNLP checkpoint (with --weights)
+          --weights FILE           its HDF5 weights (with --options)
+                                   without these: models/default/ in the repository, if present
+        """;
+
+    /// <summary>Resolves the model options of <paramref name="args"/>; missing files are data errors.</summary>
+    public static ModelSource Resolve(Arguments args)
+    {
+        string? model = args.Value("--model"), options = args.Value("--options"), weights = args.Value("--weights");
+        if (model is not null && (options is not null || weights is not null))
+            throw args.Error("give either --model DIR or --options FILE --weights FILE, not both");
+        if (model is not null) return FromDirectory(model);
+        if ((options is null) != (weights is null))
+            throw args.Error(options is null ? "--weights needs --options too" : "--options needs --weights too");
+        if (options is not null && weights is not null)
+        {
+            RequireFile(options, "options file");
+            RequireFile(weights, "weights file");
+            return new ModelSource(options, weights);
+        }
+        string? root = RepositoryRoot();
+        string? fallback = root is null ? null : Path.Combine(root, "models", "default");
+        if (fallback is not null && Directory.Exists(fallback)) return FromDirectory(fallback);
+        throw args.Error("no model given: pass --model DIR (or --options FILE --weights FILE); there is no models/default/ to fall back on");
+    }
+
+    /// <summary>Loads and checks the checkpoint (every dataset present with its expected shape).</summary>
+    public Checkpoint Load()
+    {
+        try
+        {
+            return Checkpoint.Load(OptionsPath, WeightsPath);
+        }
+        catch (InvalidOperationException e)
+        {
+            // A JSON value of the wrong kind in options.json (e.g. a number where a string belongs).
+            throw CliException.DataError($"{OptionsPath}: invalid options ({e.Message})");
+        }
+    }
+
+    /// <summary>The folder holding ElmoNative.sln above the executable, or null.</summary>
+    public static string? RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "ElmoNative.sln"))) return dir.FullName;
+        return null;
+    }
+
+    private static ModelSource FromDirectory(string directory)
+    {
+        if (File.Exists(directory)) throw CliException.DataError($"{directory}: model directory is a file, not a directory");
+        var (options, weights) = ModelFiles.Resolve(directory);
+        return new ModelSource(options, weights);
+    }
+
+    private static void RequireFile(string path, string what)
+    {
+        if (Directory.Exists(path)) throw CliException.DataError($"{path}: {what} is a directory, not a file");
+        if (!File.Exists(path)) throw CliException.DataError($"{path}: {what} not found");
+    }
+}

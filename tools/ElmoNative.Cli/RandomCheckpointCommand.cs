@@ -1,0 +1,89 @@
+using System.Globalization;
+using ElmoNative.Checkpoints;
+
+namespace ElmoNative.Cli;
+
+/// <summary><c>elmo random-checkpoint</c>: a checkpoint with seeded random weights, for tests and benchmarks.</summary>
+internal static class RandomCheckpointCommand
+{
+    public const string Usage = """
+        usage: elmo random-checkpoint (--preset small|medium|original | --options FILE) [--seed N] --output DIR [--force]
+
+        Writes DIR/options.json and DIR/weights.hdf5: a checkpoint in the bilm-tf / AllenNLP layout whose weights are
+        random (scaled as bilm-tf initializes them) and reproducible from the seed.
+
+        options:
+          --preset NAME            small (13.6 M parameters), medium (28.0 M) or original (93.6 M)
+          --options FILE           an options.json to use instead of a preset
+          --seed N                 random seed (default 0); same seed, same weights
+          --output DIR             directory to write (created if needed)
+          --force                  write into DIR even if it is not empty (replaces options.json and weights.hdf5)
+          -h, --help               this help
+        """;
+
+    private static readonly string[] ValueOptions = ["--preset", "--options", "--seed", "--output"];
+    private static readonly string[] Switches = ["--force"];
+
+    public static int Run(CommandContext context, IReadOnlyList<string> argv)
+    {
+        var args = Arguments.Parse("random-checkpoint", argv, ValueOptions, Switches);
+        if (args.Help)
+        {
+            context.Out.WriteLine(Usage);
+            return 0;
+        }
+        string? presetName = args.Value("--preset"), optionsPath = args.Value("--options");
+        if ((presetName is null) == (optionsPath is null)) throw args.Error("give either --preset NAME or --options FILE");
+        ModelPreset preset = default;
+        if (presetName is not null && !RandomCheckpoint.TryParsePreset(presetName, out preset))
+            throw args.Error($"--preset must be small, medium or original, not '{presetName}'");
+        int seed = args.Int("--seed", 0);
+        string output = args.Required("--output");
+        bool force = args.Has("--force");
+
+        if (File.Exists(output)) throw CliException.DataError($"{output}: output is a file, not a directory");
+        bool existed = Directory.Exists(output);
+        if (existed && !force && Directory.EnumerateFileSystemEntries(output).Any())
+            throw CliException.DataError($"{output}: directory is not empty (pass --force to overwrite options.json and weights.hdf5 in it)");
+        if (optionsPath is not null)
+        {
+            if (Directory.Exists(optionsPath)) throw CliException.DataError($"{optionsPath}: options file is a directory, not a file");
+            if (!File.Exists(optionsPath)) throw CliException.DataError($"{optionsPath}: options file not found");
+        }
+
+        ElmoOptions options;
+        try
+        {
+            options = optionsPath is null ? RandomCheckpoint.Options(preset) : ElmoOptions.Load(optionsPath);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw CliException.DataError($"{optionsPath}: invalid options ({e.Message})");
+        }
+        context.Cancellation.ThrowIfCancellationRequested();
+        var checkpoint = RandomCheckpoint.Create(options, seed);
+        try
+        {
+            checkpoint.SaveDirectory(output);
+        }
+        catch
+        {
+            if (!existed) TryDeleteDirectory(output);
+            throw;
+        }
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"wrote {Path.Combine(output, ModelFiles.OptionsFileName)} and {Path.Combine(output, ModelFiles.WeightsFileName)}: {checkpoint.ParameterCount:N0} parameters, seed {seed}"));
+        return 0;
+    }
+
+    private static void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using ElmoNative.Checkpoints;
+using PureHDF;
+using PureHDF.Selections;
+
+namespace ElmoNative.Cli;
+
+/// <summary>
+/// <c>elmo token-embeddings</c>: the context-independent representation of every vocabulary line, as bilm-tf's
+/// <c>dump_token_embeddings</c> writes it: one dataset <c>embedding</c> [V, P].
+/// </summary>
+internal static class TokenEmbeddingsCommand
+{
+    public static readonly string Usage = $"""
+        usage: elmo token-embeddings [model] --vocab FILE --output FILE.hdf5 [options]
+
+        Writes the context-independent token representation (character CNN, highway, projection) of every line of
+        a vocabulary file to the float32 dataset "embedding" [V, P], in file order, like bilm-tf's
+        dump_token_embeddings. <S> and </S> get the sentence boundary representations.
+
+        model:
+        {ModelSource.Usage}
+        options:
+          --vocab FILE             vocabulary, UTF-8, one token per line (surrounding whitespace is ignored); - reads stdin
+          --output FILE            HDF5 file to write (written to a temporary file and renamed at the end)
+          --batch-size N           tokens per batch (default 1024)
+          --threads N              most threads per kernel call (default: all cores)
+          --progress               show progress on stderr even when it is not a terminal (a line every 10 s)
+          --no-progress            never show progress
+          -h, --help               this help
+
+        Empty or whitespace-only lines, lines with more than one token and invalid UTF-8 are errors (with the line
+        number); nothing is written then.
+        """;
+
+    private static readonly string[] ValueOptions = [.. ModelSource.OptionNames, "--vocab", "--output", "--batch-size", "--threads"];
+
+    public static int Run(CommandContext context, IReadOnlyList<string> argv)
+    {
+        var args = Arguments.Parse("token-embeddings", argv, ValueOptions, CommandContext.ProgressSwitches);
+        if (args.Help)
+        {
+            context.Out.WriteLine(Usage);
+            return 0;
+        }
+        string vocabPath = args.Required("--vocab");
+        string outputPath = args.Required("--output");
+        int batchSize = args.PositiveInt("--batch-size", 1024);
+        using var threads = CommandContext.Threads(args);
+        var source = ModelSource.Resolve(args);
+        OutputPath.Check(outputPath, vocabPath, source.OptionsPath, source.WeightsPath);
+
+        using var model = ElmoModel.FromCheckpoint(source.Load());
+        var input = TextInput.Open(vocabPath, context.In, "vocabulary file");
+        var vocabulary = new List<string>();
+        using (var lines = input.ReadLines())
+        {
+            while (lines.TryRead(out string? line))
+            {
+                string token = line.Trim();
+                if (line.Length == 0) throw CliException.DataError($"{input.Name}:{lines.LineNumber}: empty line");
+                if (token.Length == 0) throw CliException.DataError($"{input.Name}:{lines.LineNumber}: line has only whitespace");
+                if (token.Any(char.IsWhiteSpace))
+                    throw CliException.DataError($"{input.Name}:{lines.LineNumber}: line holds more than one token");
+                vocabulary.Add(token);
+            }
+        }
+        if (vocabulary.Count == 0) throw CliException.DataError($"{input.Name}: vocabulary is empty");
+
+        int p = model.Options.ProjectionDim;
+        var file = new H5File();
+        var embedding = new H5Dataset<float[]>(fileDims: [(ulong)vocabulary.Count, (ulong)p]);
+        file["embedding"] = embedding;
+        using var progress = new ProgressBar(context.Error, context.Progress(args), "token-embeddings", vocabulary.Count, "tokens");
+        AtomicFile.Write(outputPath, temp =>
+        {
+            using var writer = file.BeginWrite(temp);
+            for (int start = 0; start < vocabulary.Count; start += batchSize)
+            {
+                context.Cancellation.ThrowIfCancellationRequested();
+                int count = Math.Min(batchSize, vocabulary.Count - start);
+                float[] rows = model.EmbedTokens(vocabulary.GetRange(start, count));
+                writer.Write(embedding, rows, fileSelection: new HyperslabSelection(rank: 2, starts: [(ulong)start, 0], blocks: [(ulong)count, (ulong)p]));
+                progress.Update(start + count);
+            }
+        });
+        progress.Finish();
+        return 0;
+    }
+}
