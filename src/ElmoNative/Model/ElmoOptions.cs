@@ -135,7 +135,7 @@ public sealed record ElmoOptions
             filters.Add(new CharFilter(ReadInt(pair[0], source, "char_cnn.filters"), ReadInt(pair[1], source, "char_cnn.filters")));
         }
 
-        string activation = cnn["activation"]?.GetValue<string>() ?? "relu";
+        string activation = cnn["activation"] is null ? "relu" : ReadString(cnn["activation"], source, "char_cnn.activation");
         var options = new ElmoOptions
         {
             CharEmbeddingDim = ReadInt(embedding["dim"], source, "char_cnn.embedding.dim"),
@@ -154,7 +154,7 @@ public sealed record ElmoOptions
             LstmLayers = lstm["n_layers"] is null ? 1 : ReadInt(lstm["n_layers"], source, "lstm.n_layers"),
             CellClip = ReadOptionalFloat(lstm["cell_clip"], source, "lstm.cell_clip"),
             ProjectionClip = ReadOptionalFloat(lstm["proj_clip"], source, "lstm.proj_clip"),
-            UseSkipConnections = lstm["use_skip_connections"]?.GetValue<bool>() ?? false,
+            UseSkipConnections = lstm["use_skip_connections"] is not null && ReadBool(lstm["use_skip_connections"], source, "lstm.use_skip_connections"),
         };
         options.Validate(source);
         return options;
@@ -193,6 +193,14 @@ public sealed record ElmoOptions
             return (int)d;
         throw new FormatException($"{source}: \"{key}\" must be an integer (found {node?.ToJsonString() ?? "nothing"})");
     }
+
+    private static string ReadString(JsonNode? node, string source, string key) =>
+        node is JsonValue v && v.TryGetValue(out string? s) ? s
+            : throw new FormatException($"{source}: \"{key}\" must be a string (found {node?.ToJsonString() ?? "nothing"})");
+
+    private static bool ReadBool(JsonNode? node, string source, string key) =>
+        node is JsonValue v && v.TryGetValue(out bool b) ? b
+            : throw new FormatException($"{source}: \"{key}\" must be true or false (found {node?.ToJsonString() ?? "nothing"})");
 
     private static float? ReadOptionalFloat(JsonNode? node, string source, string key)
     {
