@@ -32,8 +32,10 @@ public static class TestCheckpoints
 {
     /// <summary>
     /// Modifies a random checkpoint in place: every bias gets random noise (RandomCheckpoint leaves most biases at zero,
-    /// which would hide a bias added in the wrong place), and the LSTM matrices (W_0, W_P_0) are multiplied by
-    /// <paramref name="lstmScale"/> so that gates saturate and the cell / output grow past the clips.
+    /// which would hide a bias added in the wrong place), and the LSTM gate matrices W_0 are multiplied by
+    /// <paramref name="lstmScale"/> so that gates saturate and the cell / output grow past the clips. (Scaling W_P_0 as
+    /// well makes the recurrence chaotic: float rounding differences then grow ~1.3x per step and a float32 engine can
+    /// no longer be compared pointwise with a double reference over 150 steps.)
     /// </summary>
     public static Checkpoint Perturb(Checkpoint checkpoint, int seed, double lstmScale = 1, double biasStd = 0.3)
     {
@@ -44,7 +46,7 @@ public static class TestCheckpoints
             var data = tensor.Data;
             if (leaf.StartsWith("b_", StringComparison.Ordinal) || leaf == "B")
                 for (int i = 0; i < data.Length; i++) data[i] += (float)(biasStd * Normal(random));
-            else if (leaf is "W_0" or "W_P_0" && lstmScale != 1)
+            else if (leaf == "W_0" && lstmScale != 1)
                 for (int i = 0; i < data.Length; i++) data[i] = (float)(data[i] * lstmScale);
         }
         return checkpoint;
