@@ -196,3 +196,27 @@ public static class Compare
         return true;
     }
 }
+
+/// <summary>Small models shared by the tests of a class (the model is thread-safe; the checkpoint is not modified after creation).</summary>
+public static class SharedModels
+{
+    /// <summary>E 4, F 28 (4 banks), 1 highway, H 24, P 12, 2 layers, clips 3, skip on, W 50; all biases random.</summary>
+    public static ElmoOptions TinyOptions { get; } = new()
+    {
+        CharEmbeddingDim = 4,
+        Filters = [new(1, 4), new(2, 8), new(3, 8), new(4, 8)],
+        HighwayLayers = 1,
+        Activation = CharCnnActivation.Relu,
+        LstmDim = 24,
+        ProjectionDim = 12,
+        LstmLayers = 2,
+        CellClip = 3,
+        ProjectionClip = 3,
+        UseSkipConnections = true,
+    };
+
+    private static readonly Lazy<Checkpoint> tiny = new(() => TestCheckpoints.Perturb(RandomCheckpoint.Create(TinyOptions, 77), 77, lstmScale: 2));
+
+    /// <summary>The checkpoint of <see cref="TinyOptions"/> (seed 77, W_0 scaled 2x so that the clips engage now and then).</summary>
+    public static Checkpoint Tiny => tiny.Value;
+}
