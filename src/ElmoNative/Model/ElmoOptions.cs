@@ -135,7 +135,7 @@ public sealed record ElmoOptions
             filters.Add(new CharFilter(ReadInt(pair[0], source, "char_cnn.filters"), ReadInt(pair[1], source, "char_cnn.filters")));
         }
 
-        string activation = cnn["activation"]?.GetValue<string>() ?? "relu";
+        string activation = ReadOptionalString(cnn["activation"], source, "char_cnn.activation") ?? "relu";
         var options = new ElmoOptions
         {
             CharEmbeddingDim = ReadInt(embedding["dim"], source, "char_cnn.embedding.dim"),
@@ -154,7 +154,7 @@ public sealed record ElmoOptions
             LstmLayers = lstm["n_layers"] is null ? 1 : ReadInt(lstm["n_layers"], source, "lstm.n_layers"),
             CellClip = ReadOptionalFloat(lstm["cell_clip"], source, "lstm.cell_clip"),
             ProjectionClip = ReadOptionalFloat(lstm["proj_clip"], source, "lstm.proj_clip"),
-            UseSkipConnections = lstm["use_skip_connections"]?.GetValue<bool>() ?? false,
+            UseSkipConnections = ReadOptionalBool(lstm["use_skip_connections"], source, "lstm.use_skip_connections") ?? false,
         };
         options.Validate(source);
         return options;
@@ -192,6 +192,20 @@ public sealed record ElmoOptions
         if (node is JsonValue v && v.TryGetValue(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue)
             return (int)d;
         throw new FormatException($"{source}: \"{key}\" must be an integer (found {node?.ToJsonString() ?? "nothing"})");
+    }
+
+    private static string? ReadOptionalString(JsonNode? node, string source, string key)
+    {
+        if (node is null) return null;
+        if (node is JsonValue v && v.TryGetValue(out string? s)) return s;
+        throw new FormatException($"{source}: \"{key}\" must be a string (found {node.ToJsonString()})");
+    }
+
+    private static bool? ReadOptionalBool(JsonNode? node, string source, string key)
+    {
+        if (node is null) return null;
+        if (node is JsonValue v && v.TryGetValue(out bool b)) return b;
+        throw new FormatException($"{source}: \"{key}\" must be true or false (found {node.ToJsonString()})");
     }
 
     private static float? ReadOptionalFloat(JsonNode? node, string source, string key)
