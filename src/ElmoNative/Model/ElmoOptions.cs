@@ -72,6 +72,33 @@ public sealed record ElmoOptions
     /// <summary>Width of one output layer: forward and backward side by side, 2P.</summary>
     public int OutputDim => 2 * ProjectionDim;
 
+    /// <summary>Value equality; the filter banks are compared element by element (a record would compare the list reference).</summary>
+    public bool Equals(ElmoOptions? other) =>
+        other is not null
+        && CharEmbeddingDim == other.CharEmbeddingDim && Filters.SequenceEqual(other.Filters) && HighwayLayers == other.HighwayLayers
+        && Activation == other.Activation && CharacterCount == other.CharacterCount && MaxCharactersPerToken == other.MaxCharactersPerToken
+        && LstmDim == other.LstmDim && ProjectionDim == other.ProjectionDim && LstmLayers == other.LstmLayers
+        && CellClip == other.CellClip && ProjectionClip == other.ProjectionClip && UseSkipConnections == other.UseSkipConnections;
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(CharEmbeddingDim);
+        foreach (var f in Filters) hash.Add(f);
+        hash.Add(HighwayLayers);
+        hash.Add(Activation);
+        hash.Add(CharacterCount);
+        hash.Add(MaxCharactersPerToken);
+        hash.Add(LstmDim);
+        hash.Add(ProjectionDim);
+        hash.Add(LstmLayers);
+        hash.Add(CellClip);
+        hash.Add(ProjectionClip);
+        hash.Add(UseSkipConnections);
+        return hash.ToHashCode();
+    }
+
     /// <summary>Checks internal consistency; throws <see cref="FormatException"/> naming the problem.</summary>
     public void Validate(string source = "options")
     {
