@@ -396,6 +396,21 @@ public class CheckpointTests(ITestOutputHelper output)
         TestCheckpoints.AssertOptionsEqual(odd, ElmoOptions.Load(dir.File("odd.json")));
     }
 
+    [Fact]
+    public void OptionsHaveValueEquality()
+    {
+        // ElmoOptions is a record: options read back from a file equal the ones written, filters included.
+        using var dir = new TempDirectory();
+        var options = SharedModels.TinyOptions;
+        File.WriteAllText(dir.File("o.json"), options.ToJson());
+        var loaded = ElmoOptions.Load(dir.File("o.json"));
+        Assert.Equal(options, loaded);
+        Assert.Equal(options.GetHashCode(), loaded.GetHashCode());
+        Assert.NotEqual(options, options with { Filters = [.. options.Filters.Take(3), new(4, 9)] });
+        Assert.NotEqual(options, options with { CellClip = null });
+        Assert.NotEqual(options, options with { UseSkipConnections = false });
+    }
+
     // ----- presets and random checkpoints -----
 
     [Theory]

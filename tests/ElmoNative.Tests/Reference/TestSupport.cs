@@ -55,7 +55,7 @@ public static class TestCheckpoints
     public static double Normal(Random random) =>
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
-    /// <summary>Field-by-field equality of options (ElmoOptions is a record, but its Filters list compares by reference).</summary>
+    /// <summary>Field-by-field equality of options (names the field that differs), then ElmoOptions' own equality.</summary>
     public static void AssertOptionsEqual(ElmoOptions expected, ElmoOptions actual)
     {
         Assert.Equal(expected.CharEmbeddingDim, actual.CharEmbeddingDim);
@@ -70,6 +70,7 @@ public static class TestCheckpoints
         Assert.Equal(expected.CellClip, actual.CellClip);
         Assert.Equal(expected.ProjectionClip, actual.ProjectionClip);
         Assert.Equal(expected.UseSkipConnections, actual.UseSkipConnections);
+        Assert.Equal(expected, actual); // and the record's own equality agrees
     }
 
     /// <summary>Every tensor of <paramref name="expected"/> is in <paramref name="actual"/> with the same shape and bits.</summary>
