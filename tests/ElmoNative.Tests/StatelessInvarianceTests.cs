@@ -97,6 +97,37 @@ public class StatelessInvarianceTests
     });
 
     [Fact]
+    public void ManyTokensAtOnceEqualOneAtATime()
+    {
+        // More tokens than one encoder chunk (256), in one call and one by one.
+        var random = new Random(6);
+        var tokens = TestSentences.RandomSentence(random, 600);
+        int p = model.Value.Options.ProjectionDim;
+        var all = model.Value.EmbedTokens(tokens);
+        var reference = new ScalarElmo(SharedModels.Tiny);
+        double error = 0;
+        for (int i = 0; i < tokens.Length; i += 7)
+        {
+            Assert.True(Compare.BitIdentical(model.Value.EmbedTokens([tokens[i]]), all.AsSpan(i * p, p)), $"token {i}");
+            error = Math.Max(error, Compare.VectorError(all.AsSpan(i * p, p), reference.TokenRepresentation(tokens[i])));
+        }
+        Assert.True(error <= 2e-5, $"error {error:E2}");
+    }
+
+    [Fact]
+    public void EmptyBatchesAndEmptySentences()
+    {
+        var none = model.Value.Embed(Array.Empty<IReadOnlyList<string>>());
+        Assert.Equal(0, none.Count);
+        Assert.Empty(none.Activations);
+        var empties = model.Value.Embed([Array.Empty<string>(), Array.Empty<string>()]);
+        Assert.Equal(2, empties.Count);
+        Assert.Equal(0, empties.MaxLength);
+        Assert.Empty(empties.Activations);
+        Assert.Empty(model.Value.EmbedTokens([]));
+    }
+
+    [Fact]
     public void ConcurrentCallsGiveTheSameVectors()
     {
         var random = new Random(5);
