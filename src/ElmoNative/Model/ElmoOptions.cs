@@ -72,6 +72,33 @@ public sealed record ElmoOptions
     /// <summary>Width of one output layer: forward and backward side by side, 2P.</summary>
     public int OutputDim => 2 * ProjectionDim;
 
+    /// <summary>Value equality; the filter banks are compared element by element (a record would compare the list reference).</summary>
+    public bool Equals(ElmoOptions? other) =>
+        other is not null
+        && CharEmbeddingDim == other.CharEmbeddingDim && Filters.SequenceEqual(other.Filters) && HighwayLayers == other.HighwayLayers
+        && Activation == other.Activation && CharacterCount == other.CharacterCount && MaxCharactersPerToken == other.MaxCharactersPerToken
+        && LstmDim == other.LstmDim && ProjectionDim == other.ProjectionDim && LstmLayers == other.LstmLayers
+        && CellClip == other.CellClip && ProjectionClip == other.ProjectionClip && UseSkipConnections == other.UseSkipConnections;
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(CharEmbeddingDim);
+        foreach (var f in Filters) hash.Add(f);
+        hash.Add(HighwayLayers);
+        hash.Add(Activation);
+        hash.Add(CharacterCount);
+        hash.Add(MaxCharactersPerToken);
+        hash.Add(LstmDim);
+        hash.Add(ProjectionDim);
+        hash.Add(LstmLayers);
+        hash.Add(CellClip);
+        hash.Add(ProjectionClip);
+        hash.Add(UseSkipConnections);
+        return hash.ToHashCode();
+    }
+
     /// <summary>Checks internal consistency; throws <see cref="FormatException"/> naming the problem.</summary>
     public void Validate(string source = "options")
     {
@@ -135,7 +162,7 @@ public sealed record ElmoOptions
             filters.Add(new CharFilter(ReadInt(pair[0], source, "char_cnn.filters"), ReadInt(pair[1], source, "char_cnn.filters")));
         }
 
-        string activation = cnn["activation"] is null ? "relu" : ReadString(cnn["activation"], source, "char_cnn.activation");
+        string activation = ReadOptionalString(cnn["activation"], source, "char_cnn.activation") ?? "relu";
         var options = new ElmoOptions
         {
             CharEmbeddingDim = ReadInt(embedding["dim"], source, "char_cnn.embedding.dim"),
@@ -154,7 +181,7 @@ public sealed record ElmoOptions
             LstmLayers = lstm["n_layers"] is null ? 1 : ReadInt(lstm["n_layers"], source, "lstm.n_layers"),
             CellClip = ReadOptionalFloat(lstm["cell_clip"], source, "lstm.cell_clip"),
             ProjectionClip = ReadOptionalFloat(lstm["proj_clip"], source, "lstm.proj_clip"),
-            UseSkipConnections = lstm["use_skip_connections"] is not null && ReadBool(lstm["use_skip_connections"], source, "lstm.use_skip_connections"),
+            UseSkipConnections = ReadOptionalBool(lstm["use_skip_connections"], source, "lstm.use_skip_connections") ?? false,
         };
         options.Validate(source);
         return options;
@@ -194,13 +221,19 @@ public sealed record ElmoOptions
         throw new FormatException($"{source}: \"{key}\" must be an integer (found {node?.ToJsonString() ?? "nothing"})");
     }
 
-    private static string ReadString(JsonNode? node, string source, string key) =>
-        node is JsonValue v && v.TryGetValue(out string? s) ? s
-            : throw new FormatException($"{source}: \"{key}\" must be a string (found {node?.ToJsonString() ?? "nothing"})");
+    private static string? ReadOptionalString(JsonNode? node, string source, string key)
+    {
+        if (node is null) return null;
+        if (node is JsonValue v && v.TryGetValue(out string? s)) return s;
+        throw new FormatException($"{source}: \"{key}\" must be a string (found {node.ToJsonString()})");
+    }
 
-    private static bool ReadBool(JsonNode? node, string source, string key) =>
-        node is JsonValue v && v.TryGetValue(out bool b) ? b
-            : throw new FormatException($"{source}: \"{key}\" must be true or false (found {node?.ToJsonString() ?? "nothing"})");
+    private static bool? ReadOptionalBool(JsonNode? node, string source, string key)
+    {
+        if (node is null) return null;
+        if (node is JsonValue v && v.TryGetValue(out bool b)) return b;
+        throw new FormatException($"{source}: \"{key}\" must be true or false (found {node.ToJsonString()})");
+    }
 
     private static float? ReadOptionalFloat(JsonNode? node, string source, string key)
     {
