@@ -135,7 +135,10 @@ internal sealed class BiLm
         }
     }
 
-    /// <summary>Token representations of every step of every row into x [T, B, P] (boundaries from the cache).</summary>
+    /// <summary>
+    /// Token representations of every step of every row into x [T, B, P]. Each distinct token of the batch is encoded
+    /// once (the representation is context independent); &lt;S&gt; and &lt;/S&gt; come from the vectors computed at load.
+    /// </summary>
     private void EncodeBatch(IReadOnlyList<IReadOnlyList<string>> sentences, Span<int> order, Span<int> steps, int batch,
         Span<float> x, BiLmWorkspace ws)
     {
@@ -143,8 +146,10 @@ internal sealed class BiLm
         int total = 0;
         for (int s = 0; s < batch; s++) total += Math.Max(0, steps[s] - 2);
 
+        var distinct = ws.DistinctTokens;
+        distinct.Clear();
         var ids = ws.BatchCharIds(total * w);
-        var target = ws.TokenRows(total);
+        var tokenOf = ws.TokenRows(total); // for the i-th token of the batch: its index among the distinct tokens
         int i = 0;
         for (int s = 0; s < batch; s++)
         {
@@ -152,15 +157,23 @@ internal sealed class BiLm
             var sentence = sentences[order[s]];
             beginOfSentence.CopyTo(x.Slice(s * p, p));
             endOfSentence.CopyTo(x.Slice(((steps[s] - 1) * batch + s) * p, p));
-            for (int k = 0; k < sentence.Count; k++, i++)
+            foreach (string token in sentence)
             {
-                CharacterIds.Map(sentence[k], ids.Slice(i * w, w));
-                target[i] = (k + 1) * batch + s;
+                if (!distinct.TryGetValue(token, out int index))
+                {
+                    index = distinct.Count;
+                    distinct.Add(token, index);
+                    CharacterIds.Map(token, ids.Slice(index * w, w));
+                }
+                tokenOf[i++] = index;
             }
         }
 
-        var encoded = ws.Inference.Tokens(total * p);
-        encoder.Encode(ids, total, ws.Inference, encoded);
-        for (int j = 0; j < total; j++) encoded.Slice(j * p, p).CopyTo(x.Slice(target[j] * p, p));
+        var encoded = ws.Inference.Tokens(distinct.Count * p);
+        encoder.Encode(ids, distinct.Count, ws.Inference, encoded);
+        i = 0;
+        for (int s = 0; s < batch; s++)
+            for (int k = 0; k < steps[s] - 2; k++, i++)
+                encoded.Slice(tokenOf[i] * p, p).CopyTo(x.Slice(((k + 1) * batch + s) * p, p));
     }
 }

@@ -10,6 +10,9 @@ internal sealed class BiLmWorkspace
 
     public InferenceWorkspace Inference { get; } = new();
 
+    /// <summary>The distinct tokens of the current batch and their row in the encoded block.</summary>
+    public Dictionary<string, int> DistinctTokens { get; } = new(StringComparer.Ordinal);
+
     public Span<int> Order(int size) => InferenceWorkspace.Grow(ref order, size);
 
     public Span<int> Steps(int size) => InferenceWorkspace.Grow(ref steps, size);
