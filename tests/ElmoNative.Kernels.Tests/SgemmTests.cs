@@ -131,6 +131,40 @@ public class SgemmTests
         }
     }
 
+    /// <summary>
+    /// Batch invariance: a row of C gets the same bits whatever the other rows are and however many there are
+    /// (every edge kernel accumulates k in the same order as the full tile). The model relies on this for stateless
+    /// results that do not depend on the batch a sentence sits in.
+    /// </summary>
+    [Property(MaxTest = 60)]
+    public void EachRowIsBitIdenticalWhateverTheRowCount(byte mRaw, byte nRaw, byte kRaw, byte rowRaw, bool packed, bool accumulate, int seed)
+    {
+        int m = 1 + mRaw % 40, n = 1 + nRaw % 80, k = 1 + kRaw % 300;
+        int row = rowRaw % m;
+        var random = new Random(seed);
+        float[] a = TestData.Matrix(random, m, k, k);
+        float[] b = TestData.Matrix(random, k, n, n);
+        float[] c0 = TestData.Matrix(random, m, n, n);
+        float beta = accumulate ? 1f : 0f;
+        foreach (SimdVariant variant in TestData.Variants)
+        {
+            float[] all = (float[])c0.Clone(), single = c0.AsSpan(row * n, n).ToArray();
+            var rowOfA = a.AsSpan(row * k, k);
+            if (packed)
+            {
+                var pb = PackedMatrix.Pack(variant, Transpose.No, b, k, n, n);
+                Sgemm.Multiply(2, null, m, a, k, pb, beta, all, n);
+                Sgemm.Multiply(1, null, 1, rowOfA, k, pb, beta, single, n);
+            }
+            else
+            {
+                Sgemm.Multiply(variant, 2, null, Transpose.No, Transpose.No, m, n, k, 1f, a, k, b, n, beta, all, n);
+                Sgemm.Multiply(variant, 1, null, Transpose.No, Transpose.No, 1, n, k, 1f, rowOfA, k, b, n, beta, single, n);
+            }
+            TestData.AssertBitIdentical(all.AsSpan(row * n, n), single, $"{variant} m={m} n={n} k={k} row={row} packed={packed} beta={beta}");
+        }
+    }
+
     [Fact]
     public void PublicEntryPointsMatchReference()
     {

@@ -1,6 +1,6 @@
 // AVX2+FMA micro-kernel: a 6 x 16 tile of C in 12 ymm accumulators (6 rows x 2 vectors of 8), which with
 // two B vectors and one broadcast fits the 16 ymm registers of an AVX2 machine. Bottom-edge rows use a
-// 4-row kernel and a 1-row kernel (k split over two accumulator sets to hide the FMA latency).
+// 4-row kernel and a 1-row kernel, all accumulating k in the same order (row results do not depend on M).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -104,24 +104,17 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows1(nint kc, float* a, float* b, float* c, bool accumulate)
     {
-        Vector256<float> e0 = default, e1 = default, o0 = default, o1 = default;
-        nint p = 0;
-        for (; p + 1 < kc; p += 2, a += 12, b += 32)
+        // One accumulator chain per vector, in the same k order as the full-height kernels, so that a row of C gets
+        // the same bits whichever kernel computes it (results do not depend on the batch a row sits in). One row
+        // streams B once per k step and is bound by memory bandwidth, not by the FMA latency.
+        Vector256<float> c0 = default, c1 = default;
+        for (nint p = 0; p < kc; p++, a += 6, b += 16)
         {
             Vector256<float> av = Vector256.Create(a[0]);
-            e0 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b), e0);
-            e1 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b + 8), e1);
-            av = Vector256.Create(a[6]);
-            o0 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b + 16), o0);
-            o1 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b + 24), o1);
+            c0 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b), c0);
+            c1 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b + 8), c1);
         }
-        if (p < kc)
-        {
-            Vector256<float> av = Vector256.Create(a[0]);
-            e0 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b), e0);
-            e1 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b + 8), e1);
-        }
-        StoreRow(c, e0 + o0, e1 + o1, accumulate);
+        StoreRow(c, c0, c1, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

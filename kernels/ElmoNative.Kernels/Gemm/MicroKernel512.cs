@@ -1,7 +1,7 @@
 // AVX-512 micro-kernel: an 8 x 32 tile of C held in 16 zmm accumulators (8 rows x 2 vectors of 16).
 // Each k step loads two B vectors and broadcasts 8 A values: 16 FMAs per 10 loads. Bottom-edge rows
-// use a 4-row kernel and a 1-row kernel (the latter splits k into two accumulator sets to hide the FMA
-// latency), so small M (1..8, e.g. one LSTM step of a small batch) wastes no work on padding rows.
+// use a 4-row kernel and a 1-row kernel, all accumulating k in the same order (a row's result does not
+// depend on M), so small M (1..8, e.g. one LSTM step of a small batch) wastes no work on padding rows.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -114,24 +114,17 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows1(nint kc, float* a, float* b, float* c, bool accumulate)
     {
-        Vector512<float> e0 = default, e1 = default, o0 = default, o1 = default;
-        nint p = 0;
-        for (; p + 1 < kc; p += 2, a += 16, b += 64)
+        // One accumulator chain per vector, in the same k order as the full-height kernels, so that a row of C gets
+        // the same bits whichever kernel computes it (results do not depend on the batch a row sits in). One row
+        // streams B once per k step and is bound by memory bandwidth, not by the FMA latency.
+        Vector512<float> c0 = default, c1 = default;
+        for (nint p = 0; p < kc; p++, a += 8, b += 32)
         {
             Vector512<float> av = Vector512.Create(a[0]);
-            e0 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b), e0);
-            e1 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b + 16), e1);
-            av = Vector512.Create(a[8]);
-            o0 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b + 32), o0);
-            o1 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b + 48), o1);
+            c0 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b), c0);
+            c1 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b + 16), c1);
         }
-        if (p < kc)
-        {
-            Vector512<float> av = Vector512.Create(a[0]);
-            e0 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b), e0);
-            e1 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b + 16), e1);
-        }
-        StoreRow(c, e0 + o0, e1 + o1, accumulate);
+        StoreRow(c, c0, c1, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
