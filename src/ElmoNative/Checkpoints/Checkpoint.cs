@@ -1,6 +1,3 @@
-using PureHDF;
-using PureHDF.VOL.Native;
-
 namespace ElmoNative.Checkpoints;
 
 /// <summary>
@@ -51,83 +48,8 @@ public sealed class Checkpoint
     /// <summary>Reads the weights of a model with known options from an HDF5 file.</summary>
     public static Checkpoint LoadWeights(ElmoOptions options, string weightsPath)
     {
-        if (!File.Exists(weightsPath)) throw new FileNotFoundException($"{weightsPath}: weights file not found", weightsPath);
-        NativeFile file;
-        try
-        {
-            file = H5File.OpenRead(weightsPath);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw new InvalidDataException($"{weightsPath}: not a readable HDF5 file ({e.Message})", e);
-        }
-        using (file)
-        {
-            var list = new List<CheckpointTensor>();
-            foreach (var (name, shape) in CheckpointLayout.Expected(options))
-                list.Add(ReadDataset(file, weightsPath, name, shape));
-            return new Checkpoint(options, list, weightsPath);
-        }
-    }
-
-    /// <summary>Reads one float32 dataset, checking its shape when <paramref name="expectedShape"/> is given.</summary>
-    public static CheckpointTensor ReadDataset(NativeFile file, string path, string name, int[]? expectedShape)
-    {
-        string expected = expectedShape is null ? "" : $" (expected shape {CheckpointTensor.FormatShape(expectedShape)})";
-        IH5Dataset dataset;
-        try
-        {
-            if (!LinkExists(file, name)) throw new InvalidDataException($"{path}: missing dataset '{name}'{expected}");
-            dataset = file.Dataset(name);
-        }
-        catch (InvalidDataException)
-        {
-            throw;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw new InvalidDataException($"{path}: cannot open dataset '{name}'{expected}: {e.Message}", e);
-        }
-
-        int[] shape;
-        float[] data;
-        try
-        {
-            shape = dataset.Space.Dimensions.Select(d => checked((int)d)).ToArray();
-            if (expectedShape is not null && !shape.SequenceEqual(expectedShape))
-                throw new InvalidDataException($"{path}: dataset '{name}' has shape {CheckpointTensor.FormatShape(shape)}, expected {CheckpointTensor.FormatShape(expectedShape)}");
-            if (dataset.Type.Class != H5DataTypeClass.FloatingPoint || dataset.Type.Size != 4)
-                throw new InvalidDataException($"{path}: dataset '{name}' is not float32 ({dataset.Type.Class}, {dataset.Type.Size} bytes)");
-            data = dataset.Read<float[]>();
-        }
-        catch (InvalidDataException)
-        {
-            throw;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw new InvalidDataException($"{path}: cannot read dataset '{name}'{expected}: {e.Message}", e);
-        }
-        long count = shape.Aggregate(1L, (a, b) => a * b);
-        if (data.Length != count)
-            throw new InvalidDataException($"{path}: dataset '{name}' holds {data.Length} values, its shape {CheckpointTensor.FormatShape(shape)} needs {count}");
-        return new CheckpointTensor(name, shape, data);
-    }
-
-    private static bool LinkExists(IH5Group root, string name)
-    {
-        IH5Group group = root;
-        var parts = name.Split('/');
-        for (int i = 0; i < parts.Length; i++)
-        {
-            if (!group.LinkExists(parts[i])) return false;
-            if (i < parts.Length - 1)
-            {
-                if (group.Get(parts[i]) is not IH5Group child) return false;
-                group = child;
-            }
-        }
-        return true;
+        using var reader = new CheckpointReader(options, weightsPath);
+        return reader.ReadAll();
     }
 
     /// <summary>

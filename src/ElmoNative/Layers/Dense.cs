@@ -8,7 +8,7 @@ internal sealed class Dense
     private readonly PackedMatrix weight;
     private readonly float[]? bias;
 
-    public Dense(float[] weight, float[]? bias, int inputs, int outputs)
+    public Dense(ReadOnlySpan<float> weight, float[]? bias, int inputs, int outputs)
     {
         this.weight = PackedMatrix.Pack(weight, inputs, outputs, outputs);
         this.bias = bias;

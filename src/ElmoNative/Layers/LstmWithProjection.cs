@@ -34,7 +34,7 @@ internal sealed class LstmWithProjection
         OutputDim = options.ProjectionDim;
         int gates = 4 * CellDim;
         float[] w = weights(CheckpointLayout.LstmWeight(direction, layer));
-        input = new Dense(w[..(InputDim * gates)], weights(CheckpointLayout.LstmBias(direction, layer)), InputDim, gates);
+        input = new Dense(w.AsSpan(0, InputDim * gates), weights(CheckpointLayout.LstmBias(direction, layer)), InputDim, gates);
         recurrent = PackedMatrix.Pack(w.AsSpan(InputDim * gates), OutputDim, gates, gates);
         if (options.HasLstmProjection)
             projection = new Dense(weights(CheckpointLayout.LstmProjection(direction, layer)), null, CellDim, OutputDim);

@@ -44,7 +44,13 @@ public sealed class ElmoModel : IDisposable
         new(checkpoint.Options, name => checkpoint[name], checkpoint.ParameterCount);
 
     /// <summary>Loads <c>options.json</c> and the HDF5 weights of a bilm-tf / AllenNLP checkpoint.</summary>
-    public static ElmoModel Load(string optionsPath, string weightsPath) => FromCheckpoint(Checkpoint.Load(optionsPath, weightsPath));
+    /// <remarks>The file is checked as a whole first; weights are then read and packed one at a time.</remarks>
+    public static ElmoModel Load(string optionsPath, string weightsPath)
+    {
+        var options = ElmoOptions.Load(optionsPath);
+        using var reader = new CheckpointReader(options, weightsPath);
+        return new ElmoModel(options, reader.Read, Checkpoint.CountParameters(options));
+    }
 
     /// <summary>Loads a model directory holding <c>options.json</c> and <c>weights.hdf5</c>.</summary>
     public static ElmoModel LoadDirectory(string directory)
