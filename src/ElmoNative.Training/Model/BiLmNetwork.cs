@@ -296,6 +296,9 @@ internal sealed class BiLmNetwork
         return (cells, outputs);
     }
 
+    /// <summary>Output of LSTM layer l of direction d in the last window [T*B, P], time-major (with the skip connection).</summary>
+    internal ReadOnlySpan<float> LayerOutput(int direction, int layer) => layerOutputs[direction][layer];
+
     /// <summary>A well-mixed sub-key of <paramref name="key"/> for one use (a sampler, a dropout mask).</summary>
     public static ulong SubKey(ulong key, int purpose) => Gradients.Mix(key ^ Gradients.Mix((ulong)purpose + 0x5851F42D4C957F2DUL));
 }
