@@ -1,6 +1,7 @@
 using ElmoNative.Checkpoints;
 using ElmoNative.Kernels;
 using ElmoNative.Training.Data;
+using ElmoNative.Training.Diagnostics;
 using ElmoNative.Training.Layers;
 using ElmoNative.Training.Loss;
 
@@ -137,7 +138,9 @@ internal sealed class BiLmNetwork
         if (window.Batch != batch || window.Steps != steps || window.CharsPerToken != width)
             throw new ArgumentException($"window is {window.Batch} x {window.Steps} x {window.CharsPerToken}, the trainer expects {batch} x {steps} x {width}", nameof(window));
         bool train = mode == WindowMode.Train;
+        long clock = PhaseTimer.Start();
         int n = Gather(window);
+        clock = PhaseTimer.Stop(Phase.Gather, clock);
         EncodeForward(parameters, n);
 
         Span<double> sums = stackalloc double[2];
@@ -145,6 +148,7 @@ internal sealed class BiLmNetwork
         for (int d = 0; d < 2; d++)
         {
             DirectionForward(parameters, d, train, key, state);
+            clock = PhaseTimer.Start();
             int valid = 0;
             foreach (int y in targets[d]) if (y >= 0) valid++;
             var w = parameters.View(softmaxWeight);
@@ -152,6 +156,7 @@ internal sealed class BiLmNetwork
             (sums[d], counts[d]) = train
                 ? sampled[d].Forward(SubKey(key, 100 + d), top[d], targets[d], w, b, valid == 0 ? 0f : 0.5f / valid)
                 : full.Forward(top[d], targets[d], w, b);
+            clock = PhaseTimer.Stop(Phase.SoftmaxForward, clock);
             if (commitState)
                 for (int l = 0; l < layers; l++)
                 {
@@ -192,25 +197,32 @@ internal sealed class BiLmNetwork
     private void EncodeForward(ParameterSet parameters, int n)
     {
         var h = encoded.AsSpan(0, n * f);
+        long clock = PhaseTimer.Start();
         cnn.Forward(parameters, distinct.CharIds, n, cnnCache, h);
+        clock = PhaseTimer.Stop(Phase.CharCnnForward, clock);
         for (int k = 0; k < highways.Length; k++) highways[k].Forward(parameters, h, n, highwayCaches[k]);
         if (projection is null) h.CopyTo(tokens);
         else projection.Forward(parameters, h, n, tokens);
+        PhaseTimer.Stop(Phase.HighwayProjectionForward, clock);
     }
 
     private void EncodeBackward(ParameterSet parameters, ParameterSet g, int n)
     {
         var dh = encodedGradient.AsSpan(0, n * f);
+        long clock = PhaseTimer.Start();
         if (projection is null) tokenGradient.AsSpan(0, n * p).CopyTo(dh);
         else projection.Backward(parameters, g, encoded.AsSpan(0, n * f), tokenGradient.AsSpan(0, n * p), n, dh);
         for (int k = highways.Length - 1; k >= 0; k--) highways[k].Backward(parameters, g, dh, n, highwayCaches[k]);
+        clock = PhaseTimer.Stop(Phase.HighwayProjectionBackward, clock);
         cnn.Backward(parameters, g, distinct.CharIds, n, cnnCache, dh);
+        PhaseTimer.Stop(Phase.CharCnnBackward, clock);
     }
 
     private void DirectionForward(ParameterSet parameters, int d, bool train, ulong key, LstmStates state)
     {
         int rows = batch * steps;
         bool drop = train && keep < 1f;
+        long clock = PhaseTimer.Start();
         var x0 = caches[d][0].Input.AsSpan(0, rows * p);
         for (int r = 0; r < rows; r++) tokens.AsSpan(tokenIndex[d][r] * p, p).CopyTo(x0.Slice(r * p, p));
         for (int l = 0; l < layers; l++)
@@ -221,7 +233,9 @@ internal sealed class BiLmNetwork
             if (drop) Dropout.Forward(SubKey(key, 1000 * (d + 1) + l), keep, x, masks[d][l], x);
             state.Outputs[d][l].CopyTo(cache.Outputs, 0);
             state.Cells[d][l].CopyTo(cache.Cells, 0);
+            PhaseTimer.Stop(Phase.Glue, clock);
             lstm[d][l].Forward(parameters, cache, steps, batch);
+            clock = PhaseTimer.Start();
             var y = layerOutputs[d][l].AsSpan();
             cache.Outputs.AsSpan(batch * p, rows * p).CopyTo(y);
             // Skip connection (bilm-tf's ResidualWrapper inside the DropoutWrapper): y = m + x, x after dropout.
@@ -230,6 +244,7 @@ internal sealed class BiLmNetwork
         var last = layerOutputs[d][layers - 1];
         if (drop) Dropout.Forward(SubKey(key, 1000 * (d + 1) + 999), keep, last, masks[d][layers], top[d]);
         else last.CopyTo(top[d], 0);
+        PhaseTimer.Stop(Phase.Glue, clock);
     }
 
     private void DirectionBackward(ParameterSet parameters, ParameterSet g, int d, bool train)
@@ -238,15 +253,19 @@ internal sealed class BiLmNetwork
         bool drop = train && keep < 1f;
         var dy = gradientA[d].AsSpan(0, rows * p);
         var dx = gradientB[d].AsSpan(0, rows * p);
+        long clock = PhaseTimer.Start();
         dy.Clear();
         sampled[d].Backward(top[d], targets[d], parameters.View(softmaxWeight), dy, g.View(softmaxWeight), g.View(softmaxBias));
+        clock = PhaseTimer.Stop(Phase.SoftmaxBackward, clock);
         if (drop) Dropout.Backward(masks[d][layers], dy);
         for (int l = layers - 1; l >= 0; l--)
         {
             // The skip connection passes dy straight to the (dropped) input; the LSTM adds its own part.
             if (options.UseSkipConnections && l > 0) dy.CopyTo(dx);
             else dx.Clear();
+            PhaseTimer.Stop(Phase.Glue, clock);
             lstm[d][l].Backward(parameters, g, caches[d][l], steps, batch, dy, dx);
+            clock = PhaseTimer.Start();
             if (drop) Dropout.Backward(masks[d][l], dx);
             var swap = dy;
             dy = dx;
@@ -255,6 +274,7 @@ internal sealed class BiLmNetwork
         // dy now holds dL/d(token representation) of each position: add it to its distinct token.
         for (int r = 0; r < rows; r++)
             VectorOps.Add(dy.Slice(r * p, p), tokenGradient.AsSpan(tokenIndex[d][r] * p, p));
+        PhaseTimer.Stop(Phase.Glue, clock);
     }
 
     /// <summary>
