@@ -226,7 +226,11 @@ public sealed class BiLmTrainer : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => disposed = true;
+    public void Dispose()
+    {
+        disposed = true;
+        network.Dispose();
+    }
 
     /// <summary>The key of every random draw of step <paramref name="step"/>.</summary>
     internal static ulong StepKey(int seed, long step) =>
