@@ -46,6 +46,8 @@ public sealed class BiLmTrainer : IDisposable
     private readonly BiLmNetwork network;
     private readonly LstmStates trainingState, evaluationState;
     private readonly int seed;
+    private readonly TouchedRows touched; // softmax rows with a gradient in the gradient block (the rest is zero)
+    private readonly ParameterTensor softmaxWeight, softmaxBias;
     private bool disposed;
 
     /// <summary>A fresh model, initialized as bilm-tf does from <paramref name="seed"/>.</summary>
@@ -61,6 +63,9 @@ public sealed class BiLmTrainer : IDisposable
         accumulators = new ParameterSet(layout);
         ParameterInitializer.Initialize(parameters, seed);
         Array.Fill(accumulators.Data, options.InitialAccumulator);
+        softmaxWeight = layout[ParameterLayout.SoftmaxWeight];
+        softmaxBias = layout[ParameterLayout.SoftmaxBias];
+        touched = new TouchedRows(options.VocabularySize);
         network = new BiLmNetwork(layout, options.BatchSize, options.UnrollSteps, options.NegativeSamples, options.Dropout);
         var m = options.Model;
         trainingState = new LstmStates(m.LstmLayers, options.BatchSize, m.ProjectionDim, m.LstmDim);
@@ -98,11 +103,29 @@ public sealed class BiLmTrainer : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(window);
+        // The gradient block is zero outside the dense part and the softmax rows the last step touched: clear only those.
         long clock = PhaseTimer.Start();
-        gradients.Clear();
+        var tail = new SparseTail(softmaxWeight.Offset, Options.Model.ProjectionDim, softmaxBias.Offset, touched);
+        Array.Clear(gradients.Data, 0, softmaxWeight.Offset);
+        foreach (int r in touched.Rows)
+        {
+            tail.WeightRow(gradients.Data, r).Clear();
+            gradients.Data[softmaxBias.Offset + r] = 0f;
+        }
         PhaseTimer.Stop(Phase.GradientClear, clock);
-        var loss = network.Run(parameters, gradients, window, WindowMode.Train, StepKey(seed, Step), trainingState, commitState: true);
-        double norm = Adagrad.Step(parameters.Data, accumulators.Data, gradients.Data, Options.UnrollSteps, Options.ClipNorm, Options.LearningRate);
+        WindowLoss loss;
+        try
+        {
+            loss = network.Run(parameters, gradients, window, WindowMode.Train, StepKey(seed, Step), trainingState, commitState: true);
+        }
+        catch
+        {
+            gradients.Clear(); // which rows the failed step touched is unknown
+            touched.Clear();
+            throw;
+        }
+        touched.CopyFrom(network.SoftmaxRows);
+        double norm = Adagrad.Step(parameters.Data, accumulators.Data, gradients.Data, tail, Options.UnrollSteps, Options.ClipNorm, Options.LearningRate);
         Step++;
         return new TrainingStepResult(WindowLoss.Mean(loss.ForwardSum, loss.ForwardCount), WindowLoss.Mean(loss.BackwardSum, loss.BackwardCount), norm);
     }

@@ -71,6 +71,7 @@ internal sealed class BiLmNetwork : IDisposable
     private readonly float[][] positionGradient = new float[2][]; // [d]: which of gradientA/B holds dL/d(position input)
     private readonly Action<int> runDirection;
     private PairRunner? pair;
+    private readonly Optimization.TouchedRows softmaxRows;
 
     // The arguments of the window being run, for runDirection.
     private ParameterSet? runParameters, runGradients;
@@ -136,7 +137,11 @@ internal sealed class BiLmNetwork : IDisposable
         }
         full = [new FullSoftmax(p, layout.VocabularySize), new FullSoftmax(p, layout.VocabularySize)];
         runDirection = RunDirection;
+        softmaxRows = new Optimization.TouchedRows(layout.VocabularySize);
     }
+
+    /// <summary>The softmax rows the last training <see cref="Run"/> with a gradient added to (sampled ids and targets of both directions).</summary>
+    public Optimization.TouchedRows SoftmaxRows => softmaxRows;
 
     /// <summary>The sampler of direction d (its last draw), for tests.</summary>
     public LogUniformSampler Sampler(int direction) => sampled[direction].Sampler;
@@ -179,7 +184,13 @@ internal sealed class BiLmNetwork : IDisposable
         {
             clock = PhaseTimer.Start();
             // Where the directions meet, in a fixed order: the shared softmax, then the token representations.
-            for (int d = 0; d < 2; d++) sampled[d].AddParameterGradients(top[d], targets[d], g.View(softmaxWeight), g.View(softmaxBias));
+            softmaxRows.Clear();
+            for (int d = 0; d < 2; d++)
+            {
+                sampled[d].AddParameterGradients(top[d], targets[d], g.View(softmaxWeight), g.View(softmaxBias));
+                foreach (int id in sampled[d].Sampler.Ids) softmaxRows.Add(id);
+                foreach (int y in targets[d]) if (y >= 0) softmaxRows.Add(y);
+            }
             clock = PhaseTimer.Stop(Phase.SoftmaxBackward, clock);
             Array.Clear(tokenGradient, 0, n * p);
             for (int d = 0; d < 2; d++)
