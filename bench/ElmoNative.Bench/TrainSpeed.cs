@@ -78,7 +78,7 @@ public static class TrainSpeed
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         double tokens = (double)windows * options.BatchSize * options.UnrollSteps;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{windows} windows in {clock.Elapsed.TotalSeconds:F2} s: {tokens / clock.Elapsed.TotalSeconds:F0} tokens/s, {clock.Elapsed.TotalMilliseconds / windows:F0} ms/window; last loss {last.ForwardLoss:F3}/{last.BackwardLoss:F3}; allocated {allocated / windows / 1024.0:F1} KB/window on the calling thread; peak RSS {Environment.WorkingSet / 1e6:F0} MB"));
+            $"{windows} windows in {clock.Elapsed.TotalSeconds:F2} s: {tokens / clock.Elapsed.TotalSeconds:F0} tokens/s, {clock.Elapsed.TotalMilliseconds / windows:F0} ms/window; last loss {last.ForwardLoss:F3}/{last.BackwardLoss:F3} (gradient norm {last.GradientNorm:R}); allocated {allocated / windows / 1024.0:F1} KB/window on the calling thread; peak RSS {Environment.WorkingSet / 1e6:F0} MB"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CPU time {cpu.TotalSeconds:F2} s ({cpu.TotalSeconds / clock.Elapsed.TotalSeconds:F2} cores busy on average)"));
         if (profile)
         {
