@@ -59,6 +59,9 @@ internal sealed class ProgressBar : IDisposable
     /// <summary>The display mode.</summary>
     public ProgressMode Mode { get; }
 
+    /// <summary>Extra figures shown at the end of the display (for example a loss), or null.</summary>
+    public string? Detail { get; set; }
+
     /// <summary>Records the counts so far (cumulative) and redraws if it is time.</summary>
     public void Update(long itemsDone, long secondaryDone = 0)
     {
@@ -99,6 +102,7 @@ internal sealed class ProgressBar : IDisposable
         double fraction = total > 0 ? Math.Clamp((double)done / total, 0, 1) : 1;
         string rates = string.Format(c, "{0:F1} {1}/s", done / seconds, unit);
         if (secondaryUnit is not null) rates += string.Format(c, ", {0:F0} {1}/s", secondary / seconds, secondaryUnit);
+        if (Detail is not null) rates += ", " + Detail;
         if (Mode == ProgressMode.Log)
             return string.Format(c, "{0}: {1}/{2} {3} ({4:F0}%), {5}, {6:F0} s", label, done, total, unit, fraction * 100, rates, seconds);
         int filled = (int)Math.Round(fraction * BarWidth);
