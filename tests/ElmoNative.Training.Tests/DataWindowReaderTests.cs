@@ -274,7 +274,7 @@ public sealed class DataWindowReaderTests
         using var c = new Corpus(3, files: 2, maxSentences: 5);
         var position = new TrainingWindowReader(c.Text, c.Vocabulary, 2, 3, W, seed: 1).Position;
         Assert.Contains("seed 1, not 2", Assert.Throws<InvalidDataException>(() => new TrainingWindowReader(c.Text, c.Vocabulary, 2, 3, W, 2, position)).Message);
-        Assert.Contains("batch_size 2, not 4", Assert.Throws<InvalidDataException>(() => new TrainingWindowReader(c.Text, c.Vocabulary, 4, 3, W, 1, position)).Message);
+        Assert.Contains("batch_size 2 (2 rows), not 4", Assert.Throws<InvalidDataException>(() => new TrainingWindowReader(c.Text, c.Vocabulary, 4, 3, W, 1, position)).Message);
         Assert.Contains("unroll_steps 3, not 5", Assert.Throws<InvalidDataException>(() => new TrainingWindowReader(c.Text, c.Vocabulary, 2, 5, W, 1, position)).Message);
         var one = TextCorpus.Open(c.Text.Files[0].Path);
         Assert.Contains("training files", Assert.Throws<InvalidDataException>(() => new TrainingWindowReader(one, c.Vocabulary, 2, 3, W, 1, position)).Message);
@@ -325,6 +325,26 @@ public sealed class DataWindowReaderTests
         Assert.Contains(bad + ":3: invalid UTF-8", Assert.Throws<InvalidDataException>(() => TextCorpus.Open(bad)).Message);
         Assert.Contains("a-empty.txt", Assert.Throws<InvalidDataException>(() => TextCorpus.Open(dir.Path_("*.txt"))).Message);
         Assert.Contains("given twice", Assert.Throws<InvalidDataException>(() => TextCorpus.Open([bad, bad])).Message);
+    }
+
+    [Fact]
+    public void FilesAreLoadedOneAtATimeWhenTheReaderReachesThem()
+    {
+        // Only the file being read is in memory: a file changed after opening is noticed when its turn comes, not before.
+        using var dir = new TempFolder();
+        dir.Write("0.txt", string.Join("\n", Enumerable.Range(0, 50).Select(i => $"first file sentence {i}")));
+        dir.Write("1.txt", string.Join("\n", Enumerable.Range(0, 50).Select(i => $"second file sentence {i}")));
+        var corpus = TextCorpus.Open(dir.Path_("*.txt"));
+        var order = new[] { 0, 1 };
+        new ShuffleRandom(9, 0, -1).Shuffle(order);
+        File.WriteAllText(corpus.Files[order[1]].Path, "only one sentence now\n");
+        var vocabulary = Vocabulary.Build([corpus.Files[order[0]].Path]);
+        var reader = new TrainingWindowReader(corpus, vocabulary, 1, 5, W, seed: 9);
+        var window = new TrainingWindow(1, 5, W);
+        for (int k = 0; k < 50; k++) reader.Read(window); // 50 sentences of 4 words, 5 steps each: all of the first file
+        Assert.All(window.TokenIds[0], id => Assert.NotEqual(vocabulary.UnknownId, id));
+        var e = Assert.Throws<InvalidDataException>(() => reader.Read(window));
+        Assert.Contains(corpus.Files[order[1]].Path + ": text file changed", e.Message);
     }
 
     [Fact]

@@ -80,7 +80,7 @@ public sealed class TrainingWindowReader
         var files = corpus.Files.Select(f => Path.GetFullPath(f.Path)).ToArray();
         string? problem =
             position.Seed != seed ? $"seed {position.Seed}, not {seed}" :
-            position.Batch != rows.Batch ? $"batch_size {position.Batch}, not {rows.Batch}" :
+            position.Batch != rows.Batch || position.Rows.Length != rows.Batch ? $"batch_size {position.Batch} ({position.Rows.Length} rows), not {rows.Batch}" :
             position.Steps != steps ? $"unroll_steps {position.Steps}, not {steps}" :
             !position.Files.SequenceEqual(files) ? $"training files {string.Join(", ", position.Files)}, not {string.Join(", ", files)}" :
             position.FileCursor > files.Length ? $"file cursor {position.FileCursor} past {files.Length} files" : null;
