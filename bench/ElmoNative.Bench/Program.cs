@@ -4,6 +4,7 @@ namespace ElmoNative.Bench;
 
 /// <summary>
 /// `dotnet run -c Release --project bench/ElmoNative.Bench -- e2e [options]` runs the end-to-end measurement;
+/// `-- train-speed [options]` measures training throughput;
 /// anything else goes to BenchmarkDotNet (e.g. `-- --filter '*Sgemm*'`).
 /// </summary>
 public static class Program
@@ -11,6 +12,7 @@ public static class Program
     public static int Main(string[] args)
     {
         if (args.Length > 0 && args[0] == "e2e") return EndToEnd.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "train-speed") return TrainSpeed.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

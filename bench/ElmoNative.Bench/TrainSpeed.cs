@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Globalization;
+using ElmoNative.Checkpoints;
+using ElmoNative.Kernels;
+using ElmoNative.Text;
+using ElmoNative.Training;
+using ElmoNative.Training.Data;
+
+namespace ElmoNative.Bench;
+
+/// <summary>
+/// Training throughput of <see cref="BiLmTrainer.TrainStep"/> (one long run, not a BenchmarkDotNet benchmark) on synthetic
+/// windows whose tokens follow a Zipf law over V words (so the share of distinct tokens per window is realistic).
+/// Tokens/s counts B x T tokens per window (each direction reads the same tokens).
+/// Usage: train-speed [--config small|tiny] [--windows 20] [--threads N]
+///   small: spec section 8's small preset, V 16384, B 128, T 20, S 8192
+///   tiny:  E 16, filters [[1,16],[2,16],[3,32],[4,64],[5,128]], 1 highway, H 384, P 128, 2 layers, V 16384, B 64, T 20, S 4096
+/// </summary>
+public static class TrainSpeed
+{
+    public static int Run(string[] args)
+    {
+        string config = "tiny";
+        int windows = 20, threads = Environment.ProcessorCount;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--config": config = Next(); break;
+                case "--windows": windows = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                default: Console.Error.WriteLine($"train-speed: unknown option {args[i]}"); return 2;
+            }
+        }
+        KernelSettings.MaxThreads = threads;
+        TrainingOptions options = config switch
+        {
+            "small" => new TrainingOptions { Model = RandomCheckpoint.Options(ModelPreset.Small) with { CharacterCount = 261 }, VocabularySize = 16384, BatchSize = 128, UnrollSteps = 20, NegativeSamples = 8192 },
+            "tiny" => new TrainingOptions
+            {
+                Model = new ElmoOptions
+                {
+                    CharEmbeddingDim = 16,
+                    Filters = [new(1, 16), new(2, 16), new(3, 32), new(4, 64), new(5, 128)],
+                    HighwayLayers = 1,
+                    Activation = CharCnnActivation.Relu,
+                    CharacterCount = 261,
+                    LstmDim = 384,
+                    ProjectionDim = 128,
+                    LstmLayers = 2,
+                    CellClip = 3,
+                    ProjectionClip = 3,
+                    UseSkipConnections = true,
+                },
+                VocabularySize = 16384, BatchSize = 64, UnrollSteps = 20, NegativeSamples = 4096,
+            },
+            _ => throw new ArgumentException($"unknown config {config}"),
+        };
+
+        var random = new Random(1);
+        var pool = Enumerable.Range(0, 8).Select(_ => MakeWindow(options, random)).ToArray();
+        using var trainer = new BiLmTrainer(options, seed: 1);
+        Console.WriteLine($"config {config}: {trainer.ParameterCount / 1e6:F2} M trainable floats (with softmax), B {options.BatchSize}, T {options.UnrollSteps}, S {options.NegativeSamples}, threads {threads}");
+        for (int i = 0; i < 2; i++) trainer.TrainStep(pool[i]); // warm-up (JIT, first-touch)
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        var clock = Stopwatch.StartNew();
+        TrainingStepResult last = default;
+        for (int i = 0; i < windows; i++) last = trainer.TrainStep(pool[i % pool.Length]);
+        clock.Stop();
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        double tokens = (double)windows * options.BatchSize * options.UnrollSteps;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{windows} windows in {clock.Elapsed.TotalSeconds:F2} s: {tokens / clock.Elapsed.TotalSeconds:F0} tokens/s, {clock.Elapsed.TotalMilliseconds / windows:F0} ms/window; last loss {last.ForwardLoss:F3}/{last.BackwardLoss:F3}; allocated {allocated / windows / 1024.0:F1} KB/window on the calling thread; peak RSS {Environment.WorkingSet / 1e6:F0} MB"));
+        return 0;
+    }
+
+    private static TrainingWindow MakeWindow(TrainingOptions o, Random random)
+    {
+        int w = o.Model.MaxCharactersPerToken, v = o.VocabularySize;
+        var window = new TrainingWindow(o.BatchSize, o.UnrollSteps, w);
+        double logRange = Math.Log(v + 1.0);
+        for (int d = 0; d < 2; d++)
+            for (int i = 0; i < o.BatchSize * o.UnrollSteps; i++)
+            {
+                int id = Math.Min(v - 1, (int)Math.Exp(random.NextDouble() * logRange) - 1);
+                window.TokenIds[d][i] = id;
+                window.TargetIds[d][i] = Math.Min(v - 1, (int)Math.Exp(random.NextDouble() * logRange) - 1);
+                CharacterIds.Map(Spell(id), window.CharIds[d].AsSpan(i * w, w));
+            }
+        return window;
+    }
+
+    private static string Spell(int id)
+    {
+        var chars = new List<char>();
+        do
+        {
+            chars.Add((char)('a' + id % 26));
+            id /= 26;
+        } while (id > 0);
+        return new string(chars.ToArray());
+    }
+}
