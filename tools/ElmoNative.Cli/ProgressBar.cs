@@ -103,10 +103,10 @@ internal sealed class ProgressBar : IDisposable
         string rates = string.Format(c, "{0:F1} {1}/s", done / seconds, unit);
         if (secondaryUnit is not null) rates += string.Format(c, ", {0:F0} {1}/s", secondary / seconds, secondaryUnit);
         if (Detail is not null) rates += ", " + Detail;
-        if (Mode == ProgressMode.Log)
-            return string.Format(c, "{0}: {1}/{2} {3} ({4:F0}%), {5}, {6:F0} s", label, done, total, unit, fraction * 100, rates, seconds);
-        int filled = (int)Math.Round(fraction * BarWidth);
         string eta = done > 0 && done < total ? " ETA " + FormatTime(TimeSpan.FromSeconds(seconds * (total - done) / done)) : "";
+        if (Mode == ProgressMode.Log)
+            return string.Format(c, "{0}: {1}/{2} {3} ({4:F0}%), {5}, {6:F0} s{7}", label, done, total, unit, fraction * 100, rates, seconds, eta.Length > 0 ? "," + eta : "");
+        int filled = (int)Math.Round(fraction * BarWidth);
         return string.Format(c, "{0} [{1}{2}] {3,3:F0}% {4}/{5} {6}, {7}{8}", label, new string('#', filled), new string('-', BarWidth - filled), fraction * 100, done, total, unit, rates, eta);
     }
 
