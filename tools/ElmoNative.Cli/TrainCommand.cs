@@ -211,7 +211,7 @@ internal static class TrainCommand
                     {
                         progress.Dispose();
                         Checkpoint(withValidation: false);
-                        throw new CliException(string.Format(c, "interrupted at window {0}; checkpoint saved in {1} (continue with --resume {1})", trainer.Step, output), 130);
+                        throw Interrupted();
                     }
                     reader.Read(window);
                     var step = trainer.TrainStep(window);
@@ -236,6 +236,7 @@ internal static class TrainCommand
                         progress.Dispose(); // a terminal bar is erased and redrawn after the line
                         context.Out.WriteLine(line + "; saved " + output);
                         context.Out.Flush();
+                        if (context.Cancellation.IsCancellationRequested) throw Interrupted(); // Ctrl+C during validation
                         sinceForward = sinceBackward = 0;
                         sinceWindows = 0;
                     }
@@ -251,10 +252,27 @@ internal static class TrainCommand
             return 0;
         }
 
-        /// <summary>Saves the whole checkpoint into a sibling temporary directory, then swaps it in for the output.</summary>
+        private CliException Interrupted() =>
+            new(string.Format(c, "interrupted at window {0}; checkpoint saved in {1} (continue with --resume {1})", trainer.Step, output), 130);
+
+        /// <summary>
+        /// Measures the validation perplexity (skipped if Ctrl+C comes meanwhile), then saves the whole checkpoint into a
+        /// sibling temporary directory and swaps it in for the output.
+        /// </summary>
         private Perplexities? Checkpoint(bool withValidation)
         {
-            Perplexities? result = withValidation ? Perplexities.Evaluate(trainer, valid!, vocabulary, CancellationToken.None) : null;
+            Perplexities? result = null;
+            if (withValidation)
+            {
+                try
+                {
+                    result = Perplexities.Evaluate(trainer, valid!, vocabulary, context.Cancellation);
+                }
+                catch (OperationCanceledException)
+                {
+                    trainer.ResetEvaluationState();
+                }
+            }
             string full = Path.GetFullPath(output).TrimEnd(Path.DirectorySeparatorChar);
             string parent = Path.GetDirectoryName(full)!, name = Path.GetFileName(full);
             string tag = Guid.NewGuid().ToString("N")[..8];
