@@ -192,6 +192,7 @@ internal static class TrainCommand
             long tokensPerWindow = (long)options.BatchSize * options.UnrollSteps;
             var window = new TrainingWindow(options.BatchSize, options.UnrollSteps, options.Model.MaxCharactersPerToken);
             var clock = Stopwatch.StartNew();
+            var stepTime = TimeSpan.Zero; // reading and training only: checkpoints and validation excluded
             context.Error.Flush();
             if (first >= totalWindows)
             {
@@ -213,8 +214,10 @@ internal static class TrainCommand
                         Checkpoint(withValidation: false);
                         throw Interrupted();
                     }
+                    long started = Stopwatch.GetTimestamp();
                     reader.Read(window);
                     var step = trainer.TrainStep(window);
+                    stepTime += Stopwatch.GetElapsedTime(started);
                     double loss = (step.ForwardLoss + step.BackwardLoss) / 2;
                     if (!double.IsFinite(loss))
                         throw CliException.DataError(string.Format(c, "training diverged at window {0} (loss {1}); the last checkpoint in {2} is kept", trainer.Step, loss, output));
@@ -245,8 +248,8 @@ internal static class TrainCommand
             }
             double seconds = clock.Elapsed.TotalSeconds;
             long tokens = (trainer.Step - first) * tokensPerWindow;
-            string summary = string.Format(c, "trained {0} windows ({1} tokens per direction) in {2:F1} s, {3:F0} tokens/s; final train perplexity {4:F2} (sampled softmax)",
-                trainer.Step - first, tokens, seconds, tokens / Math.Max(seconds, 1e-9), Math.Exp(lastTrainLoss));
+            string summary = string.Format(c, "trained {0} windows ({1} tokens per direction) in {2:F1} s ({3:F1} s of training steps, {4:F0} tokens/s); final train perplexity {5:F2} (sampled softmax)",
+                trainer.Step - first, tokens, seconds, stepTime.TotalSeconds, tokens / Math.Max(stepTime.TotalSeconds, 1e-9), Math.Exp(lastTrainLoss));
             if (lastValid is { } final) summary += ", valid perplexity " + final.Format();
             context.Out.WriteLine(summary + "; model in " + output);
             return 0;
