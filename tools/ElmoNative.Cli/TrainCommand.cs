@@ -199,6 +199,10 @@ internal static class TrainCommand
                 context.Out.WriteLine(string.Format(c, "{0}: already trained {1} windows (target {2}); nothing to do", output, first, totalWindows));
                 return 0;
             }
+            context.Out.WriteLine(string.Format(c, "{0} {1:N0} parameters (V {2}, B {3} x T {4}, S {5}); {6:N0} windows of {7:N0} tokens per epoch, {8} epochs, windows {9} to {10}; seed {11}",
+                first == 0 ? "training" : "resuming", trainer.ParameterCount, options.VocabularySize, options.BatchSize, options.UnrollSteps, options.NegativeSamples,
+                windowsPerEpoch, tokensPerWindow, options.Epochs, first + 1, totalWindows, reader.Position.Seed));
+            context.Out.Flush();
             // Mean sampled-softmax losses: since the last checkpoint (reported there) and a moving average (progress).
             double sinceForward = 0, sinceBackward = 0, smoothed = double.NaN;
             long sinceWindows = 0;
