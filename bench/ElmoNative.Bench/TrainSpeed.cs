@@ -5,6 +5,7 @@ using ElmoNative.Kernels;
 using ElmoNative.Text;
 using ElmoNative.Training;
 using ElmoNative.Training.Data;
+using ElmoNative.Training.Diagnostics;
 
 namespace ElmoNative.Bench;
 
@@ -12,7 +13,7 @@ namespace ElmoNative.Bench;
 /// Training throughput of <see cref="BiLmTrainer.TrainStep"/> (one long run, not a BenchmarkDotNet benchmark) on synthetic
 /// windows whose tokens follow a Zipf law over V words (so the share of distinct tokens per window is realistic).
 /// Tokens/s counts B x T tokens per window (each direction reads the same tokens).
-/// Usage: train-speed [--config small|tiny] [--windows 20] [--threads N]
+/// Usage: train-speed [--config small|tiny] [--windows 20] [--threads N] [--profile]
 ///   small: spec section 8's small preset, V 16384, B 128, T 20, S 8192
 ///   tiny:  E 16, filters [[1,16],[2,16],[3,32],[4,64],[5,128]], 1 highway, H 384, P 128, 2 layers, V 16384, B 64, T 20, S 4096
 /// </summary>
@@ -22,6 +23,7 @@ public static class TrainSpeed
     {
         string config = "tiny";
         int windows = 20, threads = Environment.ProcessorCount;
+        bool profile = false;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -30,6 +32,7 @@ public static class TrainSpeed
                 case "--config": config = Next(); break;
                 case "--windows": windows = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--profile": profile = true; break;
                 default: Console.Error.WriteLine($"train-speed: unknown option {args[i]}"); return 2;
             }
         }
@@ -63,15 +66,28 @@ public static class TrainSpeed
         using var trainer = new BiLmTrainer(options, seed: 1);
         Console.WriteLine($"config {config}: {trainer.ParameterCount / 1e6:F2} M trainable floats (with softmax), B {options.BatchSize}, T {options.UnrollSteps}, S {options.NegativeSamples}, threads {threads}");
         for (int i = 0; i < 2; i++) trainer.TrainStep(pool[i]); // warm-up (JIT, first-touch)
+        PhaseTimer.Enabled = profile;
+        PhaseTimer.Reset();
         long allocated = GC.GetAllocatedBytesForCurrentThread();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         TrainingStepResult last = default;
         for (int i = 0; i < windows; i++) last = trainer.TrainStep(pool[i % pool.Length]);
         clock.Stop();
+        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         double tokens = (double)windows * options.BatchSize * options.UnrollSteps;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{windows} windows in {clock.Elapsed.TotalSeconds:F2} s: {tokens / clock.Elapsed.TotalSeconds:F0} tokens/s, {clock.Elapsed.TotalMilliseconds / windows:F0} ms/window; last loss {last.ForwardLoss:F3}/{last.BackwardLoss:F3}; allocated {allocated / windows / 1024.0:F1} KB/window on the calling thread; peak RSS {Environment.WorkingSet / 1e6:F0} MB"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CPU time {cpu.TotalSeconds:F2} s ({cpu.TotalSeconds / clock.Elapsed.TotalSeconds:F2} cores busy on average)"));
+        if (profile)
+        {
+            double total = 0;
+            foreach (var phase in Enum.GetValues<Phase>()) total += PhaseTimer.Seconds(phase);
+            Console.WriteLine("phase                          ms/window   share (of the summed phase times; parallel phases overlap)");
+            foreach (var phase in Enum.GetValues<Phase>())
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{phase,-30} {PhaseTimer.Seconds(phase) * 1000 / windows,9:F1}   {PhaseTimer.Seconds(phase) / total,6:P1}"));
+        }
         return 0;
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ElmoNative.Checkpoints;
 using ElmoNative.Training.Data;
+using ElmoNative.Training.Diagnostics;
 using ElmoNative.Training.Optimization;
 using PureHDF;
 
@@ -97,7 +98,9 @@ public sealed class BiLmTrainer : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(window);
+        long clock = PhaseTimer.Start();
         gradients.Clear();
+        PhaseTimer.Stop(Phase.GradientClear, clock);
         var loss = network.Run(parameters, gradients, window, WindowMode.Train, StepKey(seed, Step), trainingState, commitState: true);
         double norm = Adagrad.Step(parameters.Data, accumulators.Data, gradients.Data, Options.UnrollSteps, Options.ClipNorm, Options.LearningRate);
         Step++;
@@ -223,7 +226,11 @@ public sealed class BiLmTrainer : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => disposed = true;
+    public void Dispose()
+    {
+        disposed = true;
+        network.Dispose();
+    }
 
     /// <summary>The key of every random draw of step <paramref name="step"/>.</summary>
     internal static ulong StepKey(int seed, long step) =>

@@ -61,7 +61,7 @@ public static class MaxOverTimeTraining
     }
 
     /// <summary>best[f] = bias[f] + max over t &lt; positions of c[t * filters + f]; at[f] = the first t reaching it.</summary>
-    private static void MaxRows(ReadOnlySpan<float> c, int positions, int filters, ReadOnlySpan<float> bias, Span<float> best, Span<int> at)
+    internal static void MaxRows(ReadOnlySpan<float> c, int positions, int filters, ReadOnlySpan<float> bias, Span<float> best, Span<int> at)
     {
         c[..filters].CopyTo(best);
         at.Clear();

@@ -13,14 +13,22 @@ namespace ElmoNative.Training.Layers;
 ///             dW[k, e, f] += dy_pre[n, f] x[n, t* + k, e]    db[f] += dy_pre[n, f]
 ///             dx[n, t* + k, e] += dy_pre[n, f] W[k, e, f]   dchar_embed[id - 1] += dx[n, w]
 /// </code>
-/// Only the argmax window of each (token, filter) receives gradient. Forward saves the embedded characters x
-/// [N, W, E], the argmax positions [N, F] and the output y [N, F] (a <see cref="CharCnnCache"/>).
+/// Only the argmax window of each (token, filter) receives gradient. Forward saves the embedded characters x,
+/// the argmax positions [N, F] and the output y [N, F] (a <see cref="CharCnnCache"/>).
+/// <para>
+/// Words are much shorter than W: a token is its characters followed by padding up to W (the same id repeated).
+/// Every window that lies entirely in that repeated tail sees the same input, so it has the same value; the first such
+/// window (t = len, len = the length before the tail) stands for all of them and the ones after it can never be the
+/// (first) argmax. So each token is embedded only up to len + (widest filter) positions, the tokens are stored back to
+/// back, and only windows t &lt;= len are convolved: the same maxima and argmaxes for a fraction of the work.
+/// </para>
 /// </summary>
 internal sealed class CharCnn
 {
     private readonly ParameterTensor embedding;
     private readonly (ParameterTensor Weight, ParameterTensor Bias, int Width, int Count, int Offset)[] banks;
     private readonly CharCnnActivation activation;
+    private readonly int widest;
 
     public CharCnn(ElmoOptions options, ParameterLayout layout)
     {
@@ -37,6 +45,7 @@ internal sealed class CharCnn
             offset += options.Filters[i].Count;
         }
         Filters = offset;
+        widest = options.Filters.Max(filter => filter.Width);
     }
 
     /// <summary>W.</summary>
@@ -53,17 +62,35 @@ internal sealed class CharCnn
     {
         int e = EmbeddingDim, w = CharsPerToken, f = Filters;
         var table = p.View(embedding);
-        var x = cache.Embedded.AsSpan(0, n * w * e);
-        for (int q = 0; q < n * w; q++)
+        var starts = cache.Starts.AsSpan(0, n + 1);
+        var lengths = cache.Lengths.AsSpan(0, n);
+        starts[0] = 0;
+        for (int s = 0; s < n; s++)
         {
-            int id = charIds[q];
-            if (id == 0) x.Slice(q * e, e).Clear();
-            else table.Slice((id - 1) * e, e).CopyTo(x.Slice(q * e, e)); // saved row r is character id r + 1
+            var ids = charIds.Slice(s * w, w);
+            int len = w;
+            while (len > 0 && ids[len - 1] == ids[w - 1]) len--;
+            lengths[s] = len;
+            starts[s + 1] = starts[s] + Math.Min(w, len + widest);
         }
+        var x = cache.Embedded.AsSpan(0, starts[n] * e);
+        for (int s = 0; s < n; s++)
+            for (int q = 0, stored = starts[s + 1] - starts[s]; q < stored; q++)
+            {
+                int id = charIds[s * w + q];
+                var row = x.Slice((starts[s] + q) * e, e);
+                if (id == 0) row.Clear();
+                else table.Slice((id - 1) * e, e).CopyTo(row); // saved row r is character id r + 1
+            }
         var y = output[..(n * f)];
+        var windows = cache.Windows.AsSpan(0, n);
         foreach (var bank in banks)
-            MaxOverTimeTraining.Forward(x, n, w, e, p.View(bank.Weight), bank.Width, p.View(bank.Bias),
+        {
+            // Windows t < len touch a character; t = len is the first of the identical tail windows (if it fits).
+            for (int s = 0; s < n; s++) windows[s] = Math.Min(lengths[s] + 1, w - bank.Width + 1);
+            RaggedMaxOverTime.Forward(x, e, starts, windows, p.View(bank.Weight), bank.Width, p.View(bank.Bias),
                 y[bank.Offset..], cache.ArgMax.AsSpan(bank.Offset), f);
+        }
         if (activation == CharCnnActivation.Relu) Activations.Relu(y, y);
         else Activations.Tanh(y, y);
         y.CopyTo(cache.Output);
@@ -77,28 +104,39 @@ internal sealed class CharCnn
         var y = cache.Output.AsSpan(0, n * f);
         if (activation == CharCnnActivation.Relu) Gradients.ReluBackward(y, dy);
         else Gradients.TanhBackward(y, dy);
-        var x = cache.Embedded.AsSpan(0, n * w * e);
-        var dx = cache.EmbeddedGradient.AsSpan(0, n * w * e);
+        var starts = cache.Starts.AsSpan(0, n + 1);
+        var x = cache.Embedded.AsSpan(0, starts[n] * e);
+        var dx = cache.EmbeddedGradient.AsSpan(0, starts[n] * e);
         dx.Clear();
         foreach (var bank in banks)
-            MaxOverTimeTraining.Backward(x, n, w, e, p.View(bank.Weight), bank.Width, cache.ArgMax.AsSpan(bank.Offset), dy[bank.Offset..], f,
+            RaggedMaxOverTime.Backward(x, e, starts, p.View(bank.Weight), bank.Width, cache.ArgMax.AsSpan(bank.Offset), dy[bank.Offset..], f,
                 g.View(bank.Weight), g.View(bank.Bias), dx);
         var dTable = g.View(embedding);
-        for (int q = 0; q < n * w; q++)
-        {
-            int id = charIds[q];
-            if (id != 0) VectorOps.Add(dx.Slice(q * e, e), dTable.Slice((id - 1) * e, e));
-        }
+        for (int s = 0; s < n; s++)
+            for (int q = 0, stored = starts[s + 1] - starts[s]; q < stored; q++)
+            {
+                int id = charIds[s * w + q];
+                if (id != 0) VectorOps.Add(dx.Slice((starts[s] + q) * e, e), dTable.Slice((id - 1) * e, e));
+            }
     }
 }
 
 /// <summary>What the character CNN's forward pass keeps for its backward pass, for up to a fixed number of tokens.</summary>
 internal sealed class CharCnnCache(int tokens, int charsPerToken, int embeddingDim, int filters)
 {
-    /// <summary>x [N, W, E].</summary>
+    /// <summary>x: the first positions of each token, back to back [Starts[N], E] (at most [N * W, E]).</summary>
     public float[] Embedded { get; } = new float[tokens * charsPerToken * embeddingDim];
 
-    /// <summary>Scratch dL/dx [N, W, E].</summary>
+    /// <summary>[N + 1]: where token s starts in <see cref="Embedded"/> (in positions).</summary>
+    public int[] Starts { get; } = new int[tokens + 1];
+
+    /// <summary>[N]: characters before the repeated padding tail of each token.</summary>
+    public int[] Lengths { get; } = new int[tokens];
+
+    /// <summary>[N]: scratch, windows to convolve per token for one filter width.</summary>
+    public int[] Windows { get; } = new int[tokens];
+
+    /// <summary>Scratch dL/dx, laid out as <see cref="Embedded"/>.</summary>
     public float[] EmbeddedGradient { get; } = new float[tokens * charsPerToken * embeddingDim];
 
     /// <summary>t* [N, F].</summary>

@@ -16,6 +16,9 @@ internal sealed class FullSoftmax
     private readonly int dim, vocabulary;
     private readonly float[] logits;
 
+    /// <summary>Most threads each GEMM may use (1 when the directions already run one per core).</summary>
+    public int GemmThreads { get; set; } = KernelSettings.MaxThreads;
+
     public FullSoftmax(int dim, int vocabulary)
     {
         this.dim = dim;
@@ -33,7 +36,7 @@ internal sealed class FullSoftmax
         {
             int rows = Math.Min(ChunkRows, n - r0);
             var l = logits.AsSpan(0, rows * v);
-            Sgemm.Multiply(Transpose.No, Transpose.Yes, rows, v, p, 1f, x.Slice(r0 * p, rows * p), p, weight, p, 0f, l, v);
+            SgemmThreads.Multiply(GemmThreads, Transpose.No, Transpose.Yes, rows, v, p, 1f, x.Slice(r0 * p, rows * p), p, weight, p, 0f, l, v);
             Activations.AddRowVector(bias, l, rows, v);
             for (int r = 0; r < rows; r++)
             {

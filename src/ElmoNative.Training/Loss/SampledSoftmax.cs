@@ -40,6 +40,9 @@ internal sealed class SampledSoftmax
         sampledWeightGradient = new float[s * dim];
     }
 
+    /// <summary>Most threads each GEMM of this softmax may use (1 when the directions already run one per core).</summary>
+    public int GemmThreads { get; set; } = KernelSettings.MaxThreads;
+
     /// <summary>The sampler whose last draw is used.</summary>
     public LogUniformSampler Sampler { get; }
 
@@ -61,7 +64,7 @@ internal sealed class SampledSoftmax
             sampledBias[j] = bias[id] - (float)Math.Log(sampler.ExpectedCount(id));
         }
         var l = logits.AsSpan(0, n * s);
-        Sgemm.Multiply(Transpose.No, Transpose.Yes, n, s, p, 1f, x, p, sampledWeights, p, 0f, l, s);
+        SgemmThreads.Multiply(GemmThreads, Transpose.No, Transpose.Yes, n, s, p, 1f, x, p, sampledWeights, p, 0f, l, s);
         Activations.AddRowVector(sampledBias, l, n, s);
 
         double sum = 0;
@@ -93,19 +96,36 @@ internal sealed class SampledSoftmax
         return (sum, count);
     }
 
-    /// <summary>Accumulates into dx [N, P] (dx += ...) and the softmax gradients dW [V, P], db [V].</summary>
-    public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<int> targets, ReadOnlySpan<float> weight, Span<float> dx,
-        Span<float> weightGradient, Span<float> biasGradient)
+    /// <summary>
+    /// Accumulates into dx [N, P] (dx += ...) and computes the gradients of the sampled rows of the softmax, which
+    /// <see cref="AddParameterGradients"/> then adds to dW, db (a separate call so that two directions can run this part
+    /// at the same time and add to the shared softmax gradient one after the other).
+    /// </summary>
+    public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<int> targets, ReadOnlySpan<float> weight, Span<float> dx)
     {
         var sampler = Sampler;
         int s = sampler.Samples, p = dim, n = targets.Length;
         var dl = logits.AsSpan(0, n * s);
-        Sgemm.Multiply(Transpose.No, Transpose.No, n, p, s, 1f, dl, s, sampledWeights, p, 1f, dx, p);
+        SgemmThreads.Multiply(GemmThreads, Transpose.No, Transpose.No, n, p, s, 1f, dl, s, sampledWeights, p, 1f, dx, p);
         var dws = sampledWeightGradient.AsSpan(0, s * p);
-        Sgemm.Multiply(Transpose.Yes, Transpose.No, s, p, n, 1f, dl, s, x, p, 0f, dws, p);
+        SgemmThreads.Multiply(GemmThreads, Transpose.Yes, Transpose.No, s, p, n, 1f, dl, s, x, p, 0f, dws, p);
         var dbs = sampledBias.AsSpan(0, s); // the biases are no longer needed: reuse as the column sums
         dbs.Clear();
         Gradients.AddColumnSums(dl, n, s, dbs);
+        for (int r = 0; r < n; r++)
+        {
+            int y = targets[r];
+            if (y >= 0) VectorOps.MultiplyAdd(weight.Slice(y * p, p), trueLogits[r], dx.Slice(r * p, p));
+        }
+    }
+
+    /// <summary>The softmax gradients of the last <see cref="Backward"/>: dW [V, P] and db [V] += (sampled rows, then true classes).</summary>
+    public void AddParameterGradients(ReadOnlySpan<float> x, ReadOnlySpan<int> targets, Span<float> weightGradient, Span<float> biasGradient)
+    {
+        var sampler = Sampler;
+        int s = sampler.Samples, p = dim, n = targets.Length;
+        var dws = sampledWeightGradient.AsSpan(0, s * p);
+        var dbs = sampledBias.AsSpan(0, s);
         for (int j = 0; j < s; j++)
         {
             int id = sampler.Ids[j];
@@ -117,7 +137,6 @@ internal sealed class SampledSoftmax
             int y = targets[r];
             if (y < 0) continue;
             float d = trueLogits[r];
-            VectorOps.MultiplyAdd(weight.Slice(y * p, p), d, dx.Slice(r * p, p));
             VectorOps.MultiplyAdd(x.Slice(r * p, p), d, weightGradient.Slice(y * p, p));
             biasGradient[y] += d;
         }

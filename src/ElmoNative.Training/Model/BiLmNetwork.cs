@@ -1,6 +1,7 @@
 using ElmoNative.Checkpoints;
 using ElmoNative.Kernels;
 using ElmoNative.Training.Data;
+using ElmoNative.Training.Diagnostics;
 using ElmoNative.Training.Layers;
 using ElmoNative.Training.Loss;
 
@@ -32,8 +33,11 @@ internal readonly record struct WindowLoss(double ForwardSum, int ForwardCount, 
 ///   direction d: gather [T*B, P] -> (dropout -> LSTM layer l (+ skip for l &gt; 0))^L -> dropout -> softmax (shared W, b)
 /// </code>
 /// All buffers are allocated once, for the window size of the options; a window allocates nothing.
+/// With two or more kernel threads the two directions run at the same time, one per core (single-threaded GEMMs each);
+/// their gradients meet in the shared softmax and token encoder, which are added in a fixed order (forward direction
+/// first), so the result does not depend on the thread count or on timing.
 /// </summary>
-internal sealed class BiLmNetwork
+internal sealed class BiLmNetwork : IDisposable
 {
     private readonly ElmoOptions options;
     private readonly int batch, steps, width, p, f, layers;
@@ -61,7 +65,18 @@ internal sealed class BiLmNetwork
     private readonly float[][] top;            // [d][T*B, P]: softmax input
     private readonly float[][] gradientA, gradientB;
     private readonly SampledSoftmax[] sampled;
-    private readonly FullSoftmax full;
+    private readonly FullSoftmax[] full;
+    private readonly double[] lossSums = new double[2];
+    private readonly int[] lossCounts = new int[2];
+    private readonly float[][] positionGradient = new float[2][]; // [d]: which of gradientA/B holds dL/d(position input)
+    private readonly Action<int> runDirection;
+    private PairRunner? pair;
+
+    // The arguments of the window being run, for runDirection.
+    private ParameterSet? runParameters, runGradients;
+    private bool runTrain, runCommit;
+    private ulong runKey;
+    private LstmStates? runState;
 
     public BiLmNetwork(ParameterLayout layout, int batch, int steps, int negativeSamples, float dropout)
     {
@@ -119,7 +134,8 @@ internal sealed class BiLmNetwork
             gradientB[d] = new float[rows * p];
             sampled[d] = new SampledSoftmax(rows, p, new LogUniformSampler(layout.VocabularySize, negativeSamples));
         }
-        full = new FullSoftmax(p, layout.VocabularySize);
+        full = [new FullSoftmax(p, layout.VocabularySize), new FullSoftmax(p, layout.VocabularySize)];
+        runDirection = RunDirection;
     }
 
     /// <summary>The sampler of direction d (its last draw), for tests.</summary>
@@ -137,37 +153,82 @@ internal sealed class BiLmNetwork
         if (window.Batch != batch || window.Steps != steps || window.CharsPerToken != width)
             throw new ArgumentException($"window is {window.Batch} x {window.Steps} x {window.CharsPerToken}, the trainer expects {batch} x {steps} x {width}", nameof(window));
         bool train = mode == WindowMode.Train;
+        long clock = PhaseTimer.Start();
         int n = Gather(window);
+        clock = PhaseTimer.Stop(Phase.Gather, clock);
         EncodeForward(parameters, n);
 
-        Span<double> sums = stackalloc double[2];
-        Span<int> counts = stackalloc int[2];
-        for (int d = 0; d < 2; d++)
+        (runParameters, runGradients, runTrain, runKey, runState, runCommit) = (parameters, train ? g : null, train, key, state, commitState);
+        try
         {
-            DirectionForward(parameters, d, train, key, state);
-            int valid = 0;
-            foreach (int y in targets[d]) if (y >= 0) valid++;
-            var w = parameters.View(softmaxWeight);
-            var b = parameters.View(softmaxBias);
-            (sums[d], counts[d]) = train
-                ? sampled[d].Forward(SubKey(key, 100 + d), top[d], targets[d], w, b, valid == 0 ? 0f : 0.5f / valid)
-                : full.Forward(top[d], targets[d], w, b);
-            if (commitState)
-                for (int l = 0; l < layers; l++)
-                {
-                    int h = options.LstmDim;
-                    caches[d][l].Outputs.AsSpan(steps * batch * p, batch * p).CopyTo(state.Outputs[d][l]);
-                    caches[d][l].Cells.AsSpan(steps * batch * h, batch * h).CopyTo(state.Cells[d][l]);
-                }
+            int threads = KernelSettings.MaxThreads;
+            SetGemmThreads(threads >= 2 ? 1 : threads);
+            if (threads >= 2) (pair ??= new PairRunner()).Run(runDirection);
+            else
+            {
+                RunDirection(0);
+                RunDirection(1);
+            }
+        }
+        finally
+        {
+            (runParameters, runGradients, runState) = (null, null, null);
         }
 
         if (train && g is not null)
         {
+            clock = PhaseTimer.Start();
+            // Where the directions meet, in a fixed order: the shared softmax, then the token representations.
+            for (int d = 0; d < 2; d++) sampled[d].AddParameterGradients(top[d], targets[d], g.View(softmaxWeight), g.View(softmaxBias));
+            clock = PhaseTimer.Stop(Phase.SoftmaxBackward, clock);
             Array.Clear(tokenGradient, 0, n * p);
-            for (int d = 0; d < 2; d++) DirectionBackward(parameters, g, d, train);
+            for (int d = 0; d < 2; d++)
+            {
+                var dy = positionGradient[d];
+                for (int r = 0; r < batch * steps; r++)
+                    VectorOps.Add(dy.AsSpan(r * p, p), tokenGradient.AsSpan(tokenIndex[d][r] * p, p));
+            }
+            PhaseTimer.Stop(Phase.Glue, clock);
             EncodeBackward(parameters, g, n);
         }
-        return new WindowLoss(sums[0], counts[0], sums[1], counts[1]);
+        return new WindowLoss(lossSums[0], lossCounts[0], lossSums[1], lossCounts[1]);
+    }
+
+    /// <summary>Stops the second direction's thread.</summary>
+    public void Dispose() => pair?.Dispose();
+
+    private void SetGemmThreads(int threads)
+    {
+        for (int d = 0; d < 2; d++)
+        {
+            foreach (var layer in lstm[d]) layer.GemmThreads = threads;
+            sampled[d].GemmThreads = threads;
+            full[d].GemmThreads = threads;
+        }
+    }
+
+    /// <summary>Direction d of the window in <see cref="Run"/>: LSTM stack, softmax, state, and (training) its backward pass.</summary>
+    private void RunDirection(int d)
+    {
+        var parameters = runParameters!;
+        DirectionForward(parameters, d, runTrain, runKey, runState!);
+        long clock = PhaseTimer.Start();
+        int valid = 0;
+        foreach (int y in targets[d]) if (y >= 0) valid++;
+        var w = parameters.View(softmaxWeight);
+        var b = parameters.View(softmaxBias);
+        (lossSums[d], lossCounts[d]) = runTrain
+            ? sampled[d].Forward(SubKey(runKey, 100 + d), top[d], targets[d], w, b, valid == 0 ? 0f : 0.5f / valid)
+            : full[d].Forward(top[d], targets[d], w, b);
+        PhaseTimer.Stop(Phase.SoftmaxForward, clock);
+        if (runCommit)
+            for (int l = 0; l < layers; l++)
+            {
+                int h = options.LstmDim;
+                caches[d][l].Outputs.AsSpan(steps * batch * p, batch * p).CopyTo(runState!.Outputs[d][l]);
+                caches[d][l].Cells.AsSpan(steps * batch * h, batch * h).CopyTo(runState.Cells[d][l]);
+            }
+        if (runGradients is not null) DirectionBackward(parameters, d, runTrain);
     }
 
     /// <summary>Distinct tokens of both directions; time-major position indices and targets. Returns N.</summary>
@@ -192,25 +253,32 @@ internal sealed class BiLmNetwork
     private void EncodeForward(ParameterSet parameters, int n)
     {
         var h = encoded.AsSpan(0, n * f);
+        long clock = PhaseTimer.Start();
         cnn.Forward(parameters, distinct.CharIds, n, cnnCache, h);
+        clock = PhaseTimer.Stop(Phase.CharCnnForward, clock);
         for (int k = 0; k < highways.Length; k++) highways[k].Forward(parameters, h, n, highwayCaches[k]);
         if (projection is null) h.CopyTo(tokens);
         else projection.Forward(parameters, h, n, tokens);
+        PhaseTimer.Stop(Phase.HighwayProjectionForward, clock);
     }
 
     private void EncodeBackward(ParameterSet parameters, ParameterSet g, int n)
     {
         var dh = encodedGradient.AsSpan(0, n * f);
+        long clock = PhaseTimer.Start();
         if (projection is null) tokenGradient.AsSpan(0, n * p).CopyTo(dh);
         else projection.Backward(parameters, g, encoded.AsSpan(0, n * f), tokenGradient.AsSpan(0, n * p), n, dh);
         for (int k = highways.Length - 1; k >= 0; k--) highways[k].Backward(parameters, g, dh, n, highwayCaches[k]);
+        clock = PhaseTimer.Stop(Phase.HighwayProjectionBackward, clock);
         cnn.Backward(parameters, g, distinct.CharIds, n, cnnCache, dh);
+        PhaseTimer.Stop(Phase.CharCnnBackward, clock);
     }
 
     private void DirectionForward(ParameterSet parameters, int d, bool train, ulong key, LstmStates state)
     {
         int rows = batch * steps;
         bool drop = train && keep < 1f;
+        long clock = PhaseTimer.Start();
         var x0 = caches[d][0].Input.AsSpan(0, rows * p);
         for (int r = 0; r < rows; r++) tokens.AsSpan(tokenIndex[d][r] * p, p).CopyTo(x0.Slice(r * p, p));
         for (int l = 0; l < layers; l++)
@@ -221,7 +289,9 @@ internal sealed class BiLmNetwork
             if (drop) Dropout.Forward(SubKey(key, 1000 * (d + 1) + l), keep, x, masks[d][l], x);
             state.Outputs[d][l].CopyTo(cache.Outputs, 0);
             state.Cells[d][l].CopyTo(cache.Cells, 0);
+            PhaseTimer.Stop(Phase.Glue, clock);
             lstm[d][l].Forward(parameters, cache, steps, batch);
+            clock = PhaseTimer.Start();
             var y = layerOutputs[d][l].AsSpan();
             cache.Outputs.AsSpan(batch * p, rows * p).CopyTo(y);
             // Skip connection (bilm-tf's ResidualWrapper inside the DropoutWrapper): y = m + x, x after dropout.
@@ -230,31 +300,38 @@ internal sealed class BiLmNetwork
         var last = layerOutputs[d][layers - 1];
         if (drop) Dropout.Forward(SubKey(key, 1000 * (d + 1) + 999), keep, last, masks[d][layers], top[d]);
         else last.CopyTo(top[d], 0);
+        PhaseTimer.Stop(Phase.Glue, clock);
     }
 
-    private void DirectionBackward(ParameterSet parameters, ParameterSet g, int d, bool train)
+    private void DirectionBackward(ParameterSet parameters, int d, bool train)
     {
         int rows = batch * steps;
         bool drop = train && keep < 1f;
-        var dy = gradientA[d].AsSpan(0, rows * p);
-        var dx = gradientB[d].AsSpan(0, rows * p);
+        float[] a = gradientA[d], b = gradientB[d];
+        var dy = a.AsSpan(0, rows * p);
+        var dx = b.AsSpan(0, rows * p);
+        long clock = PhaseTimer.Start();
         dy.Clear();
-        sampled[d].Backward(top[d], targets[d], parameters.View(softmaxWeight), dy, g.View(softmaxWeight), g.View(softmaxBias));
+        sampled[d].Backward(top[d], targets[d], parameters.View(softmaxWeight), dy);
+        clock = PhaseTimer.Stop(Phase.SoftmaxBackward, clock);
         if (drop) Dropout.Backward(masks[d][layers], dy);
         for (int l = layers - 1; l >= 0; l--)
         {
             // The skip connection passes dy straight to the (dropped) input; the LSTM adds its own part.
             if (options.UseSkipConnections && l > 0) dy.CopyTo(dx);
             else dx.Clear();
-            lstm[d][l].Backward(parameters, g, caches[d][l], steps, batch, dy, dx);
+            PhaseTimer.Stop(Phase.Glue, clock);
+            lstm[d][l].Backward(parameters, runGradients!, caches[d][l], steps, batch, dy, dx);
+            clock = PhaseTimer.Start();
             if (drop) Dropout.Backward(masks[d][l], dx);
             var swap = dy;
             dy = dx;
             dx = swap;
+            (a, b) = (b, a);
         }
-        // dy now holds dL/d(token representation) of each position: add it to its distinct token.
-        for (int r = 0; r < rows; r++)
-            VectorOps.Add(dy.Slice(r * p, p), tokenGradient.AsSpan(tokenIndex[d][r] * p, p));
+        // a (dy) now holds dL/d(token representation) of each position; Run adds it to its distinct token.
+        positionGradient[d] = a;
+        PhaseTimer.Stop(Phase.Glue, clock);
     }
 
     /// <summary>

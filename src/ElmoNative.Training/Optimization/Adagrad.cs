@@ -1,4 +1,5 @@
 using ElmoNative.Kernels;
+using ElmoNative.Training.Diagnostics;
 
 namespace ElmoNative.Training.Optimization;
 
@@ -30,10 +31,13 @@ internal static class Adagrad
     /// <summary>Scales the gradient by <paramref name="scale"/>, clips it to global norm <paramref name="clipNorm"/>, applies the update; returns the norm before clipping.</summary>
     public static double Step(Span<float> parameters, Span<float> accumulators, Span<float> gradient, float scale, float clipNorm, float learningRate)
     {
+        long clock = PhaseTimer.Start();
         VectorOps.Scale(gradient, scale);
         double norm = GlobalNorm(gradient);
         if (norm > clipNorm) VectorOps.Scale(gradient, (float)(clipNorm / norm));
+        clock = PhaseTimer.Stop(Phase.Norm, clock);
         AdagradUpdate.Apply(parameters, accumulators, gradient, learningRate);
+        PhaseTimer.Stop(Phase.Optimizer, clock);
         return norm;
     }
 }
