@@ -23,7 +23,7 @@ public static class Convolution1D
     /// </summary>
     public static void MaxOverTime(ReadOnlySpan<float> input, int sequences, int length, int channels,
         ReadOnlySpan<float> filter, int width, ReadOnlySpan<float> bias, Span<float> output, int ldOutput)
-        => MaxOverTime(SimdDispatch.Current, KernelSettings.MaxThreads, input, sequences, length, channels,
+        => MaxOverTime(SimdDispatch.Current, KernelSettings.ThreadsForCurrentThread, input, sequences, length, channels,
             filter, null, width, bias, output, ldOutput);
 
     /// <summary>
@@ -43,7 +43,7 @@ public static class Convolution1D
         PackedMatrix filter, int width, ReadOnlySpan<float> bias, Span<float> output, int ldOutput)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        MaxOverTime(filter.Variant, KernelSettings.MaxThreads, input, sequences, length, channels,
+        MaxOverTime(filter.Variant, KernelSettings.ThreadsForCurrentThread, input, sequences, length, channels,
             default, filter, width, bias, output, ldOutput);
     }
 
