@@ -8,6 +8,7 @@ namespace ElmoNative.Layers;
 /// direction. Each sentence of n tokens runs as n + 2 steps (&lt;S&gt;, tokens, &lt;/S&gt;); the backward direction runs the
 /// same steps right to left, reversing each sentence by its own length. Inside a batch, sentences are sorted by
 /// decreasing length (so finished rows drop out of the recurrent GEMM) and the order is restored on output.
+/// Token representations are context independent, so they come from a <see cref="TokenCache"/> when seen before.
 /// </summary>
 internal sealed class BiLm
 {
@@ -15,6 +16,9 @@ internal sealed class BiLm
     private readonly TokenEncoder encoder;
     private readonly LstmWithProjection[][] lstm; // [direction][layer]
     private readonly float[] beginOfSentence, endOfSentence; // representations of <S> and </S> [P], computed once
+
+    /// <summary>Default number of tokens the LRU part of the token cache keeps (about 20 MB for P = 512).</summary>
+    public const int DefaultCacheCapacity = 10_000;
 
     public BiLm(ElmoOptions options, Func<string, float[]> weights)
     {
@@ -27,30 +31,73 @@ internal sealed class BiLm
             for (int l = 0; l < options.LstmLayers; l++) lstm[d][l] = new LstmWithProjection(options, d, l, weights);
         }
         var ws = new InferenceWorkspace();
-        beginOfSentence = EncodeTokens([CharacterIds.BeginOfSentence], ws);
-        endOfSentence = EncodeTokens([CharacterIds.EndOfSentence], ws);
+        beginOfSentence = new float[options.ProjectionDim];
+        endOfSentence = new float[options.ProjectionDim];
+        encoder.Encode(CharacterIds.Map(CharacterIds.BeginOfSentence, options.MaxCharactersPerToken), 1, ws, beginOfSentence);
+        encoder.Encode(CharacterIds.Map(CharacterIds.EndOfSentence, options.MaxCharactersPerToken), 1, ws, endOfSentence);
+        Cache = new TokenCache(options.MaxCharactersPerToken, options.ProjectionDim, DefaultCacheCapacity);
     }
 
     public ElmoOptions Options => options;
 
-    /// <summary>Context-independent representations of <paramref name="tokens"/> into output [N, P].</summary>
-    public void EncodeTokens(IReadOnlyList<string> tokens, Span<float> output, InferenceWorkspace ws)
+    /// <summary>The token encoder (layer 0).</summary>
+    public TokenEncoder Encoder => encoder;
+
+    /// <summary>Cached token representations, keyed by character ids.</summary>
+    public TokenCache Cache { get; }
+
+    /// <summary>Context-independent representations of <paramref name="tokens"/> into output [N, P] (through the cache).</summary>
+    public void EncodeTokens(IReadOnlyList<string> tokens, Span<float> output, BiLmWorkspace ws)
     {
-        int w = options.MaxCharactersPerToken;
+        int w = options.MaxCharactersPerToken, p = options.ProjectionDim;
         for (int start = 0; start < tokens.Count; start += TokenEncoder.ChunkTokens)
         {
             int n = Math.Min(TokenEncoder.ChunkTokens, tokens.Count - start);
-            var ids = ws.CharIds(n * w);
+            var ids = ws.BatchCharIds(n * w);
             for (int i = 0; i < n; i++) CharacterIds.Map(tokens[start + i], ids.Slice(i * w, w));
-            encoder.Encode(ids, n, ws, output.Slice(start * options.ProjectionDim, n * options.ProjectionDim));
+            EncodeCached(ids, n, output.Slice(start * p, n * p), ws);
         }
     }
 
-    public float[] EncodeTokens(IReadOnlyList<string> tokens, InferenceWorkspace ws)
+    /// <summary>Encodes <paramref name="tokens"/> and keeps them in the cache for good (a preloaded vocabulary).</summary>
+    public void Preload(IEnumerable<string> tokens, BiLmWorkspace ws)
     {
-        var result = new float[tokens.Count * options.ProjectionDim];
-        EncodeTokens(tokens, result, ws);
-        return result;
+        int w = options.MaxCharactersPerToken, p = options.ProjectionDim, n = 0;
+        var ids = ws.BatchCharIds(TokenEncoder.ChunkTokens * w);
+        var vectors = ws.Fresh(TokenEncoder.ChunkTokens * p);
+        using var e = tokens.GetEnumerator();
+        bool more = true;
+        while (more)
+        {
+            n = 0;
+            while (n < TokenEncoder.ChunkTokens && (more = e.MoveNext())) CharacterIds.Map(e.Current, ids.Slice(n++ * w, w));
+            if (n == 0) break;
+            encoder.Encode(ids, n, ws.Inference, vectors);
+            Cache.Pin(ids, n, vectors);
+        }
+    }
+
+    /// <summary>
+    /// Representations of the tokens ids [count, W] into output [count, P]: cached ones are copied, the others run
+    /// through the encoder (in one batch) and are then cached.
+    /// </summary>
+    private void EncodeCached(ReadOnlySpan<int> ids, int count, Span<float> output, BiLmWorkspace ws)
+    {
+        if (!Cache.Enabled)
+        {
+            encoder.Encode(ids, count, ws.Inference, output);
+            return;
+        }
+        int w = options.MaxCharactersPerToken, p = options.ProjectionDim;
+        var missing = ws.Missing(count);
+        int missed = Cache.Lookup(ids, count, output, missing);
+        if (missed == 0) return;
+        var missingIds = ws.MissingCharIds(missed * w);
+        for (int j = 0; j < missed; j++) ids.Slice(missing[j] * w, w).CopyTo(missingIds.Slice(j * w, w));
+        var fresh = ws.Fresh(missed * p);
+        encoder.Encode(missingIds, missed, ws.Inference, fresh);
+        for (int j = 0; j < missed; j++) fresh.Slice(j * p, p).CopyTo(output.Slice(missing[j] * p, p));
+        Cache.Add(missingIds, missed, fresh);
     }
 
     /// <summary>
@@ -172,8 +219,9 @@ internal sealed class BiLm
     }
 
     /// <summary>
-    /// Token representations of every step of every row into the packed x [R, P]. Each distinct token of the batch is encoded
-    /// once (the representation is context independent); &lt;S&gt; and &lt;/S&gt; come from the vectors computed at load.
+    /// Token representations of every step of every row into the packed x [R, P]. Each distinct token of the batch is looked
+    /// up once (the representation is context independent) and encoded only when not cached; &lt;S&gt; and &lt;/S&gt; come
+    /// from the vectors computed at load.
     /// </summary>
     private void EncodeBatch(IReadOnlyList<IReadOnlyList<string>> sentences, Span<int> order, Span<int> steps, Span<int> offsets,
         Span<float> x, BiLmWorkspace ws)
@@ -206,7 +254,7 @@ internal sealed class BiLm
         }
 
         var encoded = ws.Inference.Tokens(distinct.Count * p);
-        encoder.Encode(ids, distinct.Count, ws.Inference, encoded);
+        EncodeCached(ids, distinct.Count, encoded, ws);
         i = 0;
         for (int s = 0; s < batch; s++)
             for (int k = 0; k < steps[s] - 2; k++, i++)

@@ -3,7 +3,8 @@ namespace ElmoNative;
 /// <summary>Scratch memory of one biLM forward call over a batch, reused between calls.</summary>
 internal sealed class BiLmWorkspace
 {
-    private int[] order = [], steps = [], active = [], offsets = [], tokenRows = [], batchCharIds = [];
+    private int[] order = [], steps = [], active = [], offsets = [], tokenRows = [], batchCharIds = [], missing = [], missingCharIds = [];
+    private float[] fresh = [];
     private readonly float[][] inputs = [[], []];
     private readonly float[][] stateM = [[], []], stateC = [[], []];
     private readonly InferenceWorkspace backward = new();
@@ -41,6 +42,15 @@ internal sealed class BiLmWorkspace
     public Span<int> TokenRows(int size) => InferenceWorkspace.Grow(ref tokenRows, size);
 
     public Span<int> BatchCharIds(int size) => InferenceWorkspace.Grow(ref batchCharIds, size);
+
+    /// <summary>Indices of the tokens the cache did not have [N].</summary>
+    public Span<int> Missing(int size) => InferenceWorkspace.Grow(ref missing, size);
+
+    /// <summary>Character ids of the tokens to encode [N, W].</summary>
+    public Span<int> MissingCharIds(int size) => InferenceWorkspace.Grow(ref missingCharIds, size);
+
+    /// <summary>Freshly encoded representations [N, P].</summary>
+    public Span<float> Fresh(int size) => InferenceWorkspace.Grow(ref fresh, size);
 
     /// <summary>Layer-0 input of direction d, packed [R, P].</summary>
     public Span<float> Input(int direction, int size) => InferenceWorkspace.Grow(ref inputs[direction], size);

@@ -114,13 +114,51 @@ public sealed class ElmoModel : IDisposable
         var ws = Rent();
         try
         {
-            bilm.EncodeTokens(tokens, output, ws.Inference);
+            bilm.EncodeTokens(tokens, output, ws);
         }
         finally
         {
             workspaces.Add(ws);
         }
     }
+
+    /// <summary>
+    /// Most tokens the cache of token representations keeps (least recently used ones are evicted first; default
+    /// 10,000, about 20 MB for P = 512; 0 turns the cache off). The cache is keyed by the token's character ids and
+    /// gives exactly the vectors the character CNN would; a preloaded vocabulary is kept in addition.
+    /// </summary>
+    public int TokenCacheCapacity
+    {
+        get => bilm.Cache.Capacity;
+        set => bilm.Cache.Capacity = value;
+    }
+
+    /// <summary>Hits, misses and size of the token cache since load (or the last <see cref="ClearTokenCache"/>).</summary>
+    public TokenCacheStatistics TokenCacheStatistics => bilm.Cache.Statistics;
+
+    /// <summary>
+    /// Computes the representations of <paramref name="vocabulary"/> now and keeps them for good, like the vocabulary
+    /// file of bilm-tf / AllenNLP (tokens outside it still go through the character CNN and the LRU cache).
+    /// </summary>
+    public void PreloadVocabulary(IEnumerable<string> vocabulary)
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        var ws = Rent();
+        try
+        {
+            bilm.Preload(vocabulary.Select((t, i) => string.IsNullOrEmpty(t) ? throw new ArgumentException($"vocabulary token {i} is empty", nameof(vocabulary)) : t), ws);
+        }
+        finally
+        {
+            workspaces.Add(ws);
+        }
+    }
+
+    /// <summary>Empties the token cache (preloaded vocabulary included) and resets its counters.</summary>
+    public void ClearTokenCache() => bilm.Cache.Clear();
+
+    /// <summary>The biLM (for tests and benchmarks).</summary>
+    internal BiLm BiLm => bilm;
 
     private BiLmWorkspace Rent()
     {
