@@ -1,8 +1,8 @@
 // Fork-join over a few coarse parts without allocating: the calling thread and up to (threads - 1) thread-pool
 // helpers claim parts from a shared counter until none is left, so the caller never waits for a helper that has
 // not started yet (on a busy machine it simply runs every part itself); it waits only for parts already running.
-// The job object is cached per calling thread and reused once every helper queued for it has left; a helper that
-// starts after the call finished finds no part to claim and leaves.
+// Job objects are cached per calling thread (a few) and reused once every helper queued for them has left; a helper
+// that starts after the call finished finds no part to claim and leaves.
 using System.Runtime.ExceptionServices;
 
 namespace ElmoNative.Kernels;
@@ -11,7 +11,7 @@ namespace ElmoNative.Kernels;
 public sealed class ParallelParts : IThreadPoolWorkItem
 {
     [ThreadStatic]
-    private static ParallelParts? cached;
+    private static ParallelParts?[]? cached; // a few jobs per calling thread: a helper may still be leaving the last one
 
     private readonly ManualResetEventSlim done = new(false, spinCount: 200);
     private Action<int>? body;
@@ -42,8 +42,7 @@ public sealed class ParallelParts : IThreadPoolWorkItem
             for (int i = 0; i < parts; i++) body(i);
             return;
         }
-        var job = cached;
-        if (job is null || job.running || Volatile.Read(ref job.helpers) != 0) cached = job = new ParallelParts();
+        var job = Free();
         job.running = true;
         job.body = body;
         job.parts = parts;
@@ -58,6 +57,18 @@ public sealed class ParallelParts : IThreadPoolWorkItem
         job.body = null;
         job.running = false;
         job.error?.Throw();
+    }
+
+    /// <summary>A cached job of this thread that no call uses and no helper still holds (a new one if all are taken).</summary>
+    private static ParallelParts Free()
+    {
+        var jobs = cached ??= new ParallelParts?[4];
+        for (int i = 0; i < jobs.Length; i++)
+        {
+            var job = jobs[i] ??= new ParallelParts();
+            if (!job.running && Volatile.Read(ref job.helpers) == 0) return job;
+        }
+        return new ParallelParts();
     }
 
     /// <inheritdoc/>

@@ -112,8 +112,10 @@ internal sealed class BiLm
         // Sort rows by decreasing step count (stable): sorted row s holds sentence order[s].
         var order = ws.Order(batch);
         var steps = ws.Steps(batch);
-        for (int b = 0; b < batch; b++) order[b] = b;
-        order.Sort((x, y) => sentences[y].Count != sentences[x].Count ? sentences[y].Count.CompareTo(sentences[x].Count) : x.CompareTo(y));
+        var keys = ws.SortKeys(batch); // longest first, ties by position (a stable sort without a comparison delegate)
+        for (int b = 0; b < batch; b++) keys[b] = ((long)(int.MaxValue - sentences[b].Count) << 32) | (uint)b;
+        keys.Sort();
+        for (int s = 0; s < batch; s++) order[s] = (int)(keys[s] & uint.MaxValue);
         for (int s = 0; s < batch; s++) steps[s] = sentences[order[s]].Count == 0 ? 0 : sentences[order[s]].Count + 2;
         int maxSteps = steps[0];
 
@@ -241,8 +243,9 @@ internal sealed class BiLm
             var sentence = sentences[order[s]];
             beginOfSentence.CopyTo(x.Slice(s * p, p));
             endOfSentence.CopyTo(x.Slice((offsets[steps[s] - 1] + s) * p, p));
-            foreach (string token in sentence)
+            for (int k = 0; k < sentence.Count; k++) // (foreach over the interface would allocate an enumerator)
             {
+                string token = sentence[k];
                 if (!distinct.TryGetValue(token, out int index))
                 {
                     index = distinct.Count;

@@ -5,6 +5,7 @@ internal sealed class BiLmWorkspace
 {
     private int[] order = [], steps = [], active = [], offsets = [], tokenRows = [], batchCharIds = [], missing = [], missingCharIds = [];
     private float[] fresh = [];
+    private long[] sortKeys = [];
     private readonly float[][] inputs = [[], []];
     private readonly float[][] stateM = [[], []], stateC = [[], []];
     private readonly InferenceWorkspace backward = new();
@@ -29,6 +30,9 @@ internal sealed class BiLmWorkspace
 
     /// <summary>The distinct tokens of the current batch and their row in the encoded block.</summary>
     public Dictionary<string, int> DistinctTokens { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Sort keys of the rows (length, then position) [B].</summary>
+    public Span<long> SortKeys(int size) => InferenceWorkspace.Grow(ref sortKeys, size);
 
     public Span<int> Order(int size) => InferenceWorkspace.Grow(ref order, size);
 

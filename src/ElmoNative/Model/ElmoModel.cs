@@ -68,6 +68,27 @@ public sealed class ElmoModel : IDisposable
     /// </summary>
     public ElmoBatchOutput Embed(IReadOnlyList<IReadOnlyList<string>> sentences, ElmoState? state = null)
     {
+        Validate(sentences);
+        var output = new ElmoBatchOutput(sentences, LayerCount, Dim);
+        Run(sentences, state, output);
+        return output;
+    }
+
+    /// <summary>
+    /// As <see cref="Embed(IReadOnlyList{IReadOnlyList{string}}, ElmoState?)"/>, into <paramref name="output"/>, whose arrays
+    /// are reused from call to call (so that steady-state embedding allocates nothing). Make it with
+    /// <c>new ElmoBatchOutput()</c>; its previous contents are overwritten.
+    /// </summary>
+    public void Embed(IReadOnlyList<IReadOnlyList<string>> sentences, ElmoBatchOutput output, ElmoState? state = null)
+    {
+        Validate(sentences);
+        ArgumentNullException.ThrowIfNull(output);
+        output.Reset(sentences, LayerCount, Dim, exact: false);
+        Run(sentences, state, output);
+    }
+
+    private static void Validate(IReadOnlyList<IReadOnlyList<string>> sentences)
+    {
         ArgumentNullException.ThrowIfNull(sentences);
         for (int i = 0; i < sentences.Count; i++)
         {
@@ -75,7 +96,10 @@ public sealed class ElmoModel : IDisposable
             for (int k = 0; k < sentences[i].Count; k++)
                 if (string.IsNullOrEmpty(sentences[i][k])) throw new ArgumentException($"sentence {i}, token {k} is empty", nameof(sentences));
         }
-        var output = new ElmoBatchOutput(sentences.Select(s => s.Count).ToArray(), LayerCount, Dim);
+    }
+
+    private void Run(IReadOnlyList<IReadOnlyList<string>> sentences, ElmoState? state, ElmoBatchOutput output)
+    {
         var ws = Rent();
         try
         {
@@ -92,7 +116,6 @@ public sealed class ElmoModel : IDisposable
         {
             workspaces.Add(ws);
         }
-        return output;
     }
 
     /// <summary>Embeds one sentence (stateless): [L + 1, n, D] in <see cref="ElmoBatchOutput"/> form with one row.</summary>
