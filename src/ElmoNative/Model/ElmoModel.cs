@@ -145,6 +145,9 @@ public sealed class ElmoModel : IDisposable
         }
     }
 
+    /// <summary>Default of <see cref="TokenCacheCapacity"/>.</summary>
+    public const int DefaultTokenCacheCapacity = BiLm.DefaultCacheCapacity;
+
     /// <summary>
     /// Most tokens the cache of token representations keeps (least recently used ones are evicted first; default
     /// 10,000, about 20 MB for P = 512; 0 turns the cache off). The cache is keyed by the token's character ids and
