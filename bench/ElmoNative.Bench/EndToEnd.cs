@@ -50,6 +50,8 @@ public static class EndToEnd
         var load = Stopwatch.StartNew();
         using var model = ElmoModel.LoadDirectory(dir);
         load.Stop();
+        long peakAfterLoad, rssAfterLoad;
+        using (var afterLoad = Process.GetCurrentProcess()) (peakAfterLoad, rssAfterLoad) = (afterLoad.PeakWorkingSet64, afterLoad.WorkingSet64);
 
         // Warm-up: one batch (JIT, workspace growth), not timed.
         model.Embed(sentences.Take(batchSize).ToList());
@@ -98,7 +100,7 @@ public static class EndToEnd
             allocations         {allocated / (double)batches.Count / 1024:F1} KB per batch over the run (all threads; buffers growing, cache filling); {steady / (double)again:F0} bytes per batch in steady state ({again} batches again)
             token cache         {runHits / (double)Math.Max(1, runLookups):P1} hits in the timed run ({runHits} of {runLookups} lookups, one per distinct token of a batch; {cacheAtEnd.Count} cached, capacity {cacheAtEnd.Capacity})
             batch-1 latency     {latency.Elapsed.TotalMilliseconds / latencyRuns:F1} ms (20-token sentence, mean of {latencyRuns})
-            peak memory (RSS)   {self.PeakWorkingSet64 / 1e6:F0} MB
+            peak memory (RSS)   {self.PeakWorkingSet64 / 1e6:F0} MB ({peakAfterLoad / 1e6:F0} MB by the end of the load, {rssAfterLoad / 1e6:F0} MB resident after it; managed heap now {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:F0} MB)
             """));
         return 0;
     }

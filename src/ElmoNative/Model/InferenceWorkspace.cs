@@ -7,7 +7,7 @@ namespace ElmoNative;
 internal sealed class InferenceWorkspace
 {
     /// <summary>Rows per input-GEMM chunk of the LSTM (x W_x for several steps at once).</summary>
-    public const int InputGemmRows = 512;
+    public const int InputGemmRows = 256;
 
     private int[] charIds = [], distinctPositions = [];
     private float[] embedded = [], filters = [], gate = [], candidate = [], tokens = [];
