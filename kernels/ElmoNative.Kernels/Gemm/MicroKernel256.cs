@@ -4,6 +4,7 @@
 // accumulating k in the same order (row results do not depend on M or on which kernel computed them).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ElmoNative.Kernels.Gemm;
 
@@ -36,6 +37,7 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows6(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
+        PrefetchRows(c, ldc, 6);
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
@@ -73,6 +75,7 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows5(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
+        PrefetchRows(c, ldc, 5);
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector256<float> c40 = default, c41 = default;
@@ -106,6 +109,7 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows4(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
+        PrefetchRows(c, ldc, 4);
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         for (nint p = 0; p < kc; p++, a += 6, b += 16)
@@ -134,6 +138,7 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows3(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
+        PrefetchRows(c, ldc, 3);
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         for (nint p = 0; p < kc; p++, a += 6, b += 16)
         {
@@ -157,6 +162,7 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows2(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
+        PrefetchRows(c, ldc, 2);
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         for (nint p = 0; p < kc; p++, a += 6, b += 16)
         {
@@ -188,6 +194,18 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
             c1 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b + 8), c1);
         }
         StoreRow(c, c0, c1, accumulate);
+    }
+
+    /// <summary>Asks for the tile's rows of C before the k loop, so that they arrive while it runs (rows are ldc apart,
+    /// often a multiple of 4 KB, which the hardware prefetcher does not follow).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchRows(float* c, nint ldc, int rows)
+    {
+        for (nint r = 0; r < rows; r++)
+        {
+            Sse.Prefetch0(c + r * ldc);
+            Sse.Prefetch0(c + r * ldc + 15);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
