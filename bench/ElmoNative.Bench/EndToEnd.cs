@@ -50,14 +50,37 @@ public static class EndToEnd
         var load = Stopwatch.StartNew();
         using var model = ElmoModel.LoadDirectory(dir);
         load.Stop();
+        long peakAfterLoad, rssAfterLoad;
+        using (var afterLoad = Process.GetCurrentProcess()) (peakAfterLoad, rssAfterLoad) = (afterLoad.PeakWorkingSet64, afterLoad.WorkingSet64);
 
         // Warm-up: one batch (JIT, workspace growth), not timed.
         model.Embed(sentences.Take(batchSize).ToList());
+        var cacheAtStart = model.TokenCacheStatistics;
 
-        var run = Stopwatch.StartNew();
+        // The batches are cut before timing so that the loop measures the model alone (and its allocations).
+        var batches = new List<List<IReadOnlyList<string>>>();
         for (int start = 0; start < sentences.Count; start += batchSize)
-            model.Embed(sentences.GetRange(start, Math.Min(batchSize, sentences.Count - start)));
+            batches.Add(sentences.GetRange(start, Math.Min(batchSize, sentences.Count - start)));
+        using var self = Process.GetCurrentProcess();
+        TimeSpan cpuBefore = self.TotalProcessorTime;
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var output = new ElmoBatchOutput(); // reused: the API that lets steady-state embedding allocate nothing
+        var run = Stopwatch.StartNew();
+        foreach (var batch in batches) model.Embed(batch, output);
         run.Stop();
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        self.Refresh();
+        double cpuSeconds = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
+
+        // Steady state: the first batches again, twice; the second pass is measured (buffers grown, tokens cached, pool threads warm).
+        int again = Math.Min(8, batches.Count);
+        for (int b = 0; b < again; b++) model.Embed(batches[b], output);
+        long steadyBefore = GC.GetTotalAllocatedBytes(precise: true);
+        for (int b = 0; b < again; b++) model.Embed(batches[b], output);
+        long steady = GC.GetTotalAllocatedBytes(precise: true) - steadyBefore;
+        var cacheAtEnd = model.TokenCacheStatistics;
+        long runHits = cacheAtEnd.Hits - cacheAtStart.Hits, runLookups = runHits + cacheAtEnd.Misses - cacheAtStart.Misses;
+        self.Refresh();
 
         var twenty = Enumerable.Range(0, 20).Select(i => sentences.SelectMany(s => s).ElementAt(i)).ToArray();
         model.Embed(twenty);
@@ -66,7 +89,6 @@ public static class EndToEnd
         for (int r = 0; r < latencyRuns; r++) model.Embed(twenty);
         latency.Stop();
 
-        using var self = Process.GetCurrentProcess();
         self.Refresh();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
             preset              {modelPreset} ({model.ParameterCount / 1e6:F1} M parameters, weights file {weightBytes / 1e6:F0} MB)
@@ -75,8 +97,11 @@ public static class EndToEnd
             load time           {load.Elapsed.TotalSeconds:F2} s
             embed time          {run.Elapsed.TotalSeconds:F2} s
             throughput          {tokens / run.Elapsed.TotalSeconds:F0} tokens/s
+            CPU time            {cpuSeconds:F2} s ({tokens / cpuSeconds:F0} tokens per CPU-second; machine load shows as a gap to {threads} x wall time)
+            allocations         {allocated / (double)batches.Count / 1024:F1} KB per batch over the run (all threads; buffers growing, cache filling); {steady / (double)again:F0} bytes per batch in steady state ({again} batches again)
+            token cache         {runHits / (double)Math.Max(1, runLookups):P1} hits in the timed run ({runHits} of {runLookups} lookups, one per distinct token of a batch; {cacheAtEnd.Count} cached, capacity {cacheAtEnd.Capacity})
             batch-1 latency     {latency.Elapsed.TotalMilliseconds / latencyRuns:F1} ms (20-token sentence, mean of {latencyRuns})
-            peak memory (RSS)   {self.PeakWorkingSet64 / 1e6:F0} MB
+            peak memory (RSS)   {self.PeakWorkingSet64 / 1e6:F0} MB ({peakAfterLoad / 1e6:F0} MB by the end of the load, {rssAfterLoad / 1e6:F0} MB resident after it; managed heap now {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:F0} MB)
             """));
         return 0;
     }

@@ -3,8 +3,8 @@ using BenchmarkDotNet.Running;
 namespace ElmoNative.Bench;
 
 /// <summary>
-/// `dotnet run -c Release --project bench/ElmoNative.Bench -- e2e [options]` runs the end-to-end measurement;
-/// `-- train-speed [options]` measures training throughput;
+/// `dotnet run -c Release --project bench/ElmoNative.Bench -- e2e [options]` runs the end-to-end measurement,
+/// `-- train-speed [options]` measures training throughput, `-- gemm` a quick best-of-N SGEMM probe against OpenBLAS;
 /// anything else goes to BenchmarkDotNet (e.g. `-- --filter '*Sgemm*'`).
 /// </summary>
 public static class Program
@@ -13,6 +13,7 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "e2e") return EndToEnd.Run(args[1..]);
         if (args.Length > 0 && args[0] == "train-speed") return TrainSpeed.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "gemm") return Kernels.GemmProbe.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -56,4 +56,40 @@ public class ConvolutionTests
         TestData.AssertClose(expected, actual, 1e-5, 1e-6, "public");
         TestData.AssertClose(expected, actualPacked, 1e-5, 1e-6, "public packed");
     }
+
+    /// <summary>
+    /// The pad-aware convolution equals the plain one bit for bit: sequences whose tail repeats one padding vector,
+    /// heads of any length (0 .. length, so also no padding and padding only), widths longer than the sequence, many
+    /// sequences (several gathered chunks), one or two threads.
+    /// </summary>
+    [Property(MaxTest = 60)]
+    public void PadAwareEqualsPlainBitForBit(byte sequencesRaw, byte lengthRaw, byte channelsRaw, byte widthRaw, byte filtersRaw, bool twoThreads, bool many, int seed)
+    {
+        var random = new Random(seed);
+        int sequences = many ? 200 + sequencesRaw : 1 + sequencesRaw % 9, length = 1 + lengthRaw % 50, channels = 1 + channelsRaw % 16;
+        int width = 1 + widthRaw % 8, filters = 1 + filtersRaw % 70;
+        float[] paddingVector = TestData.Uniform(random, channels, -1f, 1f);
+        float[] input = TestData.Uniform(random, sequences * length * channels, -1f, 1f);
+        int[] distinct = new int[sequences];
+        for (int s = 0; s < sequences; s++)
+        {
+            distinct[s] = random.Next(4) == 0 ? random.Next(length + 1) : Math.Min(length, random.Next(8));
+            for (int t = distinct[s]; t < length; t++) paddingVector.CopyTo(input, (s * length + t) * channels);
+        }
+        float[] filter = TestData.Uniform(random, width * channels * filters, -1f, 1f);
+        float[] bias = TestData.Uniform(random, filters, -1f, 1f);
+        int threads = twoThreads ? 2 : 1;
+        foreach (SimdVariant variant in TestData.Variants)
+        {
+            var packed = PackedMatrix.Pack(variant, Transpose.No, filter, width * channels, filters, filters);
+            float[] plain = new float[sequences * filters], padAware = new float[sequences * filters];
+            Convolution1D.MaxOverTime(variant, threads, input, sequences, length, channels, default, packed, width, bias, plain, filters);
+            float[] window = Enumerable.Range(0, width).SelectMany(_ => paddingVector).ToArray();
+            float[] paddingWindow = new float[filters];
+            Convolution1D.WindowSums(window, packed, paddingWindow);
+            using (KernelSettings.LimitCurrentThread(threads))
+                Convolution1D.MaxOverTimePadded(input, sequences, length, channels, distinct, packed, width, paddingWindow, bias, padAware, filters);
+            TestData.AssertBitIdentical(plain, padAware, $"{variant} S={sequences} L={length} C={channels} W={width} F={filters}");
+        }
+    }
 }

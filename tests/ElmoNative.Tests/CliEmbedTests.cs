@@ -158,10 +158,34 @@ public sealed class CliEmbedTests : IDisposable
         var result = CliSandbox.Run(["embed", "--input", input, "--output", sandbox.Output("p.hdf5"), "--progress", .. CliSandbox.FixtureModel]);
         Assert.Equal(0, result.ExitCode);
         var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
+        Assert.Equal(2, lines.Length); // the final progress line, then the token cache's hit rate
         Assert.Contains("5/5 sentences", lines[0]);
         Assert.Contains("tokens/s", lines[0]);
+        Assert.Contains("token cache", lines[1]);
+        Assert.Contains("% hits", lines[1]);
         Assert.DoesNotContain('\r', result.Stderr);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("3")]
+    [InlineData("100000")]
+    public void VocabularyPreloadAndCacheSizeChangeNothingButSpeed(string cacheSize)
+    {
+        // Fixture vocabulary preloaded (some of the sentences' tokens are in it, some not): the datasets are the same
+        // bits as the library's plain embedding, whatever the LRU capacity (0 = off, 3 = constant eviction).
+        var sentences = AllSentences();
+        string input = sandbox.WriteInput("in.txt", Lines(sentences));
+        string output = sandbox.Output($"vocab-{cacheSize}.hdf5");
+        var result = CliSandbox.Run(["embed", "--input", input, "--output", output, "--vocab", Fixtures.AllenNlp("vocab_test.txt"),
+            "--cache-size", cacheSize, "--progress", .. CliSandbox.FixtureModel]);
+        Assert.Equal(0, result.ExitCode);
+        var cacheLine = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+        Assert.Contains("458 preloaded", cacheLine);
+        Assert.Contains($"of {cacheSize} LRU entries", cacheLine);
+        var expected = FixtureOutput.Value;
+        using var file = H5File.OpenRead(output);
+        for (int i = 0; i < sentences.Length; i++) Assert.Equal(expected.ToArray(i), Read(file, i.ToString()).Data);
     }
 
     [Fact]

@@ -164,6 +164,24 @@ public sealed class CliErrorTests : IDisposable
         sandbox.AssertOutputEmpty();
     }
 
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("abc")]
+    public void BadCacheSize(string value)
+    {
+        Embed(sandbox.WriteInput("input.txt", "a b\n"), "--cache-size", value).AssertError(2, "--cache-size", value);
+        sandbox.AssertOutputEmpty();
+    }
+
+    [Fact]
+    public void Embed_BadVocabulary()
+    {
+        string input = sandbox.WriteInput("input.txt", "a b\n");
+        Embed(input, "--vocab", Path.Combine(sandbox.OutputDirectory, "no-such-vocab.txt")).AssertError(1, "no-such-vocab.txt");
+        Embed(input, "--vocab", sandbox.WriteInput("vocab.txt", "the\n\ncat\n")).AssertError(1, "vocab.txt:2:", "empty line");
+        sandbox.AssertOutputEmpty();
+    }
+
     [Fact]
     public void BadThreads()
     {

@@ -90,6 +90,15 @@ internal sealed class Arguments
         return v;
     }
 
+    /// <summary>A non-negative integer option, or null when absent.</summary>
+    public int? OptionalNonNegativeInt(string name)
+    {
+        if (Value(name) is not { } text) return null;
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < 0)
+            throw Error($"{name} must be a non-negative integer, not '{text}'");
+        return v;
+    }
+
     /// <summary>Any integer option, or <paramref name="fallback"/> when absent.</summary>
     public int Int(string name, int fallback)
     {

@@ -29,6 +29,11 @@ internal static class EmbedCommand
           --stateful               carry the LSTM state from batch to batch: batch k is lines k*N .. k*N+N-1
                                    (default: every sentence starts from zero state)
           --threads N              most threads per kernel call (default: all cores)
+          --vocab FILE             vocabulary (one token per line, as for token-embeddings): its token representations
+                                   are computed once up front and kept (bilm-tf / AllenNLP vocab cache); other tokens
+                                   still go through the character CNN
+          --cache-size N           tokens kept in the LRU cache of token representations (default {ElmoModel.DefaultTokenCacheCapacity};
+                                   0 turns it off); the hit rate is shown with the progress
           --progress               show progress on stderr even when it is not a terminal (a line every 10 s)
           --no-progress            never show progress
           -h, --help               this help
@@ -36,7 +41,7 @@ internal static class EmbedCommand
         Empty or whitespace-only lines and invalid UTF-8 are errors (with the line number); nothing is written then.
         """;
 
-    private static readonly string[] ValueOptions = [.. ModelSource.OptionNames, "--input", "--output", "--layers", "--batch-size", "--threads"];
+    private static readonly string[] ValueOptions = [.. ModelSource.OptionNames, "--input", "--output", "--layers", "--batch-size", "--threads", "--vocab", "--cache-size"];
     private static readonly string[] Switches = ["--stateful", .. CommandContext.ProgressSwitches];
 
     /// <summary>Which layers go to the output.</summary>
@@ -70,7 +75,14 @@ internal static class EmbedCommand
         var source = ModelSource.Resolve(args);
         OutputPath.Check(outputPath, inputPath, source.OptionsPath, source.WeightsPath);
 
-        using var model = ElmoModel.FromCheckpoint(source.Load());
+        string? vocabPath = args.Value("--vocab");
+        int? cacheSize = args.OptionalNonNegativeInt("--cache-size");
+        if (vocabPath is not null) OutputPath.Check(outputPath, vocabPath);
+        var vocabulary = vocabPath is null ? null : TokenEmbeddingsCommand.ReadVocabulary(vocabPath, context);
+
+        using var model = source.LoadModel();
+        if (cacheSize is { } capacity) model.TokenCacheCapacity = capacity;
+        if (vocabulary is not null) model.PreloadVocabulary(vocabulary);
         var input = TextInput.Open(inputPath, context.In, "input file");
 
         // Pass 1: check every line and learn each sentence's length, so that the datasets can be declared up front
@@ -107,6 +119,7 @@ internal static class EmbedCommand
             using var writer = file.BeginWrite(temp);
             var state = stateful ? model.CreateState() : null;
             var batch = new List<IReadOnlyList<string>>(Math.Min(batchSize, 4096));
+            var output = new ElmoBatchOutput(); // reused from batch to batch
             int first = 0;
             long tokensDone = 0;
             using var lines = input.ReadLines();
@@ -122,7 +135,7 @@ internal static class EmbedCommand
                 if (batch.Count == batchSize || (tokens is null && batch.Count > 0))
                 {
                     context.Cancellation.ThrowIfCancellationRequested();
-                    var output = model.Embed(batch, state);
+                    model.Embed(batch, output, state);
                     float[]? mixed = average?.Mix(output); // [B, T, D]
                     for (int b = 0; b < batch.Count; b++)
                     {
@@ -144,6 +157,12 @@ internal static class EmbedCommand
             if (first != lengths.Count) throw CliException.DataError($"{input.Name}: input changed while it was being read");
         });
         progress.Finish();
+        if (progress.Mode != ProgressMode.Off)
+        {
+            var cache = model.TokenCacheStatistics;
+            context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"embed: token cache {cache.HitRate:P1} hits ({cache.Hits} of {cache.Hits + cache.Misses} lookups; {cache.Preloaded} preloaded, {cache.Count} of {cache.Capacity} LRU entries)"));
+        }
         return 0;
     }
 

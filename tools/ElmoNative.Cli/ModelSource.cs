@@ -54,6 +54,22 @@ internal sealed record ModelSource(string OptionsPath, string WeightsPath)
         }
     }
 
+    /// <summary>
+    /// Loads the model straight from the files (checked as a whole first, then read and packed one tensor at a time, so
+    /// that peak memory stays near the model's own size).
+    /// </summary>
+    public ElmoModel LoadModel()
+    {
+        try
+        {
+            return ElmoModel.Load(OptionsPath, WeightsPath);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw CliException.DataError($"{OptionsPath}: invalid options ({e.Message})");
+        }
+    }
+
     /// <summary>The folder holding ElmoNative.sln above the executable, or null.</summary>
     public static string? RepositoryRoot()
     {

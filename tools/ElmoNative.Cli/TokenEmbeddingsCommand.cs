@@ -49,22 +49,9 @@ internal static class TokenEmbeddingsCommand
         var source = ModelSource.Resolve(args);
         OutputPath.Check(outputPath, vocabPath, source.OptionsPath, source.WeightsPath);
 
-        using var model = ElmoModel.FromCheckpoint(source.Load());
-        var input = TextInput.Open(vocabPath, context.In, "vocabulary file");
-        var vocabulary = new List<string>();
-        using (var lines = input.ReadLines())
-        {
-            while (lines.TryRead(out string? line))
-            {
-                string token = line.Trim();
-                if (line.Length == 0) throw CliException.DataError($"{input.Name}:{lines.LineNumber}: empty line");
-                if (token.Length == 0) throw CliException.DataError($"{input.Name}:{lines.LineNumber}: line has only whitespace");
-                if (token.Any(char.IsWhiteSpace))
-                    throw CliException.DataError($"{input.Name}:{lines.LineNumber}: line holds more than one token");
-                vocabulary.Add(token);
-            }
-        }
-        if (vocabulary.Count == 0) throw CliException.DataError($"{input.Name}: vocabulary is empty");
+        using var model = source.LoadModel();
+        model.TokenCacheCapacity = 0; // every token is looked up once: a cache would only cost memory
+        var vocabulary = ReadVocabulary(vocabPath, context);
 
         int p = model.Options.ProjectionDim;
         var file = new H5File();
@@ -85,5 +72,29 @@ internal static class TokenEmbeddingsCommand
         });
         progress.Finish();
         return 0;
+    }
+
+    /// <summary>
+    /// Reads a vocabulary file (UTF-8, one token per line, surrounding whitespace ignored; - is stdin). Empty or
+    /// whitespace-only lines and lines with more than one token are data errors naming the line.
+    /// </summary>
+    internal static List<string> ReadVocabulary(string path, CommandContext context)
+    {
+        var input = TextInput.Open(path, context.In, "vocabulary file");
+        var vocabulary = new List<string>();
+        using (var lines = input.ReadLines())
+        {
+            while (lines.TryRead(out string? line))
+            {
+                string token = line.Trim();
+                if (line.Length == 0) throw CliException.DataError($"{input.Name}:{lines.LineNumber}: empty line");
+                if (token.Length == 0) throw CliException.DataError($"{input.Name}:{lines.LineNumber}: line has only whitespace");
+                if (token.Any(char.IsWhiteSpace))
+                    throw CliException.DataError($"{input.Name}:{lines.LineNumber}: line holds more than one token");
+                vocabulary.Add(token);
+            }
+        }
+        if (vocabulary.Count == 0) throw CliException.DataError($"{input.Name}: vocabulary is empty");
+        return vocabulary;
     }
 }

@@ -4,6 +4,11 @@
 // window straddles two sequences are computed and ignored; the max then runs over the valid positions
 // t in [0, length - width] of each sequence, and the bias is added after the max (it is constant in t).
 // Chunks keep the pooled scratch buffer at about MaxScratchFloats.
+// The pad-aware variant (MaxOverTimePadded) is for sequences whose tail is one padding vector repeated: only
+// the windows that start inside the distinct head are computed (gathered im2col rows, one GEMM per chunk);
+// the windows that see only padding all equal one per-filter constant, which the caller computes once.
+// Max is exact, and every computed window goes through the same GEMM row arithmetic as in the plain path,
+// so both paths give the same bits.
 using System.Buffers;
 using System.Numerics.Tensors;
 
@@ -23,7 +28,7 @@ public static class Convolution1D
     /// </summary>
     public static void MaxOverTime(ReadOnlySpan<float> input, int sequences, int length, int channels,
         ReadOnlySpan<float> filter, int width, ReadOnlySpan<float> bias, Span<float> output, int ldOutput)
-        => MaxOverTime(SimdDispatch.Current, KernelSettings.MaxThreads, input, sequences, length, channels,
+        => MaxOverTime(SimdDispatch.Current, KernelSettings.ThreadsForCurrentThread, input, sequences, length, channels,
             filter, null, width, bias, output, ldOutput);
 
     /// <summary>
@@ -43,7 +48,7 @@ public static class Convolution1D
         PackedMatrix filter, int width, ReadOnlySpan<float> bias, Span<float> output, int ldOutput)
     {
         ArgumentNullException.ThrowIfNull(filter);
-        MaxOverTime(filter.Variant, KernelSettings.MaxThreads, input, sequences, length, channels,
+        MaxOverTime(filter.Variant, KernelSettings.ThreadsForCurrentThread, input, sequences, length, channels,
             default, filter, width, bias, output, ldOutput);
     }
 
@@ -106,5 +111,112 @@ public static class Convolution1D
         {
             ArrayPool<float>.Shared.Return(scratch);
         }
+    }
+
+    /// <summary>
+    /// Pad-aware <see cref="MaxOverTime(ReadOnlySpan{float}, int, int, int, PackedMatrix, int, ReadOnlySpan{float}, Span{float}, int)"/>:
+    /// in sequence s only the first distinct[s] positions may differ; every later position holds the same padding vector.
+    /// Windows starting at t &lt; distinct[s] are computed; windows made only of padding are represented by
+    /// <paramref name="paddingWindow"/> (the window sum without bias, per filter, e.g. from <see cref="WindowSums"/> on
+    /// width padding vectors). The result equals the full convolution's bit for bit.
+    /// </summary>
+    /// <param name="input">[sequences, length, channels] values.</param>
+    /// <param name="sequences">Number of sequences.</param>
+    /// <param name="length">Positions per sequence.</param>
+    /// <param name="channels">Values per position.</param>
+    /// <param name="distinct">Per sequence, how many leading positions are not padding (0 .. length).</param>
+    /// <param name="filter">The packed filter bank [width * channels, filters].</param>
+    /// <param name="width">Filter width in positions.</param>
+    /// <param name="paddingWindow">Per filter, the sum over a window of padding only (bias not included).</param>
+    /// <param name="bias">Per-filter bias (its length is the number of filters).</param>
+    /// <param name="output">Receives [sequences, filters] with row stride ldOutput.</param>
+    /// <param name="ldOutput">Row stride of output (at least the number of filters).</param>
+    public static void MaxOverTimePadded(ReadOnlySpan<float> input, int sequences, int length, int channels, ReadOnlySpan<int> distinct,
+        PackedMatrix filter, int width, ReadOnlySpan<float> paddingWindow, ReadOnlySpan<float> bias, Span<float> output, int ldOutput)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        int filters = bias.Length;
+        ArgumentOutOfRangeException.ThrowIfNegative(sequences);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfNegative(channels);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldOutput, filters);
+        int depth = width * channels;
+        if (input.Length < (long)sequences * length * channels) throw new ArgumentException("input is shorter than sequences x length x channels.", nameof(input));
+        if (distinct.Length < sequences) throw new ArgumentException("distinct needs one count per sequence.", nameof(distinct));
+        if (filter.Rows != depth || filter.Columns != filters)
+            throw new ArgumentException($"The packed filter is [{filter.Rows} x {filter.Columns}], expected [{depth} x {filters}].", nameof(filter));
+        if (paddingWindow.Length < filters) throw new ArgumentException("paddingWindow needs one value per filter.", nameof(paddingWindow));
+        Sgemm.CheckOperand(nameof(output), output.Length, sequences, filters, ldOutput, true);
+        if (sequences == 0 || filters == 0) return;
+
+        int positions = length - width + 1;
+        if (positions <= 0)
+        {
+            for (int s = 0; s < sequences; s++) output.Slice(s * ldOutput, filters).Fill(float.NegativeInfinity);
+            return;
+        }
+
+        // Rows per GEMM: the gathered windows [rows, depth] and their sums [rows, filters] stay near MaxScratchFloats.
+        int maxRows = Math.Max(positions, MaxScratchFloats / Math.Max(depth, filters));
+        float[] windows = ArrayPool<float>.Shared.Rent(maxRows * depth);
+        float[] sums = ArrayPool<float>.Shared.Rent(maxRows * filters);
+        try
+        {
+            int s0 = 0;
+            while (s0 < sequences)
+            {
+                // Gather the windows of as many whole sequences as fit (im2col of the distinct head only).
+                int rows = 0, s1 = s0;
+                while (s1 < sequences)
+                {
+                    int count = Math.Clamp(distinct[s1], 0, positions);
+                    if (rows + count > maxRows) break;
+                    var source = input.Slice(s1 * length * channels, (count + width - 1) * channels);
+                    for (int t = 0; t < count; t++)
+                        source.Slice(t * channels, depth).CopyTo(windows.AsSpan((rows + t) * depth, depth));
+                    rows += count;
+                    s1++;
+                }
+                var c = sums.AsSpan(0, rows * filters);
+                if (rows > 0)
+                    Sgemm.Multiply(KernelSettings.ThreadsForCurrentThread, null, rows, windows.AsSpan(0, rows * depth), depth, filter, 0f, c, filters);
+
+                for (int s = s0, row = 0; s < s1; s++)
+                {
+                    int count = Math.Clamp(distinct[s], 0, positions);
+                    var best = output.Slice(s * ldOutput, filters);
+                    if (count == 0) paddingWindow[..filters].CopyTo(best);
+                    else
+                    {
+                        c.Slice(row * filters, filters).CopyTo(best);
+                        for (int t = 1; t < count; t++)
+                            TensorPrimitives.Max(best, c.Slice((row + t) * filters, filters), best);
+                        if (count < positions) TensorPrimitives.Max(best, paddingWindow[..filters], best);
+                    }
+                    TensorPrimitives.Add(best, bias, best);
+                    row += count;
+                }
+                s0 = s1;
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(sums);
+            ArrayPool<float>.Shared.Return(windows);
+        }
+    }
+
+    /// <summary>
+    /// The sums (no bias) of one window [width * channels] under every filter: sums[f] = sum_k window[k] * filter[k, f],
+    /// with the same arithmetic as each window of <see cref="MaxOverTime(ReadOnlySpan{float}, int, int, int, PackedMatrix, int, ReadOnlySpan{float}, Span{float}, int)"/>.
+    /// </summary>
+    /// <param name="window">The window's values, position-major [width * channels].</param>
+    /// <param name="filter">The packed filter bank [width * channels, filters].</param>
+    /// <param name="sums">Receives one value per filter.</param>
+    public static void WindowSums(ReadOnlySpan<float> window, PackedMatrix filter, Span<float> sums)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        Sgemm.Multiply(1, null, 1, window, filter.Rows, filter, 0f, sums, filter.Columns);
     }
 }

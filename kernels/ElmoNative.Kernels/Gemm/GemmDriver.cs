@@ -32,7 +32,7 @@ internal static unsafe class GemmDriver<TKernel>
         float* bPack = prepacked ? null : workspace.PackB(kcMax * blocking.Nc);
         float* edgeTile = stackalloc float[TKernel.Mr * TKernel.Nr];
 
-        int ncStep = prepacked ? j1 - j0 : blocking.Nc;
+        int ncStep = blocking.Nc;
         for (int jc = j0; jc < j1; jc += ncStep)
         {
             int nc = Math.Min(ncStep, j1 - jc);

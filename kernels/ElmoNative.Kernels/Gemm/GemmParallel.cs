@@ -2,7 +2,7 @@
 // buffers: whole Nr panels of columns when N is wide (the LSTM and projection shapes), whole Mr panels
 // of rows otherwise (the convolution shapes). Every element of C sees the same K-block order either way,
 // so the result is bit-identical to the single-threaded one. The job object and its delegate are cached
-// per calling thread; Parallel.For runs one part on the caller.
+// per calling thread; ParallelParts runs the parts on the caller and pool helpers without allocating.
 namespace ElmoNative.Kernels.Gemm;
 
 /// <summary>Runs a GEMM on up to a given number of threads.</summary>
@@ -40,7 +40,7 @@ internal static unsafe class GemmParallel
         job.Args = g;
         job.SplitColumns = splitColumns;
         job.Step = perPart * (splitColumns ? nr : mr);
-        Parallel.For(0, parts, job.Body);
+        ParallelParts.For(parts, threads, job.Body);
     }
 
     /// <summary>The shared state of one parallel call, reused by the calling thread.</summary>

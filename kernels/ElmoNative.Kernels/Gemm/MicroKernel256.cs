@@ -1,8 +1,10 @@
 // AVX2+FMA micro-kernel: a 6 x 16 tile of C in 12 ymm accumulators (6 rows x 2 vectors of 8), which with
-// two B vectors and one broadcast fits the 16 ymm registers of an AVX2 machine. Bottom-edge rows use a
-// 4-row kernel and a 1-row kernel, all accumulating k in the same order (row results do not depend on M).
+// two B vectors and one broadcast fits the 16 ymm registers of an AVX2 machine. Bottom-edge tiles of 1 to 5
+// rows have their own kernels (the recurrent LSTM step has few rows, so edges are common there), all
+// accumulating k in the same order (row results do not depend on M or on which kernel computed them).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ElmoNative.Kernels.Gemm;
 
@@ -21,23 +23,21 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
     /// <inheritdoc/>
     public static void Tile(int rows, nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
-        if (rows == 6)
+        switch (rows)
         {
-            Rows6(kc, a, b, c, ldc, accumulate);
-            return;
+            case 6: Rows6(kc, a, b, c, ldc, accumulate); break;
+            case 5: Rows5(kc, a, b, c, ldc, accumulate); break;
+            case 4: Rows4(kc, a, b, c, ldc, accumulate); break;
+            case 3: Rows3(kc, a, b, c, ldc, accumulate); break;
+            case 2: Rows2(kc, a, b, c, ldc, accumulate); break;
+            default: Rows1(kc, a, b, c, accumulate); break;
         }
-        int r = 0;
-        if (rows >= 4)
-        {
-            Rows4(kc, a, b, c, ldc, accumulate);
-            r = 4;
-        }
-        for (; r < rows; r++) Rows1(kc, a + r, b, c + r * ldc, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows6(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
+        PrefetchRows(c, ldc, 6);
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
@@ -73,8 +73,43 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows5(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        PrefetchRows(c, ldc, 5);
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector256<float> c40 = default, c41 = default;
+        for (nint p = 0; p < kc; p++, a += 6, b += 16)
+        {
+            Vector256<float> b0 = Vector256.Load(b);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> av = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(av, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(av, b1, c21);
+            av = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(av, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(av, b1, c31);
+            av = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(av, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(av, b1, c41);
+        }
+        StoreRow(c, c00, c01, accumulate);
+        StoreRow(c + ldc, c10, c11, accumulate);
+        StoreRow(c + 2 * ldc, c20, c21, accumulate);
+        StoreRow(c + 3 * ldc, c30, c31, accumulate);
+        StoreRow(c + 4 * ldc, c40, c41, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows4(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
+        PrefetchRows(c, ldc, 4);
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         for (nint p = 0; p < kc; p++, a += 6, b += 16)
@@ -100,6 +135,50 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
         StoreRow(c + 3 * ldc, c30, c31, accumulate);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows3(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        PrefetchRows(c, ldc, 3);
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        for (nint p = 0; p < kc; p++, a += 6, b += 16)
+        {
+            Vector256<float> b0 = Vector256.Load(b);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> av = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(av, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(av, b1, c21);
+        }
+        StoreRow(c, c00, c01, accumulate);
+        StoreRow(c + ldc, c10, c11, accumulate);
+        StoreRow(c + 2 * ldc, c20, c21, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows2(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        PrefetchRows(c, ldc, 2);
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        for (nint p = 0; p < kc; p++, a += 6, b += 16)
+        {
+            Vector256<float> b0 = Vector256.Load(b);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> av = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(av, b1, c11);
+        }
+        StoreRow(c, c00, c01, accumulate);
+        StoreRow(c + ldc, c10, c11, accumulate);
+    }
+
     /// <summary>One row of the tile; a is that row of the packed panel (stride Mr = 6).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows1(nint kc, float* a, float* b, float* c, bool accumulate)
@@ -115,6 +194,18 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
             c1 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b + 8), c1);
         }
         StoreRow(c, c0, c1, accumulate);
+    }
+
+    /// <summary>Asks for the tile's rows of C before the k loop, so that they arrive while it runs (rows are ldc apart,
+    /// often a multiple of 4 KB, which the hardware prefetcher does not follow).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchRows(float* c, nint ldc, int rows)
+    {
+        for (nint r = 0; r < rows; r++)
+        {
+            Sse.Prefetch0(c + r * ldc);
+            Sse.Prefetch0(c + r * ldc + 15);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -14,12 +14,12 @@ public static class Sgemm
     /// </summary>
     public static void Multiply(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-        => Multiply(SimdDispatch.Current, KernelSettings.MaxThreads, null,
+        => Multiply(SimdDispatch.Current, KernelSettings.ThreadsForCurrentThread, null,
             transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 
     /// <summary>C = A B + beta * C with B prepacked by <see cref="PackedMatrix"/>; A is [m, B.Rows] with row stride lda.</summary>
     public static void Multiply(int m, ReadOnlySpan<float> a, int lda, PackedMatrix b, float beta, Span<float> c, int ldc)
-        => Multiply(KernelSettings.MaxThreads, null, m, a, lda, b, beta, c, ldc);
+        => Multiply(KernelSettings.ThreadsForCurrentThread, null, m, a, lda, b, beta, c, ldc);
 
     /// <summary>C = A B + beta * C with B prepacked, for any transpose of A and any alpha.</summary>
     /// <param name="transA">Whether A is stored transposed (then it is [B.Rows, m] with row stride lda).</param>
@@ -33,7 +33,7 @@ public static class Sgemm
     /// <param name="ldc">Row stride of C.</param>
     public static void Multiply(Transpose transA, int m, float alpha, ReadOnlySpan<float> a, int lda, PackedMatrix b,
         float beta, Span<float> c, int ldc)
-        => Multiply(KernelSettings.MaxThreads, null, transA, m, alpha, a, lda, b, beta, c, ldc);
+        => Multiply(KernelSettings.ThreadsForCurrentThread, null, transA, m, alpha, a, lda, b, beta, c, ldc);
 
     /// <summary>The general product on an explicit variant, thread count and (optionally) block sizes.</summary>
     internal static unsafe void Multiply(SimdVariant variant, int maxThreads, GemmBlocking? blocking,

@@ -6,6 +6,12 @@ namespace ElmoNative.Layers;
 /// The character convolutions of Kim et al. (2016), spec section 3 steps 1-2: embed each of the W character ids of a
 /// token (E wide), run every filter bank i as a valid 1-D convolution of width w_i over the W positions, take the
 /// max over time, then the activation. The banks are concatenated into F = sum n_i values per token.
+/// <para>
+/// Pad-aware (the default): a token's row of ids ends in padding (id 261) after its few real characters, and every
+/// window lying entirely in that padding gives the same sums, so only windows starting at a real character or a
+/// word mark are computed, and the padding-only windows count through one per-filter constant computed at load.
+/// The result is bit-identical to the plain convolution over all W positions (<see cref="PadAware"/> = false).
+/// </para>
 /// </summary>
 internal sealed class CharCnn
 {
@@ -13,7 +19,11 @@ internal sealed class CharCnn
     private readonly Bank[] banks;
     private readonly CharCnnActivation activation;
 
-    private sealed record Bank(float[] Filter, float[] Bias, int Width, int Count, int Offset); // Filter [w * E, n]
+    // Filter [w * E, n] as stored and packed; PaddingWindow [n]: sums of a window of padding characters (no bias).
+    private sealed record Bank(float[] Filter, PackedMatrix Packed, float[] PaddingWindow, float[] Bias, int Width, int Count, int Offset);
+
+    /// <summary>The shifted id of the padding character that fills a token's row after its end-of-word mark.</summary>
+    private const int PaddingId = Text.CharacterIds.PaddingChar + 1;
 
     public CharCnn(ElmoOptions options, Func<string, float[]> weights)
     {
@@ -32,7 +42,13 @@ internal sealed class CharCnn
         {
             var f = options.Filters[i];
             // W_cnn_i is [1, w, E, n]: read as [w * E, n], the row index being k * E + e.
-            banks[i] = new Bank(weights(Checkpoints.CheckpointLayout.ConvWeight(i)), weights(Checkpoints.CheckpointLayout.ConvBias(i)), f.Width, f.Count, offset);
+            float[] filter = weights(Checkpoints.CheckpointLayout.ConvWeight(i));
+            var packed = PackedMatrix.Pack(filter, f.Width * EmbeddingDim, f.Count, f.Count);
+            var padding = new float[f.Width * EmbeddingDim];
+            for (int k = 0; k < f.Width; k++) embedding.AsSpan(PaddingId * EmbeddingDim, EmbeddingDim).CopyTo(padding.AsSpan(k * EmbeddingDim));
+            var paddingWindow = new float[f.Count];
+            Convolution1D.WindowSums(padding, packed, paddingWindow);
+            banks[i] = new Bank(filter, packed, paddingWindow, weights(Checkpoints.CheckpointLayout.ConvBias(i)), f.Width, f.Count, offset);
             offset += f.Count;
         }
         Filters = offset;
@@ -47,22 +63,40 @@ internal sealed class CharCnn
     /// <summary>F.</summary>
     public int Filters { get; }
 
+    /// <summary>Whether windows of padding only are skipped (default); false runs the plain full convolution.</summary>
+    public bool PadAware { get; set; } = true;
+
     /// <summary>Floats of workspace <see cref="Forward"/> needs for <paramref name="tokens"/> tokens.</summary>
     public int WorkspaceSize(int tokens) => tokens * CharsPerToken * EmbeddingDim;
 
-    /// <summary>charIds [N, W] -> output [N, F]. workspace holds the embedded characters [N, W, E].</summary>
-    public void Forward(ReadOnlySpan<int> charIds, int tokens, Span<float> workspace, Span<float> output)
+    /// <summary>
+    /// charIds [N, W] -> output [N, F]. workspace holds the embedded characters [N, W, E]; distinct receives, per token,
+    /// the number of leading positions that are not padding [N].
+    /// </summary>
+    public void Forward(ReadOnlySpan<int> charIds, int tokens, Span<float> workspace, Span<int> distinct, Span<float> output)
     {
         int e = EmbeddingDim;
         var embedded = workspace[..WorkspaceSize(tokens)];
         for (int q = 0; q < tokens * CharsPerToken; q++)
             embedding.AsSpan(charIds[q] * e, e).CopyTo(embedded.Slice(q * e, e));
 
+        for (int n = 0; n < tokens; n++)
+        {
+            var ids = charIds.Slice(n * CharsPerToken, CharsPerToken);
+            int last = ids.Length - 1;
+            while (last >= 0 && ids[last] == PaddingId) last--;
+            distinct[n] = last + 1;
+        }
+
         foreach (var bank in banks)
         {
             // y[t, f] = b[f] + sum_{k < w, e} x[t + k, e] W[k, e, f], then max over t.
-            Convolution1D.MaxOverTime(embedded, tokens, CharsPerToken, e, bank.Filter, bank.Width, bank.Bias,
-                output[bank.Offset..], Filters);
+            if (PadAware)
+                Convolution1D.MaxOverTimePadded(embedded, tokens, CharsPerToken, e, distinct[..tokens], bank.Packed, bank.Width,
+                    bank.PaddingWindow, bank.Bias, output[bank.Offset..], Filters);
+            else
+                Convolution1D.MaxOverTime(embedded, tokens, CharsPerToken, e, bank.Filter, bank.Width, bank.Bias,
+                    output[bank.Offset..], Filters);
         }
 
         var all = output[..(tokens * Filters)];

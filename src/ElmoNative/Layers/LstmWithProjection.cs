@@ -13,8 +13,9 @@ namespace ElmoNative.Layers;
 ///   m = clip((sigmoid(o) * tanh(c)) W_P_0, -proj_clip, proj_clip)
 /// </code>
 /// The input half x_t W_x is computed for many steps at once (one large GEMM); only m W_h stays per step.
-/// Batches are time-major [T, B, .] with rows sorted by decreasing length, so the rows still running at step t
-/// are a prefix 0 .. active[t] - 1; finished rows keep their final state.
+/// Batches are packed time-major (like PyTorch's PackedSequence): rows sorted by decreasing length, so the rows still
+/// running at step t are a prefix 0 .. active[t] - 1, stored one step after the other with no padding rows; finished
+/// rows keep their final state and cost nothing.
 /// </summary>
 internal sealed class LstmWithProjection
 {
@@ -52,38 +53,36 @@ internal sealed class LstmWithProjection
     public int OutputDim { get; }
 
     /// <summary>
-    /// Runs <paramref name="steps"/> steps over x [T, B, P_in] into y [T, B, P] (rows past active[t] are zeroed).
+    /// Runs <paramref name="steps"/> steps over the packed batch x [R, P_in] into y [R, P]: step t holds the rows
+    /// offsets[t] .. offsets[t] + active[t] - 1 (the sentences still running, a prefix of the length-sorted batch).
     /// m [B, P] and c [B, H] hold the initial state and receive each row's final state.
     /// </summary>
-    public void Forward(ReadOnlySpan<float> x, int steps, int batch, ReadOnlySpan<int> active,
+    public void Forward(ReadOnlySpan<float> x, int steps, ReadOnlySpan<int> active, ReadOnlySpan<int> offsets,
         Span<float> m, Span<float> c, Span<float> y, InferenceWorkspace ws)
     {
+        if (steps == 0) return;
         int gates = 4 * CellDim, p = OutputDim;
-        // Steps per chunk of the input GEMM: enough rows to keep the GEMM large, few enough to bound memory.
-        int chunkSteps = Math.Max(1, InferenceWorkspace.InputGemmRows / Math.Max(1, batch));
-        var hidden = ws.LstmHidden(batch * CellDim);
-        for (int t0 = 0; t0 < steps; t0 += chunkSteps)
+        var hidden = ws.LstmHidden(active[0] * CellDim);
+        for (int t0 = 0, t1; t0 < steps; t0 = t1)
         {
-            int n = Math.Min(chunkSteps, steps - t0);
-            if (active[t0] == 0) break;
-            var z = ws.LstmGates(n * batch * gates);
-            input.Forward(x.Slice(t0 * batch * InputDim, n * batch * InputDim), InputDim, z, gates, n * batch);
-            for (int j = 0; j < n; j++)
+            // The input half x_t W_x + B for a chunk of steps in one GEMM: as many whole steps as fit in
+            // InputGemmRows rows (at least one), which keeps the GEMM large and the gate buffer bounded.
+            t1 = t0 + 1;
+            while (t1 < steps && offsets[t1 + 1] - offsets[t0] <= InferenceWorkspace.InputGemmRows) t1++;
+            int r0 = offsets[t0], rows = offsets[t1] - r0;
+            var z = ws.LstmGates(rows * gates);
+            input.Forward(x.Slice(r0 * InputDim, rows * InputDim), InputDim, z, gates, rows);
+            for (int t = t0; t < t1; t++)
             {
-                int t = t0 + j, a = active[t];
-                var yt = y.Slice(t * batch * p, batch * p);
-                yt[(a * p)..].Clear();
-                if (a == 0) continue;
-                var zt = z.Slice(j * batch * gates, a * gates);
+                int a = active[t];
+                var zt = z.Slice((offsets[t] - r0) * gates, a * gates);
                 Sgemm.Multiply(a, m, p, recurrent, 1f, zt, gates);                   // z += m W_h
                 LstmCell.Step(zt, c, hidden, a, CellDim, ForgetBias, cellClip);      // c, h = sigmoid(o) tanh(c)
                 if (projection is null) hidden[..(a * p)].CopyTo(m);
                 else projection.Forward(hidden, CellDim, m, p, a);                   // m = h W_P
                 if (!float.IsPositiveInfinity(projectionClip)) Activations.Clip(m[..(a * p)], projectionClip);
-                m[..(a * p)].CopyTo(yt);
+                m[..(a * p)].CopyTo(y.Slice(offsets[t] * p, a * p));
             }
         }
-        for (int t = 0; t < steps; t++)
-            if (active[t] == 0) y.Slice(t * batch * p, batch * p).Clear();
     }
 }

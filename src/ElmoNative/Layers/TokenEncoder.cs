@@ -22,6 +22,9 @@ internal sealed class TokenEncoder
         OutputDim = options.ProjectionDim;
     }
 
+    /// <summary>The character CNN (its <see cref="CharCnn.PadAware"/> switch is what the equality tests flip).</summary>
+    public CharCnn Cnn => cnn;
+
     /// <summary>W.</summary>
     public int CharsPerToken => cnn.CharsPerToken;
 
@@ -39,7 +42,7 @@ internal sealed class TokenEncoder
         {
             int n = Math.Min(ChunkTokens, tokens - start);
             var h = ws.Filters(n * f);
-            cnn.Forward(charIds.Slice(start * w, n * w), n, ws.Embedded(cnn.WorkspaceSize(n)), h);
+            cnn.Forward(charIds.Slice(start * w, n * w), n, ws.Embedded(cnn.WorkspaceSize(n)), ws.DistinctPositions(n), h);
             foreach (var highway in highways) highway.Forward(h, n, ws.Gate(n * f), ws.Candidate(n * f));
             var y = output.Slice(start * p, n * p);
             if (projection is null) h.CopyTo(y);

@@ -43,13 +43,33 @@ public sealed class ElmoModel : IDisposable
     public static ElmoModel FromCheckpoint(Checkpoint checkpoint) =>
         new(checkpoint.Options, name => checkpoint[name], checkpoint.ParameterCount);
 
+    /// <summary>Bytes of tensors read between two collections while loading.</summary>
+    private const long LoadCollectBytes = 32L << 20;
+
     /// <summary>Loads <c>options.json</c> and the HDF5 weights of a bilm-tf / AllenNLP checkpoint.</summary>
     /// <remarks>The file is checked as a whole first; weights are then read and packed one at a time.</remarks>
     public static ElmoModel Load(string optionsPath, string weightsPath)
     {
         var options = ElmoOptions.Load(optionsPath);
         using var reader = new CheckpointReader(options, weightsPath);
-        return new ElmoModel(options, reader.Read, Checkpoint.CountParameters(options));
+        // Each tensor is read into a new array, packed into the model's layout and dropped. Those arrays are large-object
+        // garbage that only a full collection frees; collecting after every ~32 MB read keeps the peak resident memory
+        // near the model's own size instead of twice it (a few short collections of a heap that is mostly free).
+        long readSinceCollect = 0;
+        float[] Read(string name)
+        {
+            if (readSinceCollect > LoadCollectBytes)
+            {
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+                readSinceCollect = 0;
+            }
+            float[] data = reader.Read(name);
+            readSinceCollect += (long)data.Length * sizeof(float);
+            return data;
+        }
+        var model = new ElmoModel(options, Read, Checkpoint.CountParameters(options));
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true); // and give the freed memory back
+        return model;
     }
 
     /// <summary>Loads a model directory holding <c>options.json</c> and <c>weights.hdf5</c>.</summary>
@@ -68,6 +88,27 @@ public sealed class ElmoModel : IDisposable
     /// </summary>
     public ElmoBatchOutput Embed(IReadOnlyList<IReadOnlyList<string>> sentences, ElmoState? state = null)
     {
+        Validate(sentences);
+        var output = new ElmoBatchOutput(sentences, LayerCount, Dim);
+        Run(sentences, state, output);
+        return output;
+    }
+
+    /// <summary>
+    /// As <see cref="Embed(IReadOnlyList{IReadOnlyList{string}}, ElmoState?)"/>, into <paramref name="output"/>, whose arrays
+    /// are reused from call to call (so that steady-state embedding allocates nothing). Make it with
+    /// <c>new ElmoBatchOutput()</c>; its previous contents are overwritten.
+    /// </summary>
+    public void Embed(IReadOnlyList<IReadOnlyList<string>> sentences, ElmoBatchOutput output, ElmoState? state = null)
+    {
+        Validate(sentences);
+        ArgumentNullException.ThrowIfNull(output);
+        output.Reset(sentences, LayerCount, Dim, exact: false);
+        Run(sentences, state, output);
+    }
+
+    private static void Validate(IReadOnlyList<IReadOnlyList<string>> sentences)
+    {
         ArgumentNullException.ThrowIfNull(sentences);
         for (int i = 0; i < sentences.Count; i++)
         {
@@ -75,7 +116,10 @@ public sealed class ElmoModel : IDisposable
             for (int k = 0; k < sentences[i].Count; k++)
                 if (string.IsNullOrEmpty(sentences[i][k])) throw new ArgumentException($"sentence {i}, token {k} is empty", nameof(sentences));
         }
-        var output = new ElmoBatchOutput(sentences.Select(s => s.Count).ToArray(), LayerCount, Dim);
+    }
+
+    private void Run(IReadOnlyList<IReadOnlyList<string>> sentences, ElmoState? state, ElmoBatchOutput output)
+    {
         var ws = Rent();
         try
         {
@@ -92,7 +136,6 @@ public sealed class ElmoModel : IDisposable
         {
             workspaces.Add(ws);
         }
-        return output;
     }
 
     /// <summary>Embeds one sentence (stateless): [L + 1, n, D] in <see cref="ElmoBatchOutput"/> form with one row.</summary>
@@ -114,13 +157,54 @@ public sealed class ElmoModel : IDisposable
         var ws = Rent();
         try
         {
-            bilm.EncodeTokens(tokens, output, ws.Inference);
+            bilm.EncodeTokens(tokens, output, ws);
         }
         finally
         {
             workspaces.Add(ws);
         }
     }
+
+    /// <summary>Default of <see cref="TokenCacheCapacity"/>.</summary>
+    public const int DefaultTokenCacheCapacity = BiLm.DefaultCacheCapacity;
+
+    /// <summary>
+    /// Most tokens the cache of token representations keeps (least recently used ones are evicted first; default
+    /// 10,000, about 20 MB for P = 512; 0 turns the cache off). The cache is keyed by the token's character ids and
+    /// gives exactly the vectors the character CNN would; a preloaded vocabulary is kept in addition.
+    /// </summary>
+    public int TokenCacheCapacity
+    {
+        get => bilm.Cache.Capacity;
+        set => bilm.Cache.Capacity = value;
+    }
+
+    /// <summary>Hits, misses and size of the token cache since load (or the last <see cref="ClearTokenCache"/>).</summary>
+    public TokenCacheStatistics TokenCacheStatistics => bilm.Cache.Statistics;
+
+    /// <summary>
+    /// Computes the representations of <paramref name="vocabulary"/> now and keeps them for good, like the vocabulary
+    /// file of bilm-tf / AllenNLP (tokens outside it still go through the character CNN and the LRU cache).
+    /// </summary>
+    public void PreloadVocabulary(IEnumerable<string> vocabulary)
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        var ws = Rent();
+        try
+        {
+            bilm.Preload(vocabulary.Select((t, i) => string.IsNullOrEmpty(t) ? throw new ArgumentException($"vocabulary token {i} is empty", nameof(vocabulary)) : t), ws);
+        }
+        finally
+        {
+            workspaces.Add(ws);
+        }
+    }
+
+    /// <summary>Empties the token cache (preloaded vocabulary included) and resets its counters.</summary>
+    public void ClearTokenCache() => bilm.Cache.Clear();
+
+    /// <summary>The biLM (for tests and benchmarks).</summary>
+    internal BiLm BiLm => bilm;
 
     private BiLmWorkspace Rent()
     {

@@ -70,6 +70,12 @@ public sealed class ElmoState
         cFinal.CopyTo(c[i].AsSpan(row * cellDim, cellDim));
     }
 
+    /// <summary>Makes room for rows 0 .. rows - 1 (new rows zero), so that the directions can then store concurrently.</summary>
+    internal void EnsureRows(int rows)
+    {
+        if (rows > Rows) GrowTo(rows);
+    }
+
     private void GrowTo(int rows)
     {
         for (int i = 0; i < m.Length; i++)

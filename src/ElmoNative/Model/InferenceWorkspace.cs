@@ -7,14 +7,17 @@ namespace ElmoNative;
 internal sealed class InferenceWorkspace
 {
     /// <summary>Rows per input-GEMM chunk of the LSTM (x W_x for several steps at once).</summary>
-    public const int InputGemmRows = 512;
+    public const int InputGemmRows = 256;
 
-    private int[] charIds = [];
+    private int[] charIds = [], distinctPositions = [];
     private float[] embedded = [], filters = [], gate = [], candidate = [], tokens = [];
     private float[] lstmGates = [], lstmHidden = [];
 
     /// <summary>Character ids of the tokens to encode [N, W].</summary>
     public Span<int> CharIds(int size) => Grow(ref charIds, size);
+
+    /// <summary>Per token, the leading character positions that are not padding [N].</summary>
+    public Span<int> DistinctPositions(int size) => Grow(ref distinctPositions, size);
 
     /// <summary>Embedded characters [N, W, E].</summary>
     public Span<float> Embedded(int size) => Grow(ref embedded, size);

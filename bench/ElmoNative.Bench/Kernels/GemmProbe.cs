@@ -1,0 +1,69 @@
+// A quick SGEMM probe (not BenchmarkDotNet): best-of-N timing of our prepacked SGEMM and OpenBLAS at the ELMo shapes,
+// on 1 and 2 threads, in the same process. For fast tuning loops; the BenchmarkDotNet suite gives the reported numbers.
+// Usage: gemm [--repeats N] [--shape M,K,N]... [--blocking Kc,Mc,Nc]
+using System.Diagnostics;
+using System.Globalization;
+using ElmoNative.Kernels;
+
+namespace ElmoNative.Bench.Kernels;
+
+/// <summary>Best-of-N GFLOP/s of our SGEMM against OpenBLAS.</summary>
+public static class GemmProbe
+{
+    /// <summary>Runs the probe; returns the exit code.</summary>
+    public static int Run(string[] args)
+    {
+        int repeats = 7;
+        ElmoNative.Kernels.Gemm.GemmBlocking? blocking = null;
+        var shapes = new List<GemmShape>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--repeats" && i + 1 < args.Length) repeats = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            else if (args[i] == "--shape" && i + 1 < args.Length)
+            {
+                var p = args[++i].Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                shapes.Add(new GemmShape(p[0], p[1], p[2]));
+            }
+            else if (args[i] == "--blocking" && i + 1 < args.Length)
+            {
+                var p = args[++i].Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                blocking = new ElmoNative.Kernels.Gemm.GemmBlocking(p[0], p[1], p[2]);
+            }
+            else { Console.Error.WriteLine($"gemm: unknown option {args[i]}"); return 2; }
+        }
+        if (shapes.Count == 0) shapes.AddRange(SgemmBenchmarks.Shapes);
+        int savedThreads = KernelSettings.MaxThreads;
+        Console.WriteLine($"{"shape",-22} {"threads",7} {"ours GFLOP/s",13} {"OpenBLAS",9} {"ratio",6}");
+        foreach (var shape in shapes)
+        {
+            var random = new Random(42);
+            var a = Enumerable.Range(0, shape.M * shape.K).Select(_ => random.NextSingle() - 0.5f).ToArray();
+            var b = Enumerable.Range(0, shape.K * shape.N).Select(_ => random.NextSingle() - 0.5f).ToArray();
+            var c = new float[shape.M * shape.N];
+            var packed = PackedMatrix.Pack(b, shape.K, shape.N, shape.N);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                KernelSettings.MaxThreads = threads;
+                OpenBlas.SetThreadCount(threads);
+                double ours = shape.Flops / Best(repeats, () => Sgemm.Multiply(threads, blocking, shape.M, a, shape.K, packed, 0f, c, shape.N)) / 1e9;
+                double blas = OpenBlas.IsAvailable ? shape.Flops / Best(repeats, () => OpenBlas.Multiply(shape.M, shape.N, shape.K, a, b, c)) / 1e9 : double.NaN;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{shape,-22} {threads,7} {ours,13:F1} {blas,9:F1} {ours / blas,6:P0}"));
+            }
+        }
+        KernelSettings.MaxThreads = savedThreads;
+        return 0;
+    }
+
+    private static double Best(int repeats, Action action)
+    {
+        action();
+        double best = double.MaxValue;
+        for (int r = 0; r < repeats; r++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            action();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        return best;
+    }
+}

@@ -1,0 +1,148 @@
+using ElmoNative.Tests.Reference;
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+
+namespace ElmoNative.Tests;
+
+/// <summary>
+/// The fast token path (pad-aware character convolution, LRU cache of token representations, preloaded vocabulary)
+/// against the plain path (full convolution over all W positions, no cache): the vectors must be the same BIT FOR BIT,
+/// in every layer, whatever was embedded before and whatever other callers do at the same time.
+/// </summary>
+public class TokenCacheTests
+{
+    /// <summary>Full convolution, no cache: the oracle.</summary>
+    private static readonly Lazy<ElmoModel> plain = new(() =>
+    {
+        var m = ElmoModel.FromCheckpoint(SharedModels.Tiny);
+        m.BiLm.Encoder.Cnn.PadAware = false;
+        m.TokenCacheCapacity = 0;
+        return m;
+    });
+
+    private static ElmoModel Fast(int capacity)
+    {
+        var m = ElmoModel.FromCheckpoint(SharedModels.Tiny);
+        m.TokenCacheCapacity = capacity;
+        return m;
+    }
+
+    private static IReadOnlyList<string>[] Batch(Random random, int sentences) =>
+        Enumerable.Range(0, sentences).Select(_ => (IReadOnlyList<string>)TestSentences.RandomSentence(random, random.Next(0, 25))).ToArray();
+
+    private static void AssertSameBatch(ElmoBatchOutput expected, ElmoBatchOutput actual, string context)
+    {
+        Assert.Equal(expected.Activations.Length, actual.Activations.Length);
+        Assert.True(Compare.BitIdentical(expected.Activations, actual.Activations), context);
+    }
+
+    [Fact]
+    public void TheDefaultModelIsPadAwareWithTheCacheOn()
+    {
+        using var model = ElmoModel.FromCheckpoint(SharedModels.Tiny);
+        Assert.True(model.BiLm.Encoder.Cnn.PadAware);
+        Assert.True(model.TokenCacheCapacity > 0);
+    }
+
+    [Property(MaxTest = 25)]
+    public Property PadAwareAndCachedEqualPlain() => Prop.ForAll(
+        Gen.Choose(0, int.MaxValue).ToArbitrary(), Gen.Choose(0, 40).ToArbitrary(), (seed, capacity) =>
+    {
+        var random = new Random(seed);
+        using var fast = Fast(capacity);
+        // Several batches, so that later ones hit (and, with a small capacity, evict) what earlier ones cached.
+        for (int round = 0; round < 4; round++)
+        {
+            var batch = Batch(random, 1 + random.Next(6));
+            AssertSameBatch(plain.Value.Embed(batch), fast.Embed(batch), $"seed {seed}, capacity {capacity}, round {round}");
+            var tokens = batch.SelectMany(s => s).ToArray();
+            Assert.True(Compare.BitIdentical(plain.Value.EmbedTokens(tokens), fast.EmbedTokens(tokens)), "EmbedTokens");
+        }
+        Assert.True(fast.TokenCacheStatistics.Count <= capacity);
+    });
+
+    [Fact]
+    public void PadAwareAloneEqualsPlainOnTrickyTokens()
+    {
+        using var padAwareOnly = Fast(0);
+        // One token per length 0 .. W + 5 bytes, plus the multi-byte and boundary cases.
+        var tokens = TestSentences.Tricky.Concat(Enumerable.Range(1, 55).Select(n => new string('q', n))).ToArray();
+        Assert.True(Compare.BitIdentical(plain.Value.EmbedTokens(tokens), padAwareOnly.EmbedTokens(tokens)));
+        Assert.Equal(0, padAwareOnly.TokenCacheStatistics.Hits + padAwareOnly.TokenCacheStatistics.Misses);
+    }
+
+    [Fact]
+    public void CountsHitsAndMissesAndEvictsTheLeastRecentlyUsed()
+    {
+        using var model = Fast(2);
+        model.EmbedTokens(["a", "b", "a"]);          // all three looked up before any insertion: 3 misses; a, b cached
+        Assert.Equal(new TokenCacheStatistics(0, 3, 2, 2, 0), model.TokenCacheStatistics);
+        model.EmbedTokens(["a"]);                    // hit; a is now the most recent
+        model.EmbedTokens(["c"]);                    // miss; evicts b
+        model.EmbedTokens(["a", "b"]);               // a hits, b misses (evicts c)
+        var stats = model.TokenCacheStatistics;
+        Assert.Equal(2, stats.Hits);
+        Assert.Equal(5, stats.Misses);
+        Assert.Equal(2, stats.Count);
+        Assert.Equal(2.0 / 7, stats.HitRate, 12);
+        model.EmbedTokens(["c"]);
+        Assert.Equal(6, model.TokenCacheStatistics.Misses);
+    }
+
+    [Fact]
+    public void TokensWithTheSameCharacterIdsShareAnEntry()
+    {
+        using var model = Fast(10);
+        // Both are cut to the same first W - 2 = 48 bytes, so they have the same ids (and the same vector).
+        string a = new string('x', 48) + "tail-one", b = new string('x', 48) + "another-tail";
+        var va = model.EmbedTokens([a]);
+        var vb = model.EmbedTokens([b]);
+        Assert.True(Compare.BitIdentical(va, vb));
+        Assert.Equal(1, model.TokenCacheStatistics.Hits);
+        Assert.Equal(1, model.TokenCacheStatistics.Count);
+    }
+
+    [Fact]
+    public void PreloadedVocabularyIsNeverEvictedAndUnknownTokensFallBackToTheCnn()
+    {
+        using var model = Fast(0); // no LRU part: only the vocabulary can hit
+        model.PreloadVocabulary(["the", "cat", "café", "the"]);
+        Assert.Equal(3, model.TokenCacheStatistics.Preloaded);
+        IReadOnlyList<string>[] batch = [["the", "cat", "sat", "on", "the", "mat"], ["café", "au", "lait"]];
+        AssertSameBatch(plain.Value.Embed(batch), model.Embed(batch), "preloaded");
+        var stats = model.TokenCacheStatistics;
+        // Each distinct token of a batch is looked up once: the, cat, café hit; sat, on, mat, au, lait miss.
+        Assert.Equal(3, stats.Hits);
+        Assert.Equal(5, stats.Misses);
+        Assert.Equal(0, stats.Count);
+    }
+
+    [Fact]
+    public void ConcurrentCallersGetTheSameVectorsAsAlone()
+    {
+        var random = new Random(11);
+        var batches = Enumerable.Range(0, 12).Select(_ => Batch(random, 1 + random.Next(8))).ToArray();
+        var expected = batches.Select(b => plain.Value.Embed(b)).ToArray();
+        using var model = Fast(16); // small, so that callers evict each other's entries while they run
+        var errors = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
+        {
+            for (int i = 0; i < 24; i++)
+            {
+                int k = (i * 5 + t * 3) % batches.Length;
+                if (i % 3 == 2)
+                {
+                    var tokens = batches[k].SelectMany(s => s).ToArray();
+                    if (!Compare.BitIdentical(plain.Value.EmbedTokens(tokens), model.EmbedTokens(tokens))) errors.Add($"thread {t}: tokens of batch {k}");
+                }
+                else if (!Compare.BitIdentical(expected[k].Activations, model.Embed(batches[k]).Activations)) errors.Add($"thread {t}: batch {k}");
+            }
+        })).ToArray();
+        foreach (var thread in threads) thread.Start();
+        foreach (var thread in threads) thread.Join();
+        Assert.Empty(errors);
+        var stats = model.TokenCacheStatistics;
+        Assert.True(stats.Hits > 0 && stats.Misses > 0, $"{stats}");
+    }
+}
