@@ -248,6 +248,31 @@ public sealed class BiLmTrainer : IDisposable
         return trainer;
     }
 
+    /// <summary>
+    /// Loads only the parameters of a checkpoint (its <c>options.json</c> and <c>weights.hdf5</c> with the softmax
+    /// datasets), for <see cref="Evaluate"/>: no optimizer or training state is needed, and the batch size of
+    /// <paramref name="options"/> may differ from the one the model was trained with (evaluation state starts from zero).
+    /// </summary>
+    public static BiLmTrainer LoadForEvaluation(string directory, TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var (optionsPath, weightsPath) = ModelFiles.Resolve(directory);
+        string? difference = ArchitectureDifference(ElmoOptions.Load(optionsPath), options.Model);
+        if (difference is not null)
+            throw new InvalidDataException($"{optionsPath}: {difference} in the checkpoint differs from the training options");
+        var trainer = new BiLmTrainer(options, seed: 0);
+        try
+        {
+            ReadInto(weightsPath, trainer.layout, name => name, trainer.parameters);
+        }
+        catch
+        {
+            trainer.Dispose();
+            throw;
+        }
+        return trainer;
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {

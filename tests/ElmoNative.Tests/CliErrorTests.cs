@@ -1,5 +1,6 @@
 using System.Text;
 using ElmoNative.Checkpoints;
+using ElmoNative.Cli;
 
 namespace ElmoNative.Tests;
 
@@ -213,11 +214,38 @@ public sealed class CliErrorTests : IDisposable
     [Fact]
     public void NoModelGiven()
     {
-        var result = CliSandbox.Run("embed", "--input", sandbox.WriteInput("input.txt", "a b\n"), "--output", Out);
-        // Only meaningful while the repository has no models/default/ (it is not part of the repository).
-        Assert.False(Directory.Exists(Path.Combine(Fixtures.RepositoryRoot, "models", "default")), "models/default exists: this test expects none");
-        result.AssertError(2, "--model", "models/default");
+        // The default model folder is pointed at a folder that does not exist (the repository ships models/default/).
+        string missing = Path.Combine(sandbox.InputDirectory, "no-default-model");
+        string? saved = Environment.GetEnvironmentVariable(ModelSource.DefaultModelVariable);
+        Environment.SetEnvironmentVariable(ModelSource.DefaultModelVariable, missing);
+        try
+        {
+            CliSandbox.Run("embed", "--input", sandbox.WriteInput("input.txt", "a b\n"), "--output", Out)
+                .AssertError(2, "--model", "no-default-model");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(ModelSource.DefaultModelVariable, saved);
+        }
         sandbox.AssertOutputEmpty();
+    }
+
+    [Fact]
+    public void WithoutModelTheShippedDefaultModelIsUsed()
+    {
+        // Same class as NoModelGiven, so the two never run at once (that test changes the environment variable).
+        string shipped = Path.Combine(Fixtures.RepositoryRoot, "models", "default");
+        var options = ElmoOptions.Load(Path.Combine(shipped, ModelFiles.OptionsFileName));
+        var result = CliSandbox.Run("embed", "--input", sandbox.WriteInput("input.txt", "the bank of the river\n"), "--output", Out, "--layers", "top");
+        Assert.Equal(0, result.ExitCode);
+        string explicitOut = sandbox.Output("explicit.hdf5");
+        Assert.Equal(0, CliSandbox.Run("embed", "--input", sandbox.WriteInput("input2.txt", "the bank of the river\n"), "--output", explicitOut,
+            "--layers", "top", "--model", shipped).ExitCode);
+        using var viaDefault = PureHDF.H5File.OpenRead(Out);
+        using var viaModel = PureHDF.H5File.OpenRead(explicitOut);
+        var dataset = viaDefault.Dataset("0");
+        Assert.Equal(new ulong[] { 5, (ulong)options.OutputDim }, dataset.Space.Dimensions);
+        Assert.Equal(viaModel.Dataset("0").Read<float[]>(), dataset.Read<float[]>());
     }
 
     [Fact]

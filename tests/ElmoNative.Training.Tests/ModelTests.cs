@@ -193,6 +193,36 @@ public class ModelTests
     }
 
     [Fact]
+    public void LoadForEvaluationReadsOnlyTheWeightsAndEvaluatesLikeTheTrainer()
+    {
+        var options = SmokeOptions();
+        using var trainer = new BiLmTrainer(options, seed: 6);
+        foreach (var w in StreamWindows(options, 4, seed: 7)) trainer.TrainStep(w);
+        var window = StreamWindows(options, 1, seed: 9).First();
+        trainer.ResetEvaluationState();
+        var expected = trainer.Evaluate(window);
+        string dir = Path.Combine(Path.GetTempPath(), "elmo-train-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            trainer.Save(dir);
+            // Only options.json and weights.hdf5 are needed: the optimizer and training state are removed.
+            File.Delete(Path.Combine(dir, BiLmTrainer.StateFileName));
+            File.Delete(Path.Combine(dir, BiLmTrainer.StateInfoFileName));
+            using var evaluator = BiLmTrainer.LoadForEvaluation(dir, options);
+            Assert.Equal(expected, evaluator.Evaluate(window));
+            using var fresh = new BiLmTrainer(options, seed: 0); // what LoadForEvaluation starts from before reading
+            Assert.NotEqual(trainer.Parameters.Data.ToArray(), fresh.Parameters.Data.ToArray());
+            Assert.Equal(trainer.Parameters.Data.ToArray(), evaluator.Parameters.Data.ToArray());
+            var e = Assert.Throws<InvalidDataException>(() => BiLmTrainer.LoadForEvaluation(dir, options with { Model = options.Model with { LstmDim = 64 } }));
+            Assert.Contains("lstm.dim", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void LoadRejectsContradictingOptions()
     {
         var options = SmokeOptions();

@@ -16,7 +16,8 @@ internal sealed record ModelSource(string OptionsPath, string WeightsPath)
           --model DIR              model directory holding options.json and weights.hdf5
           --options FILE           options.json of a bilm-tf / AllenNLP checkpoint (with --weights)
           --weights FILE           its HDF5 weights (with --options)
-                                   without these: models/default/ in the repository, if present
+                                   without these: models/default/ in the repository (a small biLM trained
+                                   on Brown), or the folder named by ELMONATIVE_DEFAULT_MODEL
         """;
 
     /// <summary>Resolves the model options of <paramref name="args"/>; missing files are data errors.</summary>
@@ -34,10 +35,21 @@ internal sealed record ModelSource(string OptionsPath, string WeightsPath)
             RequireFile(weights, "weights file");
             return new ModelSource(options, weights);
         }
-        string? root = RepositoryRoot();
-        string? fallback = root is null ? null : Path.Combine(root, "models", "default");
+        string? fallback = DefaultDirectory();
         if (fallback is not null && Directory.Exists(fallback)) return FromDirectory(fallback);
-        throw args.Error("no model given: pass --model DIR (or --options FILE --weights FILE); there is no models/default/ to fall back on");
+        throw args.Error($"no model given: pass --model DIR (or --options FILE --weights FILE); there is no {fallback ?? "models/default/"} to fall back on");
+    }
+
+    /// <summary>Environment variable naming the model folder used when no model is given (instead of models/default/).</summary>
+    public const string DefaultModelVariable = "ELMONATIVE_DEFAULT_MODEL";
+
+    /// <summary>The folder of the model used when none is given: $ELMONATIVE_DEFAULT_MODEL, else models/default/ of the repository.</summary>
+    public static string? DefaultDirectory()
+    {
+        string? variable = Environment.GetEnvironmentVariable(DefaultModelVariable);
+        if (!string.IsNullOrEmpty(variable)) return variable;
+        string? root = RepositoryRoot();
+        return root is null ? null : Path.Combine(root, "models", "default");
     }
 
     /// <summary>Loads and checks the checkpoint (every dataset present with its expected shape).</summary>

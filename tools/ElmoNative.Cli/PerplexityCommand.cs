@@ -59,11 +59,11 @@ internal static class PerplexityCommand
         along each row as in training (bilm-tf's test mode).
 
         options:
-          --model DIR              a checkpoint written by 'elmo train' (weights.hdf5 with the softmax, train_options.json)
+          --model DIR              a model written by 'elmo train' (weights.hdf5 with the softmax, train_options.json)
           --input FILE|GLOB...     the text: one or more files or quoted patterns
           --vocab FILE             the vocabulary of the model (default: DIR/vocab.txt, which 'elmo train' writes)
-          --batch-size N           rows per window; must be the checkpoint's batch_size (the default), which the
-                                   trainer's evaluation state is sized for
+          --batch-size N           rows per window (default: the checkpoint's batch_size); only the weights are
+                                   read, so a directory with options.json, weights.hdf5, train_options.json will do
           --threads N              most threads per kernel call (default: all cores)
           --progress               show progress on stderr even when it is not a terminal
           --no-progress            never show progress
@@ -91,8 +91,7 @@ internal static class PerplexityCommand
         if (!File.Exists(optionsPath))
             throw CliException.DataError($"{optionsPath}: not found ({model} is not a checkpoint written by 'elmo train')");
         var options = TrainingOptionsFile.Load(optionsPath);
-        if (batchSize is { } b && b != options.BatchSize)
-            throw args.Error($"--batch-size {b} differs from the checkpoint's batch_size {options.BatchSize} (evaluation runs with the trained batch size)");
+        if (batchSize is { } b) options = options with { BatchSize = b };
         string vocabPath = args.Value("--vocab") ?? Path.Combine(model, TrainCommand.VocabularyFileName);
         var vocabulary = Vocabulary.Load(vocabPath);
         if (vocabulary.Count != options.VocabularySize)
@@ -100,7 +99,7 @@ internal static class PerplexityCommand
                 $"{vocabPath}: vocabulary has {vocabulary.Count} tokens but the model's n_tokens_vocab is {options.VocabularySize}"));
         var corpus = TextCorpus.Open(inputs, context.Cancellation);
 
-        using var trainer = BiLmTrainer.Load(model, options);
+        using var trainer = BiLmTrainer.LoadForEvaluation(model, options);
         var reader = new EvaluationWindowReader(corpus, vocabulary, options.BatchSize, options.UnrollSteps, options.Model.MaxCharactersPerToken);
         using var progress = new ProgressBar(context.Error, context.Progress(args), "perplexity", reader.EstimatedWindows, "windows");
         var result = Perplexities.Evaluate(trainer, corpus, vocabulary, context.Cancellation, w => progress.Update(w));
