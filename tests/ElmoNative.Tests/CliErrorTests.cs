@@ -1,6 +1,7 @@
 using System.Text;
 using ElmoNative.Checkpoints;
 using ElmoNative.Cli;
+using PureHDF;
 
 namespace ElmoNative.Tests;
 
@@ -241,8 +242,8 @@ public sealed class CliErrorTests : IDisposable
         string explicitOut = sandbox.Output("explicit.hdf5");
         Assert.Equal(0, CliSandbox.Run("embed", "--input", sandbox.WriteInput("input2.txt", "the bank of the river\n"), "--output", explicitOut,
             "--layers", "top", "--model", shipped).ExitCode);
-        using var viaDefault = PureHDF.H5File.OpenRead(Out);
-        using var viaModel = PureHDF.H5File.OpenRead(explicitOut);
+        using var viaDefault = H5File.OpenRead(Out);
+        using var viaModel = H5File.OpenRead(explicitOut);
         var dataset = viaDefault.Dataset("0");
         Assert.Equal(new ulong[] { 5, (ulong)options.OutputDim }, dataset.Space.Dimensions);
         Assert.Equal(viaModel.Dataset("0").Read<float[]>(), dataset.Read<float[]>());

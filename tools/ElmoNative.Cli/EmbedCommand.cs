@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using ElmoNative.Checkpoints;
+using ElmoNative.Text;
 using PureHDF;
 
 namespace ElmoNative.Cli;
@@ -167,7 +168,7 @@ internal static class EmbedCommand
     }
 
     /// <summary>The tokens of the next line, or null at the end; empty and whitespace-only lines are errors.</summary>
-    private static string[]? ReadSentence(LineReader lines, string name)
+    private static string[]? ReadSentence(Utf8LineReader lines, string name)
     {
         if (!lines.TryRead(out string? line)) return null;
         if (line.Length == 0) throw CliException.DataError($"{name}:{lines.LineNumber}: empty line");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ElmoNative.Text;
 
 namespace ElmoNative.Training.Data;
 

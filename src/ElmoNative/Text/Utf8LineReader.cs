@@ -2,14 +2,15 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Unicode;
 
-namespace ElmoNative.Training.Data;
+namespace ElmoNative.Text;
 
 /// <summary>
 /// Reads a text file line by line as strict UTF-8: an invalid byte is an <see cref="InvalidDataException"/> naming the
 /// file and the 1-based line. Lines end with LF (a CR before it is dropped); a last line without LF counts; a UTF-8
 /// byte order mark at the very start is skipped. The file is opened for reading only and never modified.
+/// Shared by the command line (sentences to embed) and training (corpora, vocabularies).
 /// </summary>
-internal sealed class Utf8LineReader : IDisposable
+public sealed class Utf8LineReader : IDisposable
 {
     private readonly Stream stream;
     private readonly byte[] buffer = new byte[1 << 16];
@@ -17,6 +18,13 @@ internal sealed class Utf8LineReader : IDisposable
     private char[] chars = new char[256];
     private int start, end, lineLength;
     private bool endOfStream;
+
+    /// <summary>Reads <paramref name="stream"/> (which it then owns); errors name it <paramref name="name"/>.</summary>
+    public Utf8LineReader(Stream stream, string name)
+    {
+        this.stream = stream;
+        Path = name;
+    }
 
     /// <summary>Opens <paramref name="path"/>; a missing or unreadable file is a <see cref="FileNotFoundException"/> naming it.</summary>
     public Utf8LineReader(string path, string what = "file")
@@ -41,7 +49,7 @@ internal sealed class Utf8LineReader : IDisposable
         }
     }
 
-    /// <summary>The file, as given.</summary>
+    /// <summary>The file as given (or the name of the stream), as errors name it.</summary>
     public string Path { get; }
 
     /// <summary>1-based number of the last line returned.</summary>
@@ -79,7 +87,7 @@ internal sealed class Utf8LineReader : IDisposable
             {
                 read = stream.Read(buffer, 0, buffer.Length);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new IOException($"{Path}:{LineNumber + 1}: read error ({e.Message})", e);
             }
