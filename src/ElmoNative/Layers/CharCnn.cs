@@ -1,3 +1,4 @@
+using ElmoNative.Checkpoints;
 using ElmoNative.Kernels;
 
 namespace ElmoNative.Layers;
