@@ -1,6 +1,7 @@
 using System.Text;
 using ElmoNative.Checkpoints;
 using ElmoNative.Cli;
+using PureHDF;
 
 namespace ElmoNative.Tests;
 

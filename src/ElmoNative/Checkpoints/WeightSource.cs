@@ -24,8 +24,8 @@ internal abstract class WeightSource
     /// <summary>Weights of an in-memory checkpoint.</summary>
     public static WeightSource FromCheckpoint(Checkpoint checkpoint) => new InMemory(checkpoint);
 
-    /// <summary>Weights read from an open file.</summary>
-    public static WeightSource FromReader(CheckpointReader reader) => new FromFile(reader);
+    /// <summary>Weights read from an open file, large matrices in blocks of about <paramref name="blockValues"/> values (4 MB).</summary>
+    public static WeightSource FromReader(CheckpointReader reader, int blockValues = 1 << 20) => new FromFile(reader, blockValues);
 
     private sealed class InMemory(Checkpoint checkpoint) : WeightSource
     {
@@ -40,11 +40,8 @@ internal abstract class WeightSource
         protected override int RowCount(string name) => checkpoint.Tensors[name].Shape[0];
     }
 
-    private sealed class FromFile(CheckpointReader reader) : WeightSource
+    private sealed class FromFile(CheckpointReader reader, int blockValues) : WeightSource
     {
-        /// <summary>Values per block read (4 MB): large reads, small buffers.</summary>
-        private const int BlockValues = 1 << 20;
-
         /// <summary>Bytes of whole tensors read between two collections.</summary>
         private const long CollectBytes = 32L << 20;
 
@@ -67,7 +64,7 @@ internal abstract class WeightSource
         public override PackedMatrix ReadPacked(string name, int firstRow, int rows)
         {
             int columns = reader.Shape(name)[1];
-            int blockRows = Math.Max(1, BlockValues / Math.Max(1, columns));
+            int blockRows = Math.Max(1, blockValues / Math.Max(1, columns));
             var builder = PackedMatrix.CreateBuilder(rows, columns);
             float[]? buffer = null;
             for (int r = 0; r < rows; r += blockRows)
