@@ -70,16 +70,103 @@ public sealed unsafe class PackedMatrix
         ArgumentOutOfRangeException.ThrowIfNegative(ldb);
         bool stored = transB == Transpose.No;
         Sgemm.CheckOperand(nameof(b), b.Length, stored ? rows : columns, stored ? columns : rows, ldb, true);
-        int nr = TKernel.Nr;
-        long length = (long)rows * ((columns + nr - 1) / nr * nr);
-        if (length + 16 > Array.MaxLength) throw new ArgumentException("The matrix is too large to pack.", nameof(b));
-        var storage = GC.AllocateUninitializedArray<float>((int)length + 16, pinned: true);
-        fixed (float* start = storage)
+        var packed = Allocate(variant, TKernel.Nr, rows, columns);
         fixed (float* pb = b)
         {
-            float* panels = GemmWorkspace.AlignUp(start);
-            if (rows > 0 && columns > 0) Packing.PackB<TKernel>(transB, pb, ldb, 0, rows, 0, columns, panels);
-            return new PackedMatrix(storage, (int)(panels - start), rows, columns, variant);
+            if (rows > 0 && columns > 0) Packing.PackB<TKernel>(transB, pb, ldb, 0, rows, 0, columns, packed.Panels);
+        }
+        return packed;
+    }
+
+    /// <summary>Uninitialized pinned storage for rows x columns in panels of nr columns, 64-byte aligned.</summary>
+    private static PackedMatrix Allocate(SimdVariant variant, int nr, int rows, int columns)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        long length = (long)rows * ((columns + nr - 1) / nr * nr);
+        if (length + 16 > Array.MaxLength) throw new ArgumentException("The matrix is too large to pack.");
+        var storage = GC.AllocateUninitializedArray<float>((int)length + 16, pinned: true);
+        fixed (float* start = storage)
+            return new PackedMatrix(storage, (int)(GemmWorkspace.AlignUp(start) - start), rows, columns, variant);
+    }
+
+    /// <summary>
+    /// Starts packing B [rows, columns] from consecutive blocks of its rows, so that a large matrix read piece by piece
+    /// (e.g. from a file) is packed without ever being whole in memory. The result equals <see cref="Pack(ReadOnlySpan{float}, int, int, int)"/>.
+    /// </summary>
+    /// <param name="rows">Rows of B (the inner dimension k).</param>
+    /// <param name="columns">Columns of B (n).</param>
+    public static Builder CreateBuilder(int rows, int columns) => new(SimdDispatch.Current, rows, columns);
+
+    /// <summary>Builder for an explicit variant's micro-kernel.</summary>
+    internal static Builder CreateBuilder(SimdVariant variant, int rows, int columns) => new(variant, rows, columns);
+
+    /// <summary>Packs a <see cref="PackedMatrix"/> from consecutive row blocks of B, first row first.</summary>
+    public sealed class Builder
+    {
+        private readonly PackedMatrix target;
+        private readonly int nr;
+        private bool built;
+
+        internal Builder(SimdVariant variant, int rows, int columns)
+        {
+            nr = variant switch
+            {
+                SimdVariant.Vector512 => MicroKernel512.Nr,
+                SimdVariant.Vector256 => MicroKernel256.Nr,
+                _ => MicroKernelScalar.Nr,
+            };
+            target = Allocate(variant, nr, rows, columns);
+        }
+
+        /// <summary>Rows of B packed so far.</summary>
+        public int RowsPacked { get; private set; }
+
+        /// <summary>Packs the next <paramref name="blockRows"/> rows of B, given row-major with row stride <paramref name="ldb"/>.</summary>
+        /// <param name="block">The rows RowsPacked .. RowsPacked + blockRows - 1 of B.</param>
+        /// <param name="blockRows">Number of rows in the block.</param>
+        /// <param name="ldb">Row stride of the block (at least the number of columns).</param>
+        public void AppendRows(ReadOnlySpan<float> block, int blockRows, int ldb)
+        {
+            ObjectDisposedException.ThrowIf(built, this);
+            ArgumentOutOfRangeException.ThrowIfNegative(blockRows);
+            ArgumentOutOfRangeException.ThrowIfNegative(ldb);
+            if (blockRows > target.Rows - RowsPacked)
+                throw new ArgumentException($"{blockRows} rows do not fit: {RowsPacked} of {target.Rows} are packed already.", nameof(blockRows));
+            Sgemm.CheckOperand(nameof(block), block.Length, blockRows, target.Columns, ldb, true);
+            if (blockRows > 0 && target.Columns > 0)
+                switch (target.Variant)
+                {
+                    case SimdVariant.Vector512: PackRows<MicroKernel512>(block, blockRows, ldb); break;
+                    case SimdVariant.Vector256: PackRows<MicroKernel256>(block, blockRows, ldb); break;
+                    default: PackRows<MicroKernelScalar>(block, blockRows, ldb); break;
+                }
+            RowsPacked += blockRows;
+        }
+
+        /// <summary>The packed matrix, once every row has been appended.</summary>
+        public PackedMatrix Build()
+        {
+            if (RowsPacked != target.Rows)
+                throw new InvalidOperationException($"Only {RowsPacked} of {target.Rows} rows were appended.");
+            built = true;
+            return target;
+        }
+
+        private void PackRows<TKernel>(ReadOnlySpan<float> block, int blockRows, int ldb)
+            where TKernel : IMicroKernel
+        {
+            // Panel j holds rows 0 .. Rows - 1 of columns j*nr .. j*nr + nr - 1, k-major: the block's rows go to
+            // rows RowsPacked .. of every panel, each panel packed on its own (PackB's panel stride is its kc).
+            fixed (float* pb = block)
+            {
+                float* panels = target.Panels;
+                for (int j0 = 0, panel = 0; j0 < target.Columns; j0 += nr, panel++)
+                {
+                    float* dst = panels + ((long)panel * target.Rows + RowsPacked) * nr;
+                    Packing.PackB<TKernel>(Transpose.No, pb, ldb, 0, blockRows, j0, Math.Min(nr, target.Columns - j0), dst);
+                }
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 using PureHDF;
+using PureHDF.Selections;
 using PureHDF.VOL.Native;
 
 namespace ElmoNative.Checkpoints;
@@ -49,7 +50,7 @@ public sealed class CheckpointReader : IDisposable
     /// <summary>Reads dataset <paramref name="name"/> (one of <see cref="CheckpointLayout.Expected"/>).</summary>
     public float[] Read(string name)
     {
-        if (!datasets.TryGetValue(name, out var entry)) throw new ArgumentException($"{name} is not a dataset of this architecture", nameof(name));
+        var entry = Entry(name);
         float[] data;
         try
         {
@@ -65,12 +66,42 @@ public sealed class CheckpointReader : IDisposable
         return data;
     }
 
+    /// <summary>The shape of dataset <paramref name="name"/> (one of <see cref="CheckpointLayout.Expected"/>).</summary>
+    public IReadOnlyList<int> Shape(string name) => Entry(name).Shape;
+
+    /// <summary>
+    /// Reads rows <paramref name="firstRow"/> .. firstRow + rows - 1 of the 2-D dataset <paramref name="name"/> [R, C]
+    /// into <paramref name="buffer"/> (row-major, rows x C values), so that a large matrix can be read in pieces.
+    /// </summary>
+    public void ReadRows(string name, int firstRow, int rows, float[] buffer)
+    {
+        var entry = Entry(name);
+        if (entry.Shape.Length != 2) throw new ArgumentException($"{name} is not a matrix", nameof(name));
+        int columns = entry.Shape[1];
+        if (firstRow < 0 || rows < 0 || firstRow + rows > entry.Shape[0])
+            throw new ArgumentOutOfRangeException(nameof(rows), $"rows {firstRow} .. {firstRow + rows - 1} are outside {name} {CheckpointTensor.FormatShape(entry.Shape)}");
+        if (buffer.Length != (long)rows * columns) throw new ArgumentException($"the buffer must hold exactly {rows} x {columns} values", nameof(buffer));
+        if (rows == 0 || columns == 0) return;
+        try
+        {
+            var selection = new HyperslabSelection(2, [(ulong)firstRow, 0], [(ulong)rows, (ulong)columns]);
+            entry.Dataset.Read(buffer, fileSelection: selection, memoryDims: [(ulong)rows, (ulong)columns]);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"{Path}: cannot read rows {firstRow} .. {firstRow + rows - 1} of dataset '{name}': {e.Message}", e);
+        }
+    }
+
     /// <summary>Reads every dataset into a <see cref="Checkpoint"/>.</summary>
     public Checkpoint ReadAll() =>
         new(Options, datasets.Select(d => new CheckpointTensor(d.Key, d.Value.Shape, Read(d.Key))).ToList(), Path);
 
     /// <inheritdoc/>
     public void Dispose() => file.Dispose();
+
+    private (IH5Dataset Dataset, int[] Shape) Entry(string name) =>
+        datasets.TryGetValue(name, out var entry) ? entry : throw new ArgumentException($"{name} is not a dataset of this architecture", nameof(name));
 
     private IH5Dataset Open(string name, int[] expectedShape)
     {

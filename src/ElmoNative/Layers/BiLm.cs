@@ -1,3 +1,4 @@
+using ElmoNative.Checkpoints;
 using ElmoNative.Kernels;
 using ElmoNative.Text;
 
@@ -20,7 +21,7 @@ internal sealed class BiLm
     /// <summary>Default number of tokens the LRU part of the token cache keeps (about 20 MB for P = 512).</summary>
     public const int DefaultCacheCapacity = 10_000;
 
-    public BiLm(ElmoOptions options, Func<string, float[]> weights)
+    public BiLm(ElmoOptions options, WeightSource weights)
     {
         this.options = options;
         encoder = new TokenEncoder(options, weights);

@@ -1,3 +1,4 @@
+using ElmoNative.Checkpoints;
 using ElmoNative.Kernels;
 
 namespace ElmoNative.Layers;
@@ -25,14 +26,14 @@ internal sealed class CharCnn
     /// <summary>The shifted id of the padding character that fills a token's row after its end-of-word mark.</summary>
     private const int PaddingId = Text.CharacterIds.PaddingChar + 1;
 
-    public CharCnn(ElmoOptions options, Func<string, float[]> weights)
+    public CharCnn(ElmoOptions options, WeightSource weights)
     {
         CharsPerToken = options.MaxCharactersPerToken;
         EmbeddingDim = options.CharEmbeddingDim;
         activation = options.Activation;
 
         // The checkpoint stores 261 rows for ids 1..261; id 0 embeds to zeros (spec section 2).
-        float[] saved = weights(Checkpoints.CheckpointLayout.CharEmbedding);
+        float[] saved = weights.Read(Checkpoints.CheckpointLayout.CharEmbedding);
         embedding = new float[(saved.Length / EmbeddingDim + 1) * EmbeddingDim];
         saved.CopyTo(embedding, EmbeddingDim);
 
@@ -42,13 +43,13 @@ internal sealed class CharCnn
         {
             var f = options.Filters[i];
             // W_cnn_i is [1, w, E, n]: read as [w * E, n], the row index being k * E + e.
-            float[] filter = weights(Checkpoints.CheckpointLayout.ConvWeight(i));
+            float[] filter = weights.Read(Checkpoints.CheckpointLayout.ConvWeight(i));
             var packed = PackedMatrix.Pack(filter, f.Width * EmbeddingDim, f.Count, f.Count);
             var padding = new float[f.Width * EmbeddingDim];
             for (int k = 0; k < f.Width; k++) embedding.AsSpan(PaddingId * EmbeddingDim, EmbeddingDim).CopyTo(padding.AsSpan(k * EmbeddingDim));
             var paddingWindow = new float[f.Count];
             Convolution1D.WindowSums(padding, packed, paddingWindow);
-            banks[i] = new Bank(filter, packed, paddingWindow, weights(Checkpoints.CheckpointLayout.ConvBias(i)), f.Width, f.Count, offset);
+            banks[i] = new Bank(filter, packed, paddingWindow, weights.Read(Checkpoints.CheckpointLayout.ConvBias(i)), f.Width, f.Count, offset);
             offset += f.Count;
         }
         Filters = offset;

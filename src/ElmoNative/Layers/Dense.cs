@@ -8,12 +8,13 @@ internal sealed class Dense
     private readonly PackedMatrix weight;
     private readonly float[]? bias;
 
-    public Dense(ReadOnlySpan<float> weight, float[]? bias, int inputs, int outputs)
+    /// <summary>W [In, Out] already packed (its Rows are In, its Columns Out).</summary>
+    public Dense(PackedMatrix weight, float[]? bias)
     {
-        this.weight = PackedMatrix.Pack(weight, inputs, outputs, outputs);
+        this.weight = weight;
         this.bias = bias;
-        Inputs = inputs;
-        Outputs = outputs;
+        Inputs = weight.Rows;
+        Outputs = weight.Columns;
     }
 
     public int Inputs { get; }

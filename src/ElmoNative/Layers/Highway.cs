@@ -14,10 +14,10 @@ internal sealed class Highway
     private readonly Dense carry;
     private readonly Dense transform;
 
-    public Highway(int layer, int width, Func<string, float[]> weights)
+    public Highway(int layer, int width, WeightSource weights)
     {
-        carry = new Dense(weights(CheckpointLayout.HighwayCarryWeight(layer)), weights(CheckpointLayout.HighwayCarryBias(layer)), width, width);
-        transform = new Dense(weights(CheckpointLayout.HighwayTransformWeight(layer)), weights(CheckpointLayout.HighwayTransformBias(layer)), width, width);
+        carry = new Dense(weights.ReadPacked(CheckpointLayout.HighwayCarryWeight(layer)), weights.Read(CheckpointLayout.HighwayCarryBias(layer)));
+        transform = new Dense(weights.ReadPacked(CheckpointLayout.HighwayTransformWeight(layer)), weights.Read(CheckpointLayout.HighwayTransformBias(layer)));
         Width = width;
     }
 

@@ -28,17 +28,17 @@ internal sealed class LstmWithProjection
     private readonly float cellClip;
     private readonly float projectionClip;
 
-    public LstmWithProjection(ElmoOptions options, int direction, int layer, Func<string, float[]> weights)
+    public LstmWithProjection(ElmoOptions options, int direction, int layer, WeightSource weights)
     {
         InputDim = options.ProjectionDim;
         CellDim = options.LstmDim;
         OutputDim = options.ProjectionDim;
         int gates = 4 * CellDim;
-        float[] w = weights(CheckpointLayout.LstmWeight(direction, layer));
-        input = new Dense(w.AsSpan(0, InputDim * gates), weights(CheckpointLayout.LstmBias(direction, layer)), InputDim, gates);
-        recurrent = PackedMatrix.Pack(w.AsSpan(InputDim * gates), OutputDim, gates, gates);
+        string w0 = CheckpointLayout.LstmWeight(direction, layer); // W_0 [P_in + P, 4H], read and packed in two parts
+        input = new Dense(weights.ReadPacked(w0, 0, InputDim), weights.Read(CheckpointLayout.LstmBias(direction, layer)));
+        recurrent = weights.ReadPacked(w0, InputDim, OutputDim);
         if (options.HasLstmProjection)
-            projection = new Dense(weights(CheckpointLayout.LstmProjection(direction, layer)), null, CellDim, OutputDim);
+            projection = new Dense(weights.ReadPacked(CheckpointLayout.LstmProjection(direction, layer)), null);
         cellClip = options.CellClip ?? float.PositiveInfinity;
         projectionClip = options.ProjectionClip ?? float.PositiveInfinity;
     }

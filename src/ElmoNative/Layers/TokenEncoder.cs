@@ -12,13 +12,13 @@ internal sealed class TokenEncoder
     private readonly Highway[] highways;
     private readonly Dense? projection; // absent when F == P
 
-    public TokenEncoder(ElmoOptions options, Func<string, float[]> weights)
+    public TokenEncoder(ElmoOptions options, WeightSource weights)
     {
         cnn = new CharCnn(options, weights);
         highways = new Highway[options.HighwayLayers];
         for (int k = 0; k < highways.Length; k++) highways[k] = new Highway(k, cnn.Filters, weights);
         if (options.HasTokenProjection)
-            projection = new Dense(weights(CheckpointLayout.ProjectionWeight), weights(CheckpointLayout.ProjectionBias), cnn.Filters, options.ProjectionDim);
+            projection = new Dense(weights.ReadPacked(CheckpointLayout.ProjectionWeight), weights.Read(CheckpointLayout.ProjectionBias));
         OutputDim = options.ProjectionDim;
     }
 

@@ -20,7 +20,7 @@ public sealed class ElmoModel : IDisposable
     private readonly ConcurrentBag<BiLmWorkspace> workspaces = new();
     private bool disposed;
 
-    private ElmoModel(ElmoOptions options, Func<string, float[]> weights, long parameterCount)
+    private ElmoModel(ElmoOptions options, WeightSource weights, long parameterCount)
     {
         Options = options;
         ParameterCount = parameterCount;
@@ -41,33 +41,18 @@ public sealed class ElmoModel : IDisposable
 
     /// <summary>Loads a model from an in-memory checkpoint (the weights are copied into the model's own layout).</summary>
     public static ElmoModel FromCheckpoint(Checkpoint checkpoint) =>
-        new(checkpoint.Options, name => checkpoint[name], checkpoint.ParameterCount);
-
-    /// <summary>Bytes of tensors read between two collections while loading.</summary>
-    private const long LoadCollectBytes = 32L << 20;
+        new(checkpoint.Options, WeightSource.FromCheckpoint(checkpoint), checkpoint.ParameterCount);
 
     /// <summary>Loads <c>options.json</c> and the HDF5 weights of a bilm-tf / AllenNLP checkpoint.</summary>
-    /// <remarks>The file is checked as a whole first; weights are then read and packed one at a time.</remarks>
+    /// <remarks>
+    /// The file is checked as a whole first; weights are then read one at a time, the large matrices in blocks of a few
+    /// megabytes packed as they arrive (see <see cref="WeightSource"/>), so that the peak memory stays near the model's size.
+    /// </remarks>
     public static ElmoModel Load(string optionsPath, string weightsPath)
     {
         var options = ElmoOptions.Load(optionsPath);
         using var reader = new CheckpointReader(options, weightsPath);
-        // Each tensor is read into a new array, packed into the model's layout and dropped. Those arrays are large-object
-        // garbage that only a full collection frees; collecting after every ~32 MB read keeps the peak resident memory
-        // near the model's own size instead of twice it (a few short collections of a heap that is mostly free).
-        long readSinceCollect = 0;
-        float[] Read(string name)
-        {
-            if (readSinceCollect > LoadCollectBytes)
-            {
-                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
-                readSinceCollect = 0;
-            }
-            float[] data = reader.Read(name);
-            readSinceCollect += (long)data.Length * sizeof(float);
-            return data;
-        }
-        var model = new ElmoModel(options, Read, Checkpoint.CountParameters(options));
+        var model = new ElmoModel(options, WeightSource.FromReader(reader), Checkpoint.CountParameters(options));
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true); // and give the freed memory back
         return model;
     }

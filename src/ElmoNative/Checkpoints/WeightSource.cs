@@ -1,0 +1,82 @@
+using ElmoNative.Kernels;
+
+namespace ElmoNative.Checkpoints;
+
+/// <summary>
+/// Where the layers' constructors take their weights from: small tensors (biases, filters) whole, large matrices
+/// packed straight into the GEMM layout. From a file, a matrix is read a few megabytes at a time and each block is
+/// packed as it arrives, so no weight matrix is ever in memory twice (peak memory close to the model's own size).
+/// </summary>
+internal abstract class WeightSource
+{
+    /// <summary>Tensor <paramref name="name"/>, whole, as a new or shared array the caller must not modify.</summary>
+    public abstract float[] Read(string name);
+
+    /// <summary>Rows <paramref name="firstRow"/> .. firstRow + rows - 1 of matrix <paramref name="name"/> [R, C], packed (B operand [rows, C]).</summary>
+    public abstract PackedMatrix ReadPacked(string name, int firstRow, int rows);
+
+    /// <summary>The whole matrix <paramref name="name"/> packed.</summary>
+    public PackedMatrix ReadPacked(string name) => ReadPacked(name, 0, RowCount(name));
+
+    /// <summary>R, the rows of matrix <paramref name="name"/>.</summary>
+    protected abstract int RowCount(string name);
+
+    /// <summary>Weights of an in-memory checkpoint.</summary>
+    public static WeightSource FromCheckpoint(Checkpoint checkpoint) => new InMemory(checkpoint);
+
+    /// <summary>Weights read from an open file, large matrices in blocks of about <paramref name="blockValues"/> values (4 MB).</summary>
+    public static WeightSource FromReader(CheckpointReader reader, int blockValues = 1 << 20) => new FromFile(reader, blockValues);
+
+    private sealed class InMemory(Checkpoint checkpoint) : WeightSource
+    {
+        public override float[] Read(string name) => checkpoint[name];
+
+        public override PackedMatrix ReadPacked(string name, int firstRow, int rows)
+        {
+            int columns = checkpoint.Tensors[name].Shape[1];
+            return PackedMatrix.Pack(checkpoint[name].AsSpan(firstRow * columns, rows * columns), rows, columns, columns);
+        }
+
+        protected override int RowCount(string name) => checkpoint.Tensors[name].Shape[0];
+    }
+
+    private sealed class FromFile(CheckpointReader reader, int blockValues) : WeightSource
+    {
+        /// <summary>Bytes of whole tensors read between two collections.</summary>
+        private const long CollectBytes = 32L << 20;
+
+        private long readSinceCollect;
+
+        public override float[] Read(string name)
+        {
+            // Whole tensors are read into new arrays that are dropped once the layer has copied them; they are
+            // large-object garbage that only a full collection frees, so collect every ~32 MB read.
+            if (readSinceCollect > CollectBytes)
+            {
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+                readSinceCollect = 0;
+            }
+            float[] data = reader.Read(name);
+            readSinceCollect += (long)data.Length * sizeof(float);
+            return data;
+        }
+
+        public override PackedMatrix ReadPacked(string name, int firstRow, int rows)
+        {
+            int columns = reader.Shape(name)[1];
+            int blockRows = Math.Max(1, blockValues / Math.Max(1, columns));
+            var builder = PackedMatrix.CreateBuilder(rows, columns);
+            float[]? buffer = null;
+            for (int r = 0; r < rows; r += blockRows)
+            {
+                int count = Math.Min(blockRows, rows - r);
+                if (buffer is null || buffer.Length != count * columns) buffer = new float[count * columns];
+                reader.ReadRows(name, firstRow + r, count, buffer);
+                builder.AppendRows(buffer, count, columns);
+            }
+            return builder.Build();
+        }
+
+        protected override int RowCount(string name) => reader.Shape(name)[0];
+    }
+}

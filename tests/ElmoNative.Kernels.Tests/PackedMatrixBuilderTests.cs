@@ -1,0 +1,61 @@
+// The row-block builder of PackedMatrix against whole-matrix packing: random odd shapes cut into random
+// consecutive row blocks (padded strides, empty blocks) give the same packed panels bit for bit, on every
+// SIMD variant; and misuse (too many rows, building before every row came) is rejected.
+using ElmoNative.Kernels.Gemm;
+using FsCheck.Xunit;
+
+namespace ElmoNative.Kernels.Tests;
+
+public unsafe class PackedMatrixBuilderTests
+{
+    private static int PanelFloats(PackedMatrix p, int nr) => p.Rows * ((p.Columns + nr - 1) / nr * nr);
+
+    private static int Nr(SimdVariant variant) => variant switch
+    {
+        SimdVariant.Vector512 => MicroKernel512.Nr,
+        SimdVariant.Vector256 => MicroKernel256.Nr,
+        _ => MicroKernelScalar.Nr,
+    };
+
+    [Property(MaxTest = 100)]
+    public void Row_blocks_pack_exactly_like_the_whole_matrix(int seed, byte rowsSeed, byte columnsSeed, byte padSeed)
+    {
+        var random = new Random(seed);
+        int rows = rowsSeed % 70, columns = 1 + columnsSeed % 83, pad = padSeed % 3;
+        float[] b = TestData.Matrix(random, rows, columns, columns);
+        foreach (SimdVariant variant in TestData.Variants)
+        {
+            var whole = PackedMatrix.Pack(variant, Transpose.No, b, rows, columns, columns);
+            var builder = PackedMatrix.CreateBuilder(variant, rows, columns);
+            int ldb = columns + pad;
+            for (int r0 = 0; r0 < rows;)
+            {
+                int count = Math.Min(rows - r0, random.Next(0, 9));
+                // The block as a reader would deliver it: its own buffer, row stride ldb, junk in the padding.
+                float[] block = TestData.NaNs(Math.Max(0, count * ldb));
+                for (int r = 0; r < count; r++) b.AsSpan((r0 + r) * columns, columns).CopyTo(block.AsSpan(r * ldb));
+                builder.AppendRows(block, count, ldb);
+                r0 += count;
+            }
+            var blocks = builder.Build();
+            int length = PanelFloats(whole, Nr(variant));
+            var expected = new ReadOnlySpan<float>(whole.Panels, length).ToArray();
+            var actual = new ReadOnlySpan<float>(blocks.Panels, length).ToArray();
+            Assert.Equal((rows, columns, variant), (blocks.Rows, blocks.Columns, blocks.Variant));
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"{variant} rows={rows} columns={columns} pad={pad}");
+        }
+    }
+
+    [Fact]
+    public void Builder_rejects_too_many_rows_and_an_early_build()
+    {
+        var builder = PackedMatrix.CreateBuilder(5, 3);
+        builder.AppendRows(new float[6], 2, 3);
+        Assert.Equal(2, builder.RowsPacked);
+        Assert.Throws<ArgumentException>(() => builder.AppendRows(new float[12], 4, 3));
+        Assert.Throws<InvalidOperationException>(() => builder.Build());
+        builder.AppendRows(new float[9], 3, 3);
+        Assert.Equal(5, builder.Build().Rows);
+        Assert.Throws<ObjectDisposedException>(() => builder.AppendRows(new float[3], 1, 3));
+    }
+}
