@@ -1,5 +1,4 @@
 using System.Text;
-using ElmoNative.Cli;
 
 namespace ElmoNative.Tests;
 
@@ -8,31 +7,6 @@ namespace ElmoNative.Tests;
 public sealed class CliCollection
 {
     public const string Name = "cli";
-}
-
-/// <summary>What one in-process run of <c>elmo</c> printed and returned.</summary>
-public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
-{
-    /// <summary>Asserts a failure: the exit code, nothing on stdout, exactly one stderr line starting "elmo: " holding every word.</summary>
-    public string AssertError(int exitCode, params string[] words)
-    {
-        Assert.True(exitCode == ExitCode, $"expected exit code {exitCode}, got {ExitCode}; stderr: {Stderr}");
-        Assert.Equal("", Stdout);
-        var lines = Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, $"expected one stderr line, got {lines.Length}: {Stderr}");
-        string line = lines[0].TrimEnd('\r');
-        Assert.StartsWith("elmo: ", line);
-        foreach (string word in words) Assert.Contains(word, line);
-        return line;
-    }
-
-    /// <summary>Asserts success with nothing on stderr.</summary>
-    public CliResult AssertOk()
-    {
-        Assert.True(ExitCode == 0, $"exit code {ExitCode}; stderr: {Stderr}");
-        Assert.Equal("", Stderr);
-        return this;
-    }
 }
 
 /// <summary>A temporary folder with an input folder and an (initially empty) output folder; deleted on dispose.</summary>
@@ -68,15 +42,9 @@ public sealed class CliSandbox : IDisposable
     /// <summary>The output folder holds nothing: no output, no temporary file.</summary>
     public void AssertOutputEmpty() => Assert.Empty(Directory.EnumerateFileSystemEntries(OutputDirectory));
 
-    public static CliResult Run(params string[] args) => RunWithStdin(TextReader.Null, args);
+    public static CliResult Run(params string[] args) => CliResult.Run(args);
 
-    public static CliResult RunWithStdin(TextReader stdin, params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CommandLine.Run(args, stdin, stdout, stderr);
-        return new CliResult(code, stdout.ToString(), stderr.ToString());
-    }
+    public static CliResult RunWithStdin(TextReader stdin, params string[] args) => CliResult.Run(stdin, CancellationToken.None, args);
 
     /// <summary>A tiny architecture, for fast round trips.</summary>
     public const string TinyOptions = """

@@ -1,5 +1,4 @@
 using System.Text;
-using ElmoNative.Cli;
 
 namespace ElmoNative.Training.Tests;
 
@@ -8,42 +7,6 @@ namespace ElmoNative.Training.Tests;
 public sealed class TrainingCliCollection
 {
     public const string Name = "training-cli";
-}
-
-/// <summary>What one in-process run of <c>elmo</c> printed and returned.</summary>
-public sealed record CliRun(int ExitCode, string Stdout, string Stderr)
-{
-    /// <summary>Runs <c>elmo</c> in-process.</summary>
-    public static CliRun Of(params string[] args) => With(CancellationToken.None, args);
-
-    /// <summary>Runs <c>elmo</c> in-process with a cancellation token (Ctrl+C).</summary>
-    public static CliRun With(CancellationToken cancellation, params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CommandLine.Run(args, TextReader.Null, stdout, stderr, cancellation);
-        return new CliRun(code, stdout.ToString(), stderr.ToString());
-    }
-
-    /// <summary>Asserts a failure: the exit code, nothing on stdout, one stderr line "elmo: ..." holding every word.</summary>
-    public string AssertError(int exitCode, params string[] words)
-    {
-        Assert.True(exitCode == ExitCode, $"expected exit code {exitCode}, got {ExitCode}; stderr: {Stderr}");
-        Assert.Equal("", Stdout);
-        var lines = Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, $"expected one stderr line, got {lines.Length}: {Stderr}");
-        string line = lines[0].TrimEnd('\r');
-        Assert.StartsWith("elmo: ", line);
-        foreach (string word in words) Assert.Contains(word, line);
-        return line;
-    }
-
-    /// <summary>Asserts success.</summary>
-    public CliRun AssertOk()
-    {
-        Assert.True(ExitCode == 0, $"exit code {ExitCode}; stderr: {Stderr}");
-        return this;
-    }
 }
 
 /// <summary>A temporary folder for a test; deleted on dispose.</summary>

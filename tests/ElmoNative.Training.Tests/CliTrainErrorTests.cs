@@ -20,7 +20,7 @@ public sealed class CliTrainErrorTests
     private static void AssertTrainError(TempFolder dir, int code, string[] args, params string[] words)
     {
         string output = dir.Path_("out");
-        CliRun.Of(["train", .. args, "--output", output, "--no-progress"]).AssertError(code, words);
+        CliResult.Run(["train", .. args, "--output", output, "--no-progress"]).AssertError(code, words);
         Assert.False(Directory.Exists(output), "no output directory is created");
     }
 
@@ -85,12 +85,12 @@ public sealed class CliTrainErrorTests
         using var dir = new TempFolder();
         string o = Options(dir);
         string file = dir.Write("file", "x");
-        CliRun.Of("train", "--options", o, "--vocab", Vocab, "--train", Data, "--output", file, "--no-progress").AssertError(1, file, "is a file");
+        CliResult.Run("train", "--options", o, "--vocab", Vocab, "--train", Data, "--output", file, "--no-progress").AssertError(1, file, "is a file");
         // --force on a directory that holds an input would destroy it: refused.
         string inside = dir.Write("corpus/train.txt", File.ReadAllText(Data));
-        CliRun.Of("train", "--options", o, "--vocab", Vocab, "--train", inside, "--output", dir.Path_("corpus"), "--force", "--no-progress").AssertError(2, "holds the input");
+        CliResult.Run("train", "--options", o, "--vocab", Vocab, "--train", inside, "--output", dir.Path_("corpus"), "--force", "--no-progress").AssertError(2, "holds the input");
         Assert.Equal(["train.txt"], dir.Entries("corpus"));
-        CliRun.Of("train", "--options", o, "--vocab", Vocab, "--train", Data, "--output", dir.Path_("no/such/dir"), "--no-progress").AssertError(1, "does not exist");
+        CliResult.Run("train", "--options", o, "--vocab", Vocab, "--train", Data, "--output", dir.Path_("no/such/dir"), "--no-progress").AssertError(1, "does not exist");
     }
 
     [Fact]
@@ -99,25 +99,25 @@ public sealed class CliTrainErrorTests
         using var dir = new TempFolder();
         string o = Options(dir);
         string ckpt = dir.Path_("ckpt");
-        CliRun.Of("train", "--options", o, "--vocab", Vocab, "--train", Data, "--output", ckpt, "--seed", "2", "--max-windows", "2", "--no-progress").AssertOk();
+        CliResult.Run("train", "--options", o, "--vocab", Vocab, "--train", Data, "--output", ckpt, "--seed", "2", "--max-windows", "2", "--no-progress").AssertOk();
         string before = File.ReadAllText(Path.Combine(ckpt, "reader_position.json"));
 
         string otherBatch = Options(dir, n => n["batch_size"] = 8, "o-batch.json");
-        CliRun.Of("train", "--resume", ckpt, "--options", otherBatch, "--train", Data, "--no-progress").AssertError(1, otherBatch, "contradicts", "batch_size: 4 -> 8");
+        CliResult.Run("train", "--resume", ckpt, "--options", otherBatch, "--train", Data, "--no-progress").AssertError(1, otherBatch, "contradicts", "batch_size: 4 -> 8");
         string otherModel = Options(dir, n => n["lstm"]!["dim"] = 64, "o-model.json");
-        CliRun.Of("train", "--resume", ckpt, "--options", otherModel, "--train", Data, "--no-progress").AssertError(1, "contradicts", "model");
-        CliRun.Of("train", "--resume", ckpt, "--seed", "3", "--train", Data, "--no-progress").AssertError(1, "--seed 3", "seed 2");
+        CliResult.Run("train", "--resume", ckpt, "--options", otherModel, "--train", Data, "--no-progress").AssertError(1, "contradicts", "model");
+        CliResult.Run("train", "--resume", ckpt, "--seed", "3", "--train", Data, "--no-progress").AssertError(1, "--seed 3", "seed 2");
         string[] swapped = File.ReadAllLines(Vocab).Where(l => l.Length > 0).ToArray();
         (swapped[3], swapped[4]) = (swapped[4], swapped[3]);
         string otherVocab = dir.Write("v.txt", string.Join("\n", swapped) + "\n");
-        CliRun.Of("train", "--resume", ckpt, "--vocab", otherVocab, "--train", Data, "--no-progress").AssertError(1, otherVocab, "differs from the vocabulary");
+        CliResult.Run("train", "--resume", ckpt, "--vocab", otherVocab, "--train", Data, "--no-progress").AssertError(1, otherVocab, "differs from the vocabulary");
         string otherText = dir.Write("other.txt", "a b c\n");
-        CliRun.Of("train", "--resume", ckpt, "--train", otherText, "--no-progress").AssertError(1, "training files");
-        CliRun.Of("train", "--resume", dir.Path_("nope"), "--train", Data, "--no-progress").AssertError(1, "nope", "not found");
+        CliResult.Run("train", "--resume", ckpt, "--train", otherText, "--no-progress").AssertError(1, "training files");
+        CliResult.Run("train", "--resume", dir.Path_("nope"), "--train", Data, "--no-progress").AssertError(1, "nope", "not found");
         // Epochs may change on a resume, as in bilm-tf.
         string moreEpochs = Options(dir, n => n["n_epochs"] = 3, "o-epochs.json");
         Assert.Equal(before, File.ReadAllText(Path.Combine(ckpt, "reader_position.json")));
-        CliRun.Of("train", "--resume", ckpt, "--options", moreEpochs, "--train", Data, "--max-windows", "4", "--no-progress").AssertOk();
+        CliResult.Run("train", "--resume", ckpt, "--options", moreEpochs, "--train", Data, "--max-windows", "4", "--no-progress").AssertOk();
         Assert.Equal(4, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(ckpt, "reader_position.json")))!["windows"]!);
     }
 
@@ -127,15 +127,15 @@ public sealed class CliTrainErrorTests
         using var dir = new TempFolder();
         string o = Options(dir);
         string ckpt = dir.Path_("ckpt");
-        CliRun.Of("train", "--options", o, "--vocab", Vocab, "--train", Data, "--output", ckpt, "--max-windows", "1", "--no-progress").AssertOk();
-        CliRun.Of("perplexity", "--model", dir.Root, "--input", Data).AssertError(1, "train_options.json", "not a checkpoint");
-        CliRun.Of("perplexity", "--model", dir.Path_("none"), "--input", Data).AssertError(1, "none", "not found");
+        CliResult.Run("train", "--options", o, "--vocab", Vocab, "--train", Data, "--output", ckpt, "--max-windows", "1", "--no-progress").AssertOk();
+        CliResult.Run("perplexity", "--model", dir.Root, "--input", Data).AssertError(1, "train_options.json", "not a checkpoint");
+        CliResult.Run("perplexity", "--model", dir.Path_("none"), "--input", Data).AssertError(1, "none", "not found");
         string small = dir.Write("v2.txt", "<S>\n</S>\n<UNK>\nthe\n");
-        CliRun.Of("perplexity", "--model", ckpt, "--vocab", small, "--input", Data).AssertError(1, small, "n_tokens_vocab is 32");
-        CliRun.Of("perplexity", "--model", ckpt, "--input", dir.Path_("x.txt")).AssertError(1, "x.txt", "not found");
+        CliResult.Run("perplexity", "--model", ckpt, "--vocab", small, "--input", Data).AssertError(1, small, "n_tokens_vocab is 32");
+        CliResult.Run("perplexity", "--model", ckpt, "--input", dir.Path_("x.txt")).AssertError(1, "x.txt", "not found");
         // Only the weights are read, so another batch size than the trained one is allowed.
-        Assert.Contains("average perplexity", CliRun.Of("perplexity", "--model", ckpt, "--input", Data, "--batch-size", "7").AssertOk().Stdout);
-        CliRun.Of("perplexity", "--input", Data).AssertError(2, "missing option '--model'");
-        CliRun.Of("perplexity", "--model", ckpt).AssertError(2, "missing option '--input'");
+        Assert.Contains("average perplexity", CliResult.Run("perplexity", "--model", ckpt, "--input", Data, "--batch-size", "7").AssertOk().Stdout);
+        CliResult.Run("perplexity", "--input", Data).AssertError(2, "missing option '--model'");
+        CliResult.Run("perplexity", "--model", ckpt).AssertError(2, "missing option '--input'");
     }
 }

@@ -39,7 +39,7 @@ public sealed class CliTrainTests
         // bilm-tf's own test trains on this text and requires a training perplexity under 20.
         using var dir = new TempFolder();
         string output = dir.Path_("model");
-        var run = CliRun.Of("train", "--options", TinyOptions(dir), "--vocab", Vocab, "--train", Data, "--valid", Data,
+        var run = CliResult.Run("train", "--options", TinyOptions(dir), "--vocab", Vocab, "--train", Data, "--valid", Data,
             "--output", output, "--seed", "3", "--checkpoint-every", "40", "--max-windows", "120", "--no-progress").AssertOk();
         Assert.Equal("", run.Stderr);
         Assert.Equal(3, Regex.Matches(run.Stdout, "^window ", RegexOptions.Multiline).Count);
@@ -52,7 +52,7 @@ public sealed class CliTrainTests
             Assert.True(File.Exists(Path.Combine(output, f)), f);
         Assert.Equal([Path.GetFileName(output), "train_options.json"], dir.Entries()); // no temporary directory left
 
-        var ppl = CliRun.Of("perplexity", "--model", output, "--input", Data, "--no-progress").AssertOk();
+        var ppl = CliResult.Run("perplexity", "--model", output, "--input", Data, "--no-progress").AssertOk();
         double forward = Figure(ppl.Stdout, @"forward perplexity: ([0-9.]+)");
         double backward = Figure(ppl.Stdout, @"backward perplexity: ([0-9.]+)");
         double average = Figure(ppl.Stdout, @"average perplexity: ([0-9.]+)");
@@ -72,9 +72,9 @@ public sealed class CliTrainTests
         using var dir = new TempFolder();
         string options = TinyOptions(dir);
         string[] common = ["--options", options, "--vocab", Vocab, "--train", Data, "--valid", Data, "--seed", "7", "--checkpoint-every", "20", "--no-progress"];
-        var whole = CliRun.Of(["train", .. common, "--output", dir.Path_("whole"), "--max-windows", "60"]).AssertOk();
-        CliRun.Of(["train", .. common, "--output", dir.Path_("parts"), "--max-windows", "30"]).AssertOk();
-        var resumed = CliRun.Of("train", "--resume", dir.Path_("parts"), "--train", Data, "--valid", Data, "--max-windows", "60", "--checkpoint-every", "20", "--no-progress").AssertOk();
+        var whole = CliResult.Run(["train", .. common, "--output", dir.Path_("whole"), "--max-windows", "60"]).AssertOk();
+        CliResult.Run(["train", .. common, "--output", dir.Path_("parts"), "--max-windows", "30"]).AssertOk();
+        var resumed = CliResult.Run("train", "--resume", dir.Path_("parts"), "--train", Data, "--valid", Data, "--max-windows", "60", "--checkpoint-every", "20", "--no-progress").AssertOk();
         // Windows 41-60 are averaged in both runs' last checkpoint line.
         string Last(string stdout) => stdout.Split('\n').Single(l => l.StartsWith("window 60/60", StringComparison.Ordinal)).Replace(dir.Path_("whole"), "").Replace(dir.Path_("parts"), "");
         Assert.Equal(Last(whole.Stdout), Last(resumed.Stdout));
@@ -92,16 +92,16 @@ public sealed class CliTrainTests
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         string stopped = dir.Path_("stopped");
-        var interrupted = CliRun.With(cancelled.Token, ["train", .. common, "--output", stopped, "--max-windows", "15"]);
+        var interrupted = CliResult.Run(TextReader.Null, cancelled.Token, ["train", .. common, "--output", stopped, "--max-windows", "15"]);
         Assert.Equal(130, interrupted.ExitCode);
         Assert.StartsWith("training ", interrupted.Stdout); // the opening line only
         Assert.Equal($"elmo: interrupted at window 0; checkpoint saved in {stopped} (continue with --resume {stopped})", interrupted.Stderr.TrimEnd());
         Assert.Equal(0, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(stopped, "reader_position.json")))!["windows"]!);
-        CliRun.Of("train", "--resume", stopped, "--train", Data, "--max-windows", "15", "--no-progress").AssertOk();
-        CliRun.Of(["train", .. common, "--output", dir.Path_("straight"), "--max-windows", "15"]).AssertOk();
+        CliResult.Run("train", "--resume", stopped, "--train", Data, "--max-windows", "15", "--no-progress").AssertOk();
+        CliResult.Run(["train", .. common, "--output", dir.Path_("straight"), "--max-windows", "15"]).AssertOk();
         Assert.Equal(Dataset(Path.Combine(dir.Path_("straight"), "weights.hdf5"), "softmax/W"), Dataset(Path.Combine(stopped, "weights.hdf5"), "softmax/W"));
         // Resuming a finished run has nothing to do and changes nothing.
-        var again = CliRun.Of("train", "--resume", stopped, "--train", Data, "--max-windows", "15", "--no-progress").AssertOk();
+        var again = CliResult.Run("train", "--resume", stopped, "--train", Data, "--max-windows", "15", "--no-progress").AssertOk();
         Assert.Contains("nothing to do", again.Stdout);
     }
 
@@ -113,13 +113,13 @@ public sealed class CliTrainTests
         string output = dir.Path_("out");
         dir.Write("out/precious.txt", "keep me");
         string[] args = ["train", "--options", options, "--vocab", Vocab, "--train", Data, "--output", output, "--no-progress"];
-        CliRun.Of(args).AssertError(1, output, "not empty", "--force");
+        CliResult.Run(args).AssertError(1, output, "not empty", "--force");
         Assert.Equal(["precious.txt"], dir.Entries("out"));
-        CliRun.Of([.. args, "--force"]).AssertOk();
+        CliResult.Run([.. args, "--force"]).AssertOk();
         Assert.DoesNotContain("precious.txt", dir.Entries("out"));
         Assert.Contains("weights.hdf5", dir.Entries("out"));
         // An empty directory is fine without --force.
         Directory.CreateDirectory(dir.Path_("empty"));
-        CliRun.Of("train", "--options", options, "--vocab", Vocab, "--train", Data, "--output", dir.Path_("empty"), "--no-progress").AssertOk();
+        CliResult.Run("train", "--options", options, "--vocab", Vocab, "--train", Data, "--output", dir.Path_("empty"), "--no-progress").AssertOk();
     }
 }

@@ -13,11 +13,11 @@ public sealed class CliVocabTests
         dir.Write("in/b.txt", "b c a\n");
         string extra = dir.Write("extra.txt", "d d d d\n");
         string output = dir.Path_("vocab.txt");
-        var run = CliRun.Of("vocab", "--input", Path.Combine(dir.Root, "in", "*.txt"), extra, "--output", output).AssertOk();
+        var run = CliResult.Run("vocab", "--input", Path.Combine(dir.Root, "in", "*.txt"), extra, "--output", output).AssertOk();
         Assert.Contains("7 tokens", run.Stdout);
         Assert.Equal(["<S>", "</S>", "<UNK>", "d", "a", "b", "c"], Vocabulary.Load(output).Words);
 
-        CliRun.Of("vocab", "--input", Path.Combine(dir.Root, "in", "*.txt"), extra, "--output", output, "--min-count", "3", "--force").AssertOk();
+        CliResult.Run("vocab", "--input", Path.Combine(dir.Root, "in", "*.txt"), extra, "--output", output, "--min-count", "3", "--force").AssertOk();
         Assert.Equal(["<S>", "</S>", "<UNK>", "d", "a"], Vocabulary.Load(output).Words);
     }
 
@@ -27,7 +27,7 @@ public sealed class CliVocabTests
         using var dir = new TempFolder();
         string input = dir.Write("a.txt", "a b\n");
         string output = dir.Write("vocab.txt", "precious\n");
-        CliRun.Of("vocab", "--input", input, "--output", output).AssertError(1, output, "--force");
+        CliResult.Run("vocab", "--input", input, "--output", output).AssertError(1, output, "--force");
         Assert.Equal("precious\n", File.ReadAllText(output));
     }
 
@@ -42,7 +42,7 @@ public sealed class CliVocabTests
         using var dir = new TempFolder();
         dir.Write("a.txt", "a b\n");
         string[] full = ["vocab", .. args.Select(a => a.EndsWith(".txt") ? Path.Combine(dir.Root, a) : a)];
-        CliRun.Of(full).AssertError(code, message);
+        CliResult.Run(full).AssertError(code, message);
         Assert.False(File.Exists(dir.Path_("v.txt")));
     }
 
@@ -51,13 +51,13 @@ public sealed class CliVocabTests
     {
         using var dir = new TempFolder();
         string output = dir.Path_("v.txt");
-        CliRun.Of("vocab", "--input", dir.Path_("missing.txt"), "--output", output).AssertError(1, "missing.txt", "not found");
-        CliRun.Of("vocab", "--input", dir.Path_("*.none"), "--output", output).AssertError(1, "*.none", "no input file matches");
+        CliResult.Run("vocab", "--input", dir.Path_("missing.txt"), "--output", output).AssertError(1, "missing.txt", "not found");
+        CliResult.Run("vocab", "--input", dir.Path_("*.none"), "--output", output).AssertError(1, "*.none", "no input file matches");
         string bad = dir.Write("bad.txt", [(byte)'a', (byte)'\n', 0xFF, (byte)'\n']);
-        CliRun.Of("vocab", "--input", bad, "--output", output).AssertError(1, bad + ":2:", "invalid UTF-8");
+        CliResult.Run("vocab", "--input", bad, "--output", output).AssertError(1, bad + ":2:", "invalid UTF-8");
         string blank = dir.Write("blank.txt", "\n  \n");
-        CliRun.Of("vocab", "--input", blank, "--output", output).AssertError(1, "blank.txt", "no tokens");
-        CliRun.Of("vocab", "--input", blank, "--output", blank, "--force").AssertError(2, "overwrite an input");
+        CliResult.Run("vocab", "--input", blank, "--output", output).AssertError(1, "blank.txt", "no tokens");
+        CliResult.Run("vocab", "--input", blank, "--output", blank, "--force").AssertError(2, "overwrite an input");
         Assert.False(File.Exists(output));
         Assert.Equal("\n  \n", File.ReadAllText(blank));
     }
@@ -65,7 +65,7 @@ public sealed class CliVocabTests
     [Fact]
     public void HelpDescribesTheCommand()
     {
-        var run = CliRun.Of("vocab", "--help").AssertOk();
+        var run = CliResult.Run("vocab", "--help").AssertOk();
         Assert.Contains("--min-count", run.Stdout);
     }
 }

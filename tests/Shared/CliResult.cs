@@ -1,0 +1,42 @@
+using ElmoNative.Cli;
+
+namespace ElmoNative.TestSupport;
+
+/// <summary>
+/// What one in-process run of <c>elmo</c> printed and returned (shared by the test projects: compiled into each).
+/// </summary>
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    /// <summary>Runs <c>elmo</c> in-process with an empty stdin.</summary>
+    public static CliResult Run(params string[] args) => Run(TextReader.Null, CancellationToken.None, args);
+
+    /// <summary>Runs <c>elmo</c> in-process with the given stdin and cancellation token (Ctrl+C).</summary>
+    public static CliResult Run(TextReader stdin, CancellationToken cancellation, params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = CommandLine.Run(args, stdin, stdout, stderr, cancellation);
+        return new CliResult(code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>Asserts a failure: the exit code, nothing on stdout, exactly one stderr line starting "elmo: " holding every word.</summary>
+    public string AssertError(int exitCode, params string[] words)
+    {
+        Assert.True(exitCode == ExitCode, $"expected exit code {exitCode}, got {ExitCode}; stderr: {Stderr}");
+        Assert.Equal("", Stdout);
+        var lines = Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected one stderr line, got {lines.Length}: {Stderr}");
+        string line = lines[0].TrimEnd('\r');
+        Assert.StartsWith("elmo: ", line);
+        foreach (string word in words) Assert.Contains(word, line);
+        return line;
+    }
+
+    /// <summary>Asserts success with nothing on stderr.</summary>
+    public CliResult AssertOk()
+    {
+        Assert.True(ExitCode == 0, $"exit code {ExitCode}; stderr: {Stderr}");
+        Assert.Equal("", Stderr);
+        return this;
+    }
+}
