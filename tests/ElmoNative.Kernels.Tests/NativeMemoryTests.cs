@@ -63,6 +63,24 @@ public unsafe class NativeMemoryTests
     }
 
     [Fact]
+    public void Large_row_blocks_packed_on_several_threads_equal_the_whole_packing()
+    {
+        var random = new Random(12);
+        int rows = 301, columns = 2_503; // blocks of 150 rows hold 375,000 values: split by panels over the threads
+        float[] b = TestData.Matrix(random, rows, columns, columns);
+        using var whole = PackedMatrix.Pack(b, rows, columns, columns);
+        var builder = PackedMatrix.CreateBuilder(rows, columns);
+        for (int r0 = 0; r0 < rows; r0 += 150)
+        {
+            int count = Math.Min(150, rows - r0);
+            builder.AppendRows(b.AsSpan(r0 * columns, count * columns), count, columns);
+        }
+        using var blocks = builder.Build();
+        long floats = whole.SizeInBytes / sizeof(float);
+        Assert.True(new ReadOnlySpan<float>(whole.Panels, (int)floats).SequenceEqual(new ReadOnlySpan<float>(blocks.Panels, (int)floats)));
+    }
+
+    [Fact]
     public void A_disposed_matrix_cannot_be_used_and_disposing_twice_is_harmless()
     {
         var packed = PackedMatrix.Pack(new float[6], 2, 3, 3);

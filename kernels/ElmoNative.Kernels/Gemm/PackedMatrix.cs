@@ -137,8 +137,15 @@ public sealed unsafe class PackedMatrix : IDisposable
     public sealed class Builder
     {
         private readonly PackedMatrix target;
+        /// <summary>Blocks of at least this many values are packed on all the threads the caller may use.</summary>
+        private const long ParallelFloats = 1 << 18;
+
         private readonly int nr;
         private bool built;
+        private float* pendingBlock; // the block being packed (pinned by AppendRows), its rows and stride, for the parts
+        private int pendingRows, pendingLdb;
+        private int parts;
+        private Action<int>? packPart;
 
         internal Builder(SimdVariant variant, int rows, int columns)
         {
@@ -167,12 +174,19 @@ public sealed unsafe class PackedMatrix : IDisposable
                 throw new ArgumentException($"{blockRows} rows do not fit: {RowsPacked} of {target.Rows} are packed already.", nameof(blockRows));
             Sgemm.CheckOperand(nameof(block), block.Length, blockRows, target.Columns, ldb, true);
             if (blockRows > 0 && target.Columns > 0)
-                switch (target.Variant)
+            {
+                fixed (float* pb = block)
                 {
-                    case SimdVariant.Vector512: PackRows<MicroKernel512>(block, blockRows, ldb); break;
-                    case SimdVariant.Vector256: PackRows<MicroKernel256>(block, blockRows, ldb); break;
-                    default: PackRows<MicroKernelScalar>(block, blockRows, ldb); break;
+                    // Blocks of a megabyte or more are split by panels over the threads (each panel is written by one).
+                    int panels = (target.Columns + nr - 1) / nr;
+                    pendingBlock = pb;
+                    pendingRows = blockRows;
+                    pendingLdb = ldb;
+                    parts = (long)blockRows * target.Columns >= ParallelFloats ? Math.Min(KernelSettings.ThreadsForCurrentThread, panels) : 1;
+                    if (parts <= 1) PackPart(0);
+                    else ParallelParts.For(parts, parts, packPart ??= PackPart);
                 }
+            }
             RowsPacked += blockRows;
         }
 
@@ -185,19 +199,32 @@ public sealed unsafe class PackedMatrix : IDisposable
             return target;
         }
 
-        private void PackRows<TKernel>(ReadOnlySpan<float> block, int blockRows, int ldb)
+        /// <summary>Packs part <paramref name="part"/> of <see cref="parts"/> of the panels from the pending block.</summary>
+        private void PackPart(int part)
+        {
+            int panels = (target.Columns + nr - 1) / nr;
+            int first = (int)((long)panels * part / parts), last = (int)((long)panels * (part + 1) / parts);
+            switch (target.Variant)
+            {
+                case SimdVariant.Vector512: PackPanels<MicroKernel512>(first, last); break;
+                case SimdVariant.Vector256: PackPanels<MicroKernel256>(first, last); break;
+                default: PackPanels<MicroKernelScalar>(first, last); break;
+            }
+        }
+
+        private void PackPanels<TKernel>(int first, int last)
             where TKernel : IMicroKernel
         {
             // Panel j holds rows 0 .. Rows - 1 of columns j*nr .. j*nr + nr - 1, k-major: the block's rows go to
             // rows RowsPacked .. of every panel, each panel packed on its own (PackB's panel stride is its kc).
-            fixed (float* pb = block)
+            float* pb = pendingBlock;
+            int blockRows = pendingRows, ldb = pendingLdb;
+            float* panels = target.Panels;
+            for (int panel = first; panel < last; panel++)
             {
-                float* panels = target.Panels;
-                for (int j0 = 0, panel = 0; j0 < target.Columns; j0 += nr, panel++)
-                {
-                    float* dst = panels + ((long)panel * target.Rows + RowsPacked) * nr;
-                    Packing.PackB<TKernel>(Transpose.No, pb, ldb, 0, blockRows, j0, Math.Min(nr, target.Columns - j0), dst);
-                }
+                int j0 = panel * nr;
+                float* dst = panels + ((long)panel * target.Rows + RowsPacked) * nr;
+                Packing.PackB<TKernel>(Transpose.No, pb, ldb, 0, blockRows, j0, Math.Min(nr, target.Columns - j0), dst);
             }
         }
     }
