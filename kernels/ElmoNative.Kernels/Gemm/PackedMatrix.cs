@@ -2,7 +2,7 @@
 // panels, each holding all Rows of Nr consecutive columns k-major (Rows x Nr, zero-padded on the right).
 // The driver then streams any K block of a panel straight from here, skipping the per-call B packing.
 // The layout depends on the SIMD variant (its Nr), which is therefore recorded with the data.
-// The panels live in native memory (large ones on transparent huge pages where the system offers them): weights
+// The panels live in native memory (large ones 2 MB aligned, optionally on transparent huge pages): weights
 // are the bulk of a model's memory, and outside the garbage-collected heap they cost no collections while a model
 // loads and are returned to the system the moment the matrix is disposed.
 using ElmoNative.Kernels.Gemm;

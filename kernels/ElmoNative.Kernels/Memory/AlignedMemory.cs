@@ -1,9 +1,8 @@
 // Native (unmanaged) memory for large, long-lived or often-replaced float blocks: packed weights and growing
 // workspaces. Outside the garbage-collected heap such a block costs no collection when it is allocated and is given
 // back to the system the moment it is freed, instead of lingering as large-object garbage until a full collection.
-// Large blocks are aligned to 2 MB and, on Linux, offered to transparent huge pages (madvise): a 32 MB weight
-// matrix then takes 16 page faults instead of 8,192 to fill at load, and streaming it through a GEMM needs
-// 16 TLB entries instead of 8,192.
+// Large blocks are aligned to 2 MB and, on Linux and on request (ELMONATIVE_HUGE_PAGES=1), offered to transparent
+// huge pages (madvise): streaming a 32 MB weight matrix through a GEMM then needs 16 TLB entries instead of 8,192.
 using System.Runtime.InteropServices;
 
 namespace ElmoNative.Kernels.Memory;
@@ -21,34 +20,32 @@ internal static unsafe partial class AlignedMemory
     private static bool madviseMissing;
 
     /// <summary>
-    /// Whether large blocks are advised for huge pages: yes unless the environment variable ELMONATIVE_HUGE_PAGES is 0.
-    /// Huge pages raise the bandwidth of streaming a weight matrix (measured 12-16 -> 17-19 GB/s for the batch-1 recurrent
-    /// GEMV on the development VM), but on a busy virtual machine their first touch can cost more at load.
+    /// Whether large blocks are advised for transparent huge pages: only when the environment variable
+    /// ELMONATIVE_HUGE_PAGES is 1. On the development VM huge pages raised the bandwidth of the batch-1 recurrent GEMV
+    /// (12-16 -> 17-19 GB/s, `gemm --stream`), but their first touch made loading `original` about 1 s slower whenever the
+    /// machine was busy (1.0 -> 2.0-2.3 s), so they are opt-in.
     /// </summary>
-    private static readonly bool HugePages = Environment.GetEnvironmentVariable("ELMONATIVE_HUGE_PAGES") != "0";
+    private static readonly bool HugePages = Environment.GetEnvironmentVariable("ELMONATIVE_HUGE_PAGES") == "1";
 
     /// <summary>A new uninitialized block of <paramref name="bytes"/> bytes (at least one), 64-byte aligned.</summary>
     public static void* Allocate(nuint bytes) => NativeMemory.AlignedAlloc(Math.Max(bytes, 1), Alignment);
 
     /// <summary>
-    /// As <see cref="Allocate"/>; a block of at least a huge page is 2 MB aligned and, on Linux, advised for
-    /// transparent huge pages (an advice the system may ignore). Free it with <see cref="Free"/>.
+    /// As <see cref="Allocate"/>; when huge pages are enabled (Linux), a block of at least a huge page is 2 MB aligned and
+    /// advised for transparent huge pages (an advice the system may ignore). Free it with <see cref="Free"/>.
     /// </summary>
     public static void* AllocateLarge(nuint bytes)
     {
-        if (bytes < HugePageBytes) return Allocate(bytes);
+        if (bytes < HugePageBytes || !HugePages || !OperatingSystem.IsLinux() || madviseMissing) return Allocate(bytes);
         nuint rounded = (bytes + HugePageBytes - 1) & ~(nuint)(HugePageBytes - 1);
         void* block = NativeMemory.AlignedAlloc(rounded, HugePageBytes);
-        if (OperatingSystem.IsLinux() && !madviseMissing && HugePages)
+        try
         {
-            try
-            {
-                _ = Madvise(block, rounded, MadviseHugePage); // advice only: a refusal (e.g. THP disabled) changes nothing
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                madviseMissing = true;
-            }
+            _ = Madvise(block, rounded, MadviseHugePage); // advice only: a refusal (e.g. THP disabled) changes nothing
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            madviseMissing = true;
         }
         return block;
     }
