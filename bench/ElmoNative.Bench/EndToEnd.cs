@@ -10,7 +10,7 @@ namespace ElmoNative.Bench;
 /// Writes a random checkpoint of a preset to a cache folder (once), then measures: load time from disk, tokens per second
 /// of stateless embedding in batches over the first N sentences of a file, batch-1 latency of a 20-token sentence,
 /// and the process's peak resident memory.
-/// Usage: e2e [--preset small|medium|original] [--input data/brown/brown.txt] [--sentences 2000] [--batch-size 32] [--threads N]
+/// Usage: e2e [--preset small|medium|original] [--input data/brown/brown.txt] [--sentences 2000] [--batch-size 32] [--threads N] [--trace-memory]
 /// </summary>
 public static class EndToEnd
 {
@@ -28,6 +28,7 @@ public static class EndToEnd
                 case "--sentences": sentencesWanted = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--batch-size": batchSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--trace-memory": traceMemory = true; break;
                 default: Console.Error.WriteLine($"e2e: unknown option {args[i]}"); return 2;
             }
         }
@@ -50,11 +51,14 @@ public static class EndToEnd
         var load = Stopwatch.StartNew();
         using var model = ElmoModel.LoadDirectory(dir);
         load.Stop();
+        Trace("after load");
         long peakAfterLoad, rssAfterLoad;
         using (var afterLoad = Process.GetCurrentProcess()) (peakAfterLoad, rssAfterLoad) = (afterLoad.PeakWorkingSet64, afterLoad.WorkingSet64);
 
-        // Warm-up: one batch (JIT, workspace growth), not timed.
-        model.Embed(sentences.Take(batchSize).ToList());
+        // Warm-up: one batch (JIT, workspace growth), not timed, into the output the run reuses.
+        var output = new ElmoBatchOutput(); // reused: the API that lets steady-state embedding allocate nothing
+        model.Embed(sentences.Take(batchSize).ToList(), output);
+        Trace("after warm-up");
         var cacheAtStart = model.TokenCacheStatistics;
 
         // The batches are cut before timing so that the loop measures the model alone (and its allocations).
@@ -64,9 +68,9 @@ public static class EndToEnd
         using var self = Process.GetCurrentProcess();
         TimeSpan cpuBefore = self.TotalProcessorTime;
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        var output = new ElmoBatchOutput(); // reused: the API that lets steady-state embedding allocate nothing
         var run = Stopwatch.StartNew();
-        foreach (var batch in batches) model.Embed(batch, output);
+        int traced = 0;
+        foreach (var batch in batches) { model.Embed(batch, output); if (++traced % 8 == 0) Trace($"batch {traced}"); }
         run.Stop();
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         self.Refresh();
@@ -89,6 +93,7 @@ public static class EndToEnd
         for (int r = 0; r < latencyRuns; r++) model.Embed(twenty);
         latency.Stop();
 
+        Trace("end");
         self.Refresh();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
             preset              {modelPreset} ({model.ParameterCount / 1e6:F1} M parameters, weights file {weightBytes / 1e6:F0} MB)
@@ -104,6 +109,19 @@ public static class EndToEnd
             peak memory (RSS)   {self.PeakWorkingSet64 / 1e6:F0} MB ({peakAfterLoad / 1e6:F0} MB by the end of the load, {rssAfterLoad / 1e6:F0} MB resident after it; managed heap now {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:F0} MB)
             """));
         return 0;
+    }
+
+    private static bool traceMemory;
+
+    /// <summary>With --trace-memory: resident set, and the managed heap by generation as of the last collection, on stderr.</summary>
+    private static void Trace(string label)
+    {
+        if (!traceMemory) return;
+        using var p = Process.GetCurrentProcess();
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        var g = info.GenerationInfo;
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"[{label}] rss {p.WorkingSet64 / 1e6:F0} peak {p.PeakWorkingSet64 / 1e6:F0} heap {info.HeapSizeBytes / 1e6:F0} committed {info.TotalCommittedBytes / 1e6:F0} frag {info.FragmentedBytes / 1e6:F0} gen0 {g[0].SizeAfterBytes / 1e6:F0} gen1 {g[1].SizeAfterBytes / 1e6:F0} gen2 {g[2].SizeAfterBytes / 1e6:F0} loh {g[3].SizeAfterBytes / 1e6:F0} poh {g[4].SizeAfterBytes / 1e6:F0} gcs {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} alloc {GC.GetTotalAllocatedBytes() / 1e6:F0}"));
     }
 
     private static string FindRoot()

@@ -1,6 +1,6 @@
 // A quick SGEMM probe (not BenchmarkDotNet): best-of-N timing of our prepacked SGEMM and OpenBLAS at the ELMo shapes,
 // on 1 and 2 threads, in the same process. For fast tuning loops; the BenchmarkDotNet suite gives the reported numbers.
-// Usage: gemm [--repeats N] [--shape M,K,N]... [--blocking Kc,Mc,Nc]
+// Usage: gemm [--repeats N] [--shape M,K,N]... [--blocking Kc,Mc,Nc] | gemm [--repeats N] --stream
 using System.Diagnostics;
 using System.Globalization;
 using ElmoNative.Kernels;
@@ -29,6 +29,7 @@ public static class GemmProbe
                 var p = args[++i].Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
                 blocking = new ElmoNative.Kernels.Gemm.GemmBlocking(p[0], p[1], p[2]);
             }
+            else if (args[i] == "--stream") return Stream(repeats);
             else { Console.Error.WriteLine($"gemm: unknown option {args[i]}"); return 2; }
         }
         if (shapes.Count == 0) shapes.AddRange(SgemmBenchmarks.Shapes);
@@ -51,6 +52,38 @@ public static class GemmProbe
             }
         }
         KernelSettings.MaxThreads = savedThreads;
+        return 0;
+    }
+
+    /// <summary>
+    /// The recurrent step of a batch-1 LSTM as a memory test: C[1, N] = a B for six different prepacked B (192 MB in all at
+    /// K = 512, N = 16384, far more than the L3), one after the other, so that every byte of B comes from DRAM; reports
+    /// GB/s of B streamed, with the few-rows loop order (whole panels) and the general one (Kc blocks a panel apart).
+    /// </summary>
+    private static int Stream(int repeats)
+    {
+        foreach (var (k, n) in new[] { (512, 16384), (4096, 512) })
+        {
+            int copies = Math.Max(6, (int)((192L << 20) / ((long)k * n * sizeof(float))));
+            var random = new Random(42);
+            var a = Enumerable.Range(0, 14 * k).Select(_ => random.NextSingle() - 0.5f).ToArray();
+            var b = Enumerable.Range(0, k * n).Select(_ => random.NextSingle() - 0.5f).ToArray();
+            var packed = Enumerable.Range(0, copies).Select(_ => PackedMatrix.Pack(b, k, n, n)).ToArray();
+            var c = new float[14 * n];
+            foreach (int m in new[] { 1, 14 })
+                foreach (bool fewRows in new[] { true, false })
+                {
+                    ElmoNative.Kernels.Gemm.GemmDriverSettings.FewRowsPath = fewRows;
+                    double seconds = Best(repeats, () =>
+                    {
+                        foreach (var p in packed) Sgemm.Multiply(1, null, m, a, k, p, 1f, c, n);
+                    });
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"M={m},K={k},N={n} x {copies} B  {(fewRows ? "whole panels" : "Kc blocks   ")}  {copies * (double)k * n * sizeof(float) / seconds / 1e9,6:F1} GB/s  {2.0 * m * k * n * copies / seconds / 1e9,6:F1} GFLOP/s"));
+                }
+            ElmoNative.Kernels.Gemm.GemmDriverSettings.FewRowsPath = true;
+            foreach (var p in packed) p.Dispose();
+        }
         return 0;
     }
 

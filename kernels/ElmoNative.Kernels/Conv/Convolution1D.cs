@@ -157,8 +157,11 @@ public static class Convolution1D
             return;
         }
 
-        // Rows per GEMM: the gathered windows [rows, depth] and their sums [rows, filters] stay near MaxScratchFloats.
-        int maxRows = Math.Max(positions, MaxScratchFloats / Math.Max(depth, filters));
+        // Rows per GEMM: the gathered windows [rows, depth] and their sums [rows, filters] stay near MaxScratchFloats,
+        // and no larger than all the windows to compute (a few tokens need a few kilobytes, not megabytes).
+        int needed = 0;
+        for (int s = 0; s < sequences; s++) needed += Math.Clamp(distinct[s], 0, positions);
+        int maxRows = Math.Max(1, Math.Min(needed, Math.Max(positions, MaxScratchFloats / Math.Max(depth, filters))));
         float[] windows = ArrayPool<float>.Shared.Rent(maxRows * depth);
         float[] sums = ArrayPool<float>.Shared.Rent(maxRows * filters);
         try

@@ -11,6 +11,13 @@ using System.Runtime.CompilerServices;
 
 namespace ElmoNative.Kernels.Gemm;
 
+/// <summary>Switches of the driver for tests and probes.</summary>
+internal static class GemmDriverSettings
+{
+    /// <summary>Whether prepacked products with few rows stream each B panel whole (default); false forces the general loop order.</summary>
+    public static bool FewRowsPath { get; set; } = true;
+}
+
 /// <summary>Single-threaded blocked GEMM over a sub-block of C, for one micro-kernel.</summary>
 internal static unsafe class GemmDriver<TKernel>
     where TKernel : IMicroKernel
@@ -26,9 +33,14 @@ internal static unsafe class GemmDriver<TKernel>
         if (g.Beta != 0f && g.Beta != 1f) ScaleC(g, i0, i1, j0, j1);
 
         GemmWorkspace workspace = GemmWorkspace.Current;
+        bool prepacked = g.PackedB != null;
+        if (prepacked && GemmDriverSettings.FewRowsPath && IsFewRows(i1 - i0, g.K, blocking))
+        {
+            RunFewRows(g, i0, i1, j0, j1, blocking, workspace);
+            return;
+        }
         int kcMax = Math.Min(blocking.Kc, g.K);
         float* aPack = workspace.PackA(blocking.Mc * kcMax);
-        bool prepacked = g.PackedB != null;
         float* bPack = prepacked ? null : workspace.PackB(kcMax * blocking.Nc);
         float* edgeTile = stackalloc float[TKernel.Mr * TKernel.Nr];
 
@@ -58,6 +70,57 @@ internal static unsafe class GemmDriver<TKernel>
                     int mc = Math.Min(blocking.Mc, i1 - ic);
                     Packing.PackA<TKernel>(g, ic, mc, pc, kc, aPack);
                     MacroKernel(kc, mc, nc, aPack, bBlock, panelStride, g.C + ic * ldc + jc, ldc, accumulate, edgeTile);
+                }
+            }
+        }
+    }
+
+    /// <summary>Most floats of packed A for which <see cref="RunFewRows"/> packs every K block at once (256 KB, half an L2).</summary>
+    private const int FewRowsPackedA = 1 << 16;
+
+    /// <summary>Whether rows x k of A are few enough to be packed whole (e.g. a recurrent step: 1 to a few dozen rows).</summary>
+    private static bool IsFewRows(int rows, int k, GemmBlocking blocking)
+        => rows <= blocking.Mc && (long)(rows + TKernel.Mr - 1) / TKernel.Mr * TKernel.Mr * k <= FewRowsPackedA;
+
+    /// <summary>
+    /// A prepacked product with few rows (the recurrent GEMM of an LSTM step), which is bound by streaming B from memory:
+    /// A is packed once for every K block, then each B panel is read from start to end (all its K blocks in a row), so that
+    /// B streams through memory strictly in order instead of in Kc-sized pieces a panel apart. Every element of C still
+    /// receives the same K blocks in the same order (the first stores or adds to beta-scaled C, the next ones add), so the
+    /// bits equal <see cref="Run"/>'s general loop order.
+    /// </summary>
+    private static void RunFewRows(in GemmArgs g, int i0, int i1, int j0, int j1, GemmBlocking blocking, GemmWorkspace workspace)
+    {
+        int mr = TKernel.Mr, nr = TKernel.Nr, mc = i1 - i0, kcStep = blocking.Kc;
+        int rowsPacked = (mc + mr - 1) / mr * mr;
+        float* aPack = workspace.PackA(rowsPacked * g.K);
+        for (int pc = 0; pc < g.K; pc += kcStep)
+            Packing.PackA<TKernel>(g, i0, mc, pc, Math.Min(kcStep, g.K - pc), aPack + (nint)rowsPacked * pc);
+        float* edgeTile = stackalloc float[TKernel.Mr * TKernel.Nr];
+        nint ldc = g.Ldc, panelStride = (nint)g.K * nr;
+        for (int jr = j0; jr < j1; jr += nr)
+        {
+            int cols = Math.Min(nr, j1 - jr);
+            float* panel = g.PackedB + (jr / nr) * panelStride;
+            for (int pc = 0; pc < g.K; pc += kcStep)
+            {
+                int kc = Math.Min(kcStep, g.K - pc);
+                bool accumulate = pc > 0 || g.Beta != 0f;
+                float* bp = panel + (nint)pc * nr;
+                float* ap = aPack + (nint)rowsPacked * pc;
+                for (int ir = 0; ir < mc; ir += mr, ap += (nint)kc * mr)
+                {
+                    int rows = Math.Min(mr, mc - ir);
+                    float* cp = g.C + (i0 + ir) * ldc + jr;
+                    if (cols == nr)
+                    {
+                        TKernel.Tile(rows, kc, ap, bp, cp, ldc, accumulate);
+                    }
+                    else
+                    {
+                        TKernel.Tile(rows, kc, ap, bp, edgeTile, nr, accumulate: false);
+                        MergeEdge(edgeTile, rows, cols, cp, ldc, accumulate);
+                    }
                 }
             }
         }

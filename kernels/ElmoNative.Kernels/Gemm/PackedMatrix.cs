@@ -2,23 +2,29 @@
 // panels, each holding all Rows of Nr consecutive columns k-major (Rows x Nr, zero-padded on the right).
 // The driver then streams any K block of a panel straight from here, skipping the per-call B packing.
 // The layout depends on the SIMD variant (its Nr), which is therefore recorded with the data.
+// The panels live in native memory (large ones 2 MB aligned, optionally on transparent huge pages): weights
+// are the bulk of a model's memory, and outside the garbage-collected heap they cost no collections while a model
+// loads and are returned to the system the moment the matrix is disposed.
 using ElmoNative.Kernels.Gemm;
+using ElmoNative.Kernels.Memory;
 
 namespace ElmoNative.Kernels;
 
 /// <summary>
 /// A right-hand GEMM operand B [Rows, Columns] packed once (at model load) into the panel layout the
-/// micro-kernel streams, so that repeated products with it skip the packing step.
+/// micro-kernel streams, so that repeated products with it skip the packing step. The panels are held in native
+/// memory: <see cref="Dispose"/> frees them (a finalizer does so for a matrix that was never disposed). A matrix
+/// must not be disposed while a product that uses it is still running.
 /// </summary>
-public sealed unsafe class PackedMatrix
+public sealed unsafe class PackedMatrix : IDisposable
 {
-    private readonly float[] storage;
-    private readonly int offset;
+    private float* panels;
+    private readonly nuint bytes;
 
-    private PackedMatrix(float[] storage, int offset, int rows, int columns, SimdVariant variant)
+    private PackedMatrix(float* panels, nuint bytes, int rows, int columns, SimdVariant variant)
     {
-        this.storage = storage;
-        this.offset = offset;
+        this.panels = panels;
+        this.bytes = bytes;
         Rows = rows;
         Columns = columns;
         Variant = variant;
@@ -33,8 +39,35 @@ public sealed unsafe class PackedMatrix
     /// <summary>The SIMD variant whose micro-kernel layout the panels are in.</summary>
     internal SimdVariant Variant { get; }
 
-    /// <summary>Start of the first panel (64-byte aligned; the storage is pinned).</summary>
-    internal float* Panels => (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref storage[offset]);
+    /// <summary>Start of the first panel (64-byte aligned native memory).</summary>
+    internal float* Panels
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(panels == null, this);
+            return panels;
+        }
+    }
+
+    /// <summary>Bytes of native memory the panels occupy.</summary>
+    public long SizeInBytes => (long)bytes;
+
+    /// <summary>Frees the panels; the matrix cannot be used afterwards.</summary>
+    public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the panels of a matrix that was never disposed.</summary>
+    ~PackedMatrix() => Free();
+
+    private void Free()
+    {
+        float* p = panels;
+        panels = null;
+        AlignedMemory.Free(p);
+    }
 
     /// <summary>Packs B [rows, columns] (row-major, row stride ldb) for use in <see cref="Sgemm.Multiply(int, ReadOnlySpan{float}, int, PackedMatrix, float, Span{float}, int)"/>.</summary>
     public static PackedMatrix Pack(ReadOnlySpan<float> b, int rows, int columns, int ldb)
@@ -78,16 +111,15 @@ public sealed unsafe class PackedMatrix
         return packed;
     }
 
-    /// <summary>Uninitialized pinned storage for rows x columns in panels of nr columns, 64-byte aligned.</summary>
+    /// <summary>Uninitialized native storage for rows x columns in panels of nr columns, 64-byte aligned.</summary>
     private static PackedMatrix Allocate(SimdVariant variant, int nr, int rows, int columns)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(columns);
         long length = (long)rows * ((columns + nr - 1) / nr * nr);
-        if (length + 16 > Array.MaxLength) throw new ArgumentException("The matrix is too large to pack.");
-        var storage = GC.AllocateUninitializedArray<float>((int)length + 16, pinned: true);
-        fixed (float* start = storage)
-            return new PackedMatrix(storage, (int)(GemmWorkspace.AlignUp(start) - start), rows, columns, variant);
+        if (length > Array.MaxLength) throw new ArgumentException("The matrix is too large to pack.");
+        nuint bytes = (nuint)length * sizeof(float);
+        return new PackedMatrix((float*)AlignedMemory.AllocateLarge(bytes), bytes, rows, columns, variant);
     }
 
     /// <summary>
@@ -105,8 +137,15 @@ public sealed unsafe class PackedMatrix
     public sealed class Builder
     {
         private readonly PackedMatrix target;
+        /// <summary>Blocks of at least this many values are packed on all the threads the caller may use.</summary>
+        private const long ParallelFloats = 1 << 18;
+
         private readonly int nr;
         private bool built;
+        private float* pendingBlock; // the block being packed (pinned by AppendRows), its rows and stride, for the parts
+        private int pendingRows, pendingLdb;
+        private int parts;
+        private Action<int>? packPart;
 
         internal Builder(SimdVariant variant, int rows, int columns)
         {
@@ -135,12 +174,19 @@ public sealed unsafe class PackedMatrix
                 throw new ArgumentException($"{blockRows} rows do not fit: {RowsPacked} of {target.Rows} are packed already.", nameof(blockRows));
             Sgemm.CheckOperand(nameof(block), block.Length, blockRows, target.Columns, ldb, true);
             if (blockRows > 0 && target.Columns > 0)
-                switch (target.Variant)
+            {
+                fixed (float* pb = block)
                 {
-                    case SimdVariant.Vector512: PackRows<MicroKernel512>(block, blockRows, ldb); break;
-                    case SimdVariant.Vector256: PackRows<MicroKernel256>(block, blockRows, ldb); break;
-                    default: PackRows<MicroKernelScalar>(block, blockRows, ldb); break;
+                    // Blocks of a megabyte or more are split by panels over the threads (each panel is written by one).
+                    int panels = (target.Columns + nr - 1) / nr;
+                    pendingBlock = pb;
+                    pendingRows = blockRows;
+                    pendingLdb = ldb;
+                    parts = (long)blockRows * target.Columns >= ParallelFloats ? Math.Min(KernelSettings.ThreadsForCurrentThread, panels) : 1;
+                    if (parts <= 1) PackPart(0);
+                    else ParallelParts.For(parts, parts, packPart ??= PackPart);
                 }
+            }
             RowsPacked += blockRows;
         }
 
@@ -153,19 +199,32 @@ public sealed unsafe class PackedMatrix
             return target;
         }
 
-        private void PackRows<TKernel>(ReadOnlySpan<float> block, int blockRows, int ldb)
+        /// <summary>Packs part <paramref name="part"/> of <see cref="parts"/> of the panels from the pending block.</summary>
+        private void PackPart(int part)
+        {
+            int panels = (target.Columns + nr - 1) / nr;
+            int first = (int)((long)panels * part / parts), last = (int)((long)panels * (part + 1) / parts);
+            switch (target.Variant)
+            {
+                case SimdVariant.Vector512: PackPanels<MicroKernel512>(first, last); break;
+                case SimdVariant.Vector256: PackPanels<MicroKernel256>(first, last); break;
+                default: PackPanels<MicroKernelScalar>(first, last); break;
+            }
+        }
+
+        private void PackPanels<TKernel>(int first, int last)
             where TKernel : IMicroKernel
         {
             // Panel j holds rows 0 .. Rows - 1 of columns j*nr .. j*nr + nr - 1, k-major: the block's rows go to
             // rows RowsPacked .. of every panel, each panel packed on its own (PackB's panel stride is its kc).
-            fixed (float* pb = block)
+            float* pb = pendingBlock;
+            int blockRows = pendingRows, ldb = pendingLdb;
+            float* panels = target.Panels;
+            for (int panel = first; panel < last; panel++)
             {
-                float* panels = target.Panels;
-                for (int j0 = 0, panel = 0; j0 < target.Columns; j0 += nr, panel++)
-                {
-                    float* dst = panels + ((long)panel * target.Rows + RowsPacked) * nr;
-                    Packing.PackB<TKernel>(Transpose.No, pb, ldb, 0, blockRows, j0, Math.Min(nr, target.Columns - j0), dst);
-                }
+                int j0 = panel * nr;
+                float* dst = panels + ((long)panel * target.Rows + RowsPacked) * nr;
+                Packing.PackB<TKernel>(Transpose.No, pb, ldb, 0, blockRows, j0, Math.Min(nr, target.Columns - j0), dst);
             }
         }
     }

@@ -73,7 +73,7 @@ public sealed class CheckpointReader : IDisposable
     /// Reads rows <paramref name="firstRow"/> .. firstRow + rows - 1 of the 2-D dataset <paramref name="name"/> [R, C]
     /// into <paramref name="buffer"/> (row-major, rows x C values), so that a large matrix can be read in pieces.
     /// </summary>
-    public void ReadRows(string name, int firstRow, int rows, float[] buffer)
+    public void ReadRows(string name, int firstRow, int rows, Span<float> buffer)
     {
         var entry = Entry(name);
         if (entry.Shape.Length != 2) throw new ArgumentException($"{name} is not a matrix", nameof(name));
@@ -85,7 +85,7 @@ public sealed class CheckpointReader : IDisposable
         try
         {
             var selection = new HyperslabSelection(2, [(ulong)firstRow, 0], [(ulong)rows, (ulong)columns]);
-            entry.Dataset.Read(buffer, fileSelection: selection, memoryDims: [(ulong)rows, (ulong)columns]);
+            ((NativeDataset)entry.Dataset).Read(buffer, fileSelection: selection, memoryDims: [(ulong)rows, (ulong)columns]);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

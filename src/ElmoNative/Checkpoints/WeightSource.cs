@@ -7,8 +7,13 @@ namespace ElmoNative.Checkpoints;
 /// packed straight into the GEMM layout. From a file, a matrix is read a few megabytes at a time and each block is
 /// packed as it arrives, so no weight matrix is ever in memory twice (peak memory close to the model's own size).
 /// </summary>
-internal abstract class WeightSource
+internal abstract class WeightSource : IDisposable
 {
+    /// <summary>Frees the source's read buffer (the tensors and matrices it returned are the caller's).</summary>
+    public virtual void Dispose()
+    {
+    }
+
     /// <summary>Tensor <paramref name="name"/>, whole, as a new or shared array the caller must not modify.</summary>
     public abstract float[] Read(string name);
 
@@ -45,7 +50,10 @@ internal abstract class WeightSource
         /// <summary>Bytes of whole tensors read between two collections.</summary>
         private const long CollectBytes = 32L << 20;
 
+        private readonly NativeBuffer<float> block = new(); // one row block, reused for every matrix
         private long readSinceCollect;
+
+        public override void Dispose() => block.Dispose();
 
         public override float[] Read(string name)
         {
@@ -66,11 +74,10 @@ internal abstract class WeightSource
             int columns = reader.Shape(name)[1];
             int blockRows = Math.Max(1, blockValues / Math.Max(1, columns));
             var builder = PackedMatrix.CreateBuilder(rows, columns);
-            float[]? buffer = null;
             for (int r = 0; r < rows; r += blockRows)
             {
                 int count = Math.Min(blockRows, rows - r);
-                if (buffer is null || buffer.Length != count * columns) buffer = new float[count * columns];
+                var buffer = block.Get(count * columns);
                 reader.ReadRows(name, firstRow + r, count, buffer);
                 builder.AppendRows(buffer, count, columns);
             }

@@ -11,7 +11,7 @@ namespace ElmoNative.Layers;
 /// decreasing length (so finished rows drop out of the recurrent GEMM) and the order is restored on output.
 /// Token representations are context independent, so they come from a <see cref="TokenCache"/> when seen before.
 /// </summary>
-internal sealed class BiLm
+internal sealed class BiLm : IDisposable
 {
     private readonly ElmoOptions options;
     private readonly TokenEncoder encoder;
@@ -31,7 +31,7 @@ internal sealed class BiLm
             lstm[d] = new LstmWithProjection[options.LstmLayers];
             for (int l = 0; l < options.LstmLayers; l++) lstm[d][l] = new LstmWithProjection(options, d, l, weights);
         }
-        var ws = new InferenceWorkspace();
+        using var ws = new InferenceWorkspace();
         beginOfSentence = new float[options.ProjectionDim];
         endOfSentence = new float[options.ProjectionDim];
         encoder.Encode(CharacterIds.Map(CharacterIds.BeginOfSentence, options.MaxCharactersPerToken), 1, ws, beginOfSentence);
@@ -219,6 +219,14 @@ internal sealed class BiLm
                     if (steps[s] > 0) state.Store(d, l, order[s], m.Slice(s * p, p), c.Slice(s * h, h));
             x = y;
         }
+    }
+
+    /// <summary>Frees the packed weights of every layer (native memory).</summary>
+    public void Dispose()
+    {
+        encoder.Dispose();
+        foreach (var direction in lstm)
+            foreach (var layer in direction) layer.Dispose();
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ namespace ElmoNative.Layers;
 /// The result is bit-identical to the plain convolution over all W positions (<see cref="PadAware"/> = false).
 /// </para>
 /// </summary>
-internal sealed class CharCnn
+internal sealed class CharCnn : IDisposable
 {
     private readonly float[] embedding; // [262, E]: row 0 is the all-zero row for id 0 ("no token")
     private readonly Bank[] banks;
@@ -103,5 +103,11 @@ internal sealed class CharCnn
         var all = output[..(tokens * Filters)];
         if (activation == CharCnnActivation.Relu) Activations.Relu(all, all);
         else Activations.Tanh(all, all);
+    }
+
+    /// <summary>Frees the packed filters.</summary>
+    public void Dispose()
+    {
+        foreach (var bank in banks) bank.Packed.Dispose();
     }
 }

@@ -3,7 +3,7 @@ using ElmoNative.Kernels;
 namespace ElmoNative.Layers;
 
 /// <summary>An affine map y = x W + b (TensorFlow orientation: row vector on the left). W is [In, Out].</summary>
-internal sealed class Dense
+internal sealed class Dense : IDisposable
 {
     private readonly PackedMatrix weight;
     private readonly float[]? bias;
@@ -28,4 +28,7 @@ internal sealed class Dense
         Sgemm.Multiply(rows, x, ldx, weight, accumulate ? 1f : 0f, y, ldy);
         if (bias is not null) Activations.AddRowVector(bias, y, rows, ldy);
     }
+
+    /// <summary>Frees the packed weight.</summary>
+    public void Dispose() => weight.Dispose();
 }

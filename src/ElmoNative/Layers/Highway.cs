@@ -9,7 +9,7 @@ namespace ElmoNative.Layers;
 ///   t = relu(h W_transform + b_transform)      (relu whatever the CNN activation is)
 ///   h = g * t + (1 - g) * h
 /// </summary>
-internal sealed class Highway
+internal sealed class Highway : IDisposable
 {
     private readonly Dense carry;
     private readonly Dense transform;
@@ -35,5 +35,12 @@ internal sealed class Highway
         transform.Forward(h, Width, t, Width, tokens);
         Activations.Relu(t, t);
         Activations.GatedMix(g, t, h[..size]);
+    }
+
+    /// <summary>Frees the packed weights.</summary>
+    public void Dispose()
+    {
+        carry.Dispose();
+        transform.Dispose();
     }
 }

@@ -17,7 +17,7 @@ namespace ElmoNative.Layers;
 /// running at step t are a prefix 0 .. active[t] - 1, stored one step after the other with no padding rows; finished
 /// rows keep their final state and cost nothing.
 /// </summary>
-internal sealed class LstmWithProjection
+internal sealed class LstmWithProjection : IDisposable
 {
     /// <summary>TensorFlow's LSTMCell adds 1.0 to the forget gate pre-activation.</summary>
     public const float ForgetBias = 1f;
@@ -63,14 +63,21 @@ internal sealed class LstmWithProjection
         if (steps == 0) return;
         int gates = 4 * CellDim, p = OutputDim;
         var hidden = ws.LstmHidden(active[0] * CellDim);
+        // The input half x_t W_x + B for a chunk of steps in one GEMM: as many whole steps as fit in
+        // ChunkRows(4H) rows (at least one), which keeps the GEMM large and the gate buffer bounded in bytes.
+        int chunkRows = ws.ChunkRows(gates);
+        int largest = 0;
         for (int t0 = 0, t1; t0 < steps; t0 = t1)
         {
-            // The input half x_t W_x + B for a chunk of steps in one GEMM: as many whole steps as fit in
-            // InputGemmRows rows (at least one), which keeps the GEMM large and the gate buffer bounded.
-            t1 = t0 + 1;
-            while (t1 < steps && offsets[t1 + 1] - offsets[t0] <= InferenceWorkspace.InputGemmRows) t1++;
+            t1 = NextChunk(offsets, steps, t0, chunkRows);
+            largest = Math.Max(largest, offsets[t1] - offsets[t0]);
+        }
+        var gateBuffer = ws.LstmGates(largest * gates);
+        for (int t0 = 0, t1; t0 < steps; t0 = t1)
+        {
+            t1 = NextChunk(offsets, steps, t0, chunkRows);
             int r0 = offsets[t0], rows = offsets[t1] - r0;
-            var z = ws.LstmGates(rows * gates);
+            var z = gateBuffer[..(rows * gates)];
             input.Forward(x.Slice(r0 * InputDim, rows * InputDim), InputDim, z, gates, rows);
             for (int t = t0; t < t1; t++)
             {
@@ -84,5 +91,21 @@ internal sealed class LstmWithProjection
                 m[..(a * p)].CopyTo(y.Slice(offsets[t] * p, a * p));
             }
         }
+    }
+
+    /// <summary>Frees the packed weights.</summary>
+    public void Dispose()
+    {
+        input.Dispose();
+        recurrent.Dispose();
+        projection?.Dispose();
+    }
+
+    /// <summary>The step after the chunk starting at <paramref name="t0"/>: whole steps up to <paramref name="maxRows"/> rows, at least one.</summary>
+    private static int NextChunk(ReadOnlySpan<int> offsets, int steps, int t0, int maxRows)
+    {
+        int t1 = t0 + 1;
+        while (t1 < steps && offsets[t1 + 1] - offsets[t0] <= maxRows) t1++;
+        return t1;
     }
 }

@@ -6,7 +6,7 @@ namespace ElmoNative.Layers;
 /// The context-independent token representation (spec section 3): character CNN, highway layers, projection to P.
 /// This is layer 0 of ELMo. Shapes: charIds [N, W] -> [N, P].
 /// </summary>
-internal sealed class TokenEncoder
+internal sealed class TokenEncoder : IDisposable
 {
     private readonly CharCnn cnn;
     private readonly Highway[] highways;
@@ -48,5 +48,13 @@ internal sealed class TokenEncoder
             if (projection is null) h.CopyTo(y);
             else projection.Forward(h, f, y, p, n);
         }
+    }
+
+    /// <summary>Frees the packed weights.</summary>
+    public void Dispose()
+    {
+        cnn.Dispose();
+        foreach (var highway in highways) highway.Dispose();
+        projection?.Dispose();
     }
 }

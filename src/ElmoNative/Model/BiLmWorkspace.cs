@@ -1,15 +1,18 @@
+using ElmoNative.Kernels;
+
 namespace ElmoNative;
 
-/// <summary>Scratch memory of one biLM forward call over a batch, reused between calls.</summary>
-internal sealed class BiLmWorkspace
+/// <summary>Scratch memory of one biLM forward call over a batch, reused between calls (native buffers; see <see cref="InferenceWorkspace"/>).</summary>
+internal sealed class BiLmWorkspace : IDisposable
 {
-    private int[] order = [], steps = [], active = [], offsets = [], tokenRows = [], batchCharIds = [], missing = [], missingCharIds = [];
-    private float[] fresh = [];
-    private long[] sortKeys = [];
-    private readonly float[][] inputs = [[], []];
-    private readonly float[][] stateM = [[], []], stateC = [[], []];
+    private readonly NativeBuffer<int> order = new(), steps = new(), active = new(), offsets = new(), tokenRows = new(),
+        batchCharIds = new(), missing = new(), missingCharIds = new();
+    private readonly NativeBuffer<float> fresh = new();
+    private readonly NativeBuffer<long> sortKeys = new();
+    private readonly NativeBuffer<float>[] inputs = [new(), new()];
+    private readonly NativeBuffer<float>[] stateM = [new(), new()], stateC = [new(), new()];
     private readonly InferenceWorkspace backward = new();
-    private float[][][] layerOutputs = [[], []];
+    private NativeBuffer<float>[][] layerOutputs = [[], []];
 
     public InferenceWorkspace Inference { get; } = new();
 
@@ -32,42 +35,55 @@ internal sealed class BiLmWorkspace
     public Dictionary<string, int> DistinctTokens { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Sort keys of the rows (length, then position) [B].</summary>
-    public Span<long> SortKeys(int size) => InferenceWorkspace.Grow(ref sortKeys, size);
+    public Span<long> SortKeys(int size) => sortKeys.Get(size);
 
-    public Span<int> Order(int size) => InferenceWorkspace.Grow(ref order, size);
+    public Span<int> Order(int size) => order.Get(size);
 
-    public Span<int> Steps(int size) => InferenceWorkspace.Grow(ref steps, size);
+    public Span<int> Steps(int size) => steps.Get(size);
 
-    public Span<int> Active(int size) => InferenceWorkspace.Grow(ref active, size);
+    public Span<int> Active(int size) => active.Get(size);
 
     /// <summary>Packed layout: step t holds rows offsets[t] .. offsets[t + 1] - 1.</summary>
-    public Span<int> Offsets(int size) => InferenceWorkspace.Grow(ref offsets, size);
+    public Span<int> Offsets(int size) => offsets.Get(size);
 
-    public Span<int> TokenRows(int size) => InferenceWorkspace.Grow(ref tokenRows, size);
+    public Span<int> TokenRows(int size) => tokenRows.Get(size);
 
-    public Span<int> BatchCharIds(int size) => InferenceWorkspace.Grow(ref batchCharIds, size);
+    public Span<int> BatchCharIds(int size) => batchCharIds.Get(size);
 
     /// <summary>Indices of the tokens the cache did not have [N].</summary>
-    public Span<int> Missing(int size) => InferenceWorkspace.Grow(ref missing, size);
+    public Span<int> Missing(int size) => missing.Get(size);
 
     /// <summary>Character ids of the tokens to encode [N, W].</summary>
-    public Span<int> MissingCharIds(int size) => InferenceWorkspace.Grow(ref missingCharIds, size);
+    public Span<int> MissingCharIds(int size) => missingCharIds.Get(size);
 
     /// <summary>Freshly encoded representations [N, P].</summary>
-    public Span<float> Fresh(int size) => InferenceWorkspace.Grow(ref fresh, size);
+    public Span<float> Fresh(int size) => fresh.Get(size);
 
     /// <summary>Layer-0 input of direction d, packed [R, P].</summary>
-    public Span<float> Input(int direction, int size) => InferenceWorkspace.Grow(ref inputs[direction], size);
+    public Span<float> Input(int direction, int size) => inputs[direction].Get(size);
 
-    public Span<float> StateM(int direction, int size) => InferenceWorkspace.Grow(ref stateM[direction], size);
+    public Span<float> StateM(int direction, int size) => stateM[direction].Get(size);
 
-    public Span<float> StateC(int direction, int size) => InferenceWorkspace.Grow(ref stateC[direction], size);
+    public Span<float> StateC(int direction, int size) => stateC[direction].Get(size);
 
     /// <summary>Output of LSTM layer l in direction d, packed [R, P].</summary>
     public Span<float> LayerOutput(int direction, int layer, int size)
     {
         if (layerOutputs[direction].Length <= layer) Array.Resize(ref layerOutputs[direction], layer + 1);
-        layerOutputs[direction][layer] ??= [];
-        return InferenceWorkspace.Grow(ref layerOutputs[direction][layer], size);
+        return (layerOutputs[direction][layer] ??= new()).Get(size);
+    }
+
+    /// <summary>Frees every buffer.</summary>
+    public void Dispose()
+    {
+        foreach (var buffer in (ReadOnlySpan<NativeBuffer<int>>)[order, steps, active, offsets, tokenRows, batchCharIds, missing, missingCharIds])
+            buffer.Dispose();
+        fresh.Dispose();
+        sortKeys.Dispose();
+        foreach (var buffer in (ReadOnlySpan<NativeBuffer<float>>)[.. inputs, .. stateM, .. stateC]) buffer.Dispose();
+        foreach (var layers in layerOutputs)
+            foreach (var buffer in layers) buffer?.Dispose();
+        Inference.Dispose();
+        backward.Dispose();
     }
 }

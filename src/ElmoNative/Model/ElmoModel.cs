@@ -12,13 +12,13 @@ namespace ElmoNative;
 /// own scratch memory and the weights are read-only. In stateless mode (no <see cref="ElmoState"/>) a sentence's
 /// vectors depend only on the sentence. A given <see cref="ElmoState"/> serializes the calls that use it.
 /// </para>
-/// Dispose releases the scratch memory; the model cannot be used afterwards.
+/// Dispose releases the scratch memory and the packed weights; the model cannot be used afterwards.
 /// </summary>
 public sealed class ElmoModel : IDisposable
 {
     private readonly BiLm bilm;
     private readonly ConcurrentBag<BiLmWorkspace> workspaces = new();
-    private bool disposed;
+    private int disposed, released, activeCalls;
 
     private ElmoModel(ElmoOptions options, WeightSource weights, long parameterCount)
     {
@@ -52,7 +52,8 @@ public sealed class ElmoModel : IDisposable
     {
         var options = ElmoOptions.Load(optionsPath);
         using var reader = new CheckpointReader(options, weightsPath);
-        var model = new ElmoModel(options, WeightSource.FromReader(reader), Checkpoint.CountParameters(options));
+        using var weights = WeightSource.FromReader(reader);
+        var model = new ElmoModel(options, weights, Checkpoint.CountParameters(options));
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true); // and give the freed memory back
         return model;
     }
@@ -119,7 +120,7 @@ public sealed class ElmoModel : IDisposable
         }
         finally
         {
-            workspaces.Add(ws);
+            Return(ws);
         }
     }
 
@@ -146,7 +147,7 @@ public sealed class ElmoModel : IDisposable
         }
         finally
         {
-            workspaces.Add(ws);
+            Return(ws);
         }
     }
 
@@ -181,7 +182,7 @@ public sealed class ElmoModel : IDisposable
         }
         finally
         {
-            workspaces.Add(ws);
+            Return(ws);
         }
     }
 
@@ -191,16 +192,44 @@ public sealed class ElmoModel : IDisposable
     /// <summary>The biLM (for tests and benchmarks).</summary>
     internal BiLm BiLm => bilm;
 
+    /// <summary>A workspace for one call; the call counts as active (the model's memory stays) until <see cref="Return"/>.</summary>
     private BiLmWorkspace Rent()
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        Interlocked.Increment(ref activeCalls);
+        if (Volatile.Read(ref disposed) != 0)
+        {
+            Leave();
+            throw new ObjectDisposedException(nameof(ElmoModel));
+        }
         return workspaces.TryTake(out var ws) ? ws : new BiLmWorkspace();
     }
 
-    /// <inheritdoc/>
+    private void Return(BiLmWorkspace ws)
+    {
+        workspaces.Add(ws);
+        Leave();
+    }
+
+    /// <summary>Ends a call; the last call to end after <see cref="Dispose"/> frees the memory.</summary>
+    private void Leave()
+    {
+        if (Interlocked.Decrement(ref activeCalls) == 0 && Volatile.Read(ref disposed) != 0) Release();
+    }
+
+    /// <summary>
+    /// Frees the scratch memory and the packed weights (both native memory); the model cannot be used afterwards.
+    /// Calls still running finish first: the memory is freed when the last of them returns.
+    /// </summary>
     public void Dispose()
     {
-        disposed = true;
-        workspaces.Clear();
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        if (Volatile.Read(ref activeCalls) == 0) Release();
+    }
+
+    private void Release()
+    {
+        if (Interlocked.Exchange(ref released, 1) != 0) return;
+        while (workspaces.TryTake(out var ws)) ws.Dispose();
+        bilm.Dispose();
     }
 }
