@@ -16,7 +16,9 @@ internal static class EmbedCommand
 
         Embeds sentences (one per line, tokens separated by whitespace) with the biLM and writes, like AllenNLP's
         `elmo` command, one float32 dataset per input line named by its 0-based number ("0", "1", ...) and a dataset
-        "sentence_to_index" (a JSON object: sentence text -> index as a string).
+        "sentence_to_index" (a JSON object: sentence text -> index as a string). The file is written in one pass
+        (memory does not grow with the input); a repeated sentence appears once per line in the JSON text, and
+        Python's json.loads keeps its last index, like AllenNLP's dict.
 
         model:
         {ModelSource.Usage}
