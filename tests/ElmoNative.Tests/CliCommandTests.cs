@@ -92,6 +92,28 @@ public sealed class CliCommandTests
     }
 
     [Fact]
+    public void ProgressOfAnUnknownTotalShowsCountsAndRatesThenTheTotalAtTheEnd()
+    {
+        // embed from stdin: the number of lines is known only at the end.
+        var clock = TimeSpan.Zero;
+        var log = new StringWriter();
+        using (var bar = new ProgressBar(log, ProgressMode.Log, "embed", -1, "sentences", "tokens", () => clock))
+        {
+            clock += TimeSpan.FromSeconds(20);
+            bar.Update(40, 400);
+            clock += TimeSpan.FromSeconds(20);
+            bar.Total = 60;
+            bar.Update(60, 600);
+            bar.Finish();
+        }
+        var lines = log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal("embed: 40/? sentences, 2.0 sentences/s, 20 tokens/s, 20 s", lines[0]);
+        Assert.Equal("embed: 60/60 sentences (100%), 1.5 sentences/s, 15 tokens/s, 40 s", lines[2]);
+        Assert.DoesNotContain("ETA", log.ToString());
+    }
+
+    [Fact]
     public void ProgressOffWritesNothingAndTerminalRedrawsInPlace()
     {
         var clock = TimeSpan.Zero;

@@ -59,8 +59,51 @@ public sealed partial class H5DumpTests : IDisposable
         string index = H5Dump("-d", "/sentence_to_index", output);
         Assert.Contains("H5T_STRING", index);
         Assert.Contains("H5T_CSET_UTF8", index);
-        // JSON as Python's json.dumps writes it (ASCII only); a repeated sentence maps to its last line, as in AllenNLP.
-        Assert.Contains("""(0): "{"The cat sat .": "2", "\u00dcber \"quoted\" <S>": "1"}" """.TrimEnd(), index);
+        // JSON as Python's json.dumps writes it (ASCII only). The file is written in one pass, so a repeated sentence
+        // is written again rather than deduplicated; json.loads keeps its first position with its last line, as in AllenNLP.
+        Assert.Contains("""(0): "{"The cat sat .": "0", "\u00dcber \"quoted\" <S>": "1", "The cat sat .": "2"}" """.TrimEnd(), index);
+    }
+
+    [Fact]
+    public void NineThousandDatasetsReadBackWithH5Dump()
+    {
+        // Enough links for a three-level B-tree of symbol table nodes (see EmbeddingFileWriterTests): h5dump walks the
+        // whole group, and every dataset must hold its own values.
+        const int count = 9000;
+        string path = sandbox.Output("many.hdf5");
+        EmbeddingFileWriterTests.WriteTiny(path, count);
+        var datasets = DatasetValues(H5Dump("-m", "%.9g", path));
+        Assert.Equal(count + 1, datasets.Count);
+        for (int i = 0; i < count; i++) Assert.Equal(EmbeddingFileWriterTests.TinyValues(i), datasets["/" + i.ToString(CultureInfo.InvariantCulture)]);
+        foreach (int i in new[] { 0, 1, 10, 999, 8191, 8192, 8999 }) // lookups by name go down the B-tree
+            Assert.Equal(EmbeddingFileWriterTests.TinyValues(i), Values(H5Dump("-m", "%.9g", "-d", "/" + i.ToString(CultureInfo.InvariantCulture), path)));
+        string index = H5Dump("-d", "/sentence_to_index", path);
+        Assert.Contains("H5T_CSET_UTF8", index);
+        Assert.Contains("""(0): "{"s 0": "0", "s 1": "1", """, index);
+        Assert.Contains("\"s 8999\": \"8999\"}\"", index);
+    }
+
+    [Fact]
+    public void DatasetsOfEveryRankReadBackWithH5Dump()
+    {
+        string path = sandbox.Output("ranks.hdf5");
+        long[][] shapes = [[3], [2, 2], [2, 1, 3], [1, 2, 1, 2]];
+        using (var writer = new ElmoNative.Output.EmbeddingFileWriter(path))
+        {
+            for (int i = 0; i < shapes.Length; i++)
+                writer.AddDataset("s", shapes[i], Enumerable.Range(0, (int)shapes[i].Aggregate(1L, (a, b) => a * b)).Select(v => v * 0.25f - i).ToArray());
+            writer.Finish();
+        }
+        string header = H5Dump("-H", path);
+        Assert.Contains("H5T_IEEE_F32LE", header);
+        var shapesRead = DatasetShapes(header);
+        for (int i = 0; i < shapes.Length; i++)
+        {
+            Assert.Equal(shapes[i].Select(d => (int)d), shapesRead["/" + i]);
+            Assert.Equal(Enumerable.Range(0, (int)shapes[i].Aggregate(1L, (a, b) => a * b)).Select(v => v * 0.25f - i), Values(H5Dump("-d", "/" + i, path)));
+        }
+        Assert.Equal([1], shapesRead["/sentence_to_index"]);
+        Assert.Contains("""(0): "{"s": "0", "s": "1", "s": "2", "s": "3"}" """.TrimEnd(), H5Dump("-d", "/sentence_to_index", path));
     }
 
     /// <summary>Runs h5dump; fails clearly when it is not installed.</summary>
@@ -106,6 +149,19 @@ public sealed partial class H5DumpTests : IDisposable
                 if (ch == '{') path.Push(null);
                 else if (ch == '}' && path.Count > 0) path.Pop();
             }
+        }
+        return result;
+    }
+
+    /// <summary>Every float dataset of a whole-file h5dump listing (one group deep) and its values, by full path.</summary>
+    private static Dictionary<string, float[]> DatasetValues(string dump)
+    {
+        var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        foreach (string block in dump.Split("DATASET \"").Skip(1))
+        {
+            string name = "/" + block[..block.IndexOf('"')];
+            if (block.Contains("H5T_STRING", StringComparison.Ordinal)) result[name] = [];
+            else result[name] = Values(block); // stops at the end of the block's DATA
         }
         return result;
     }

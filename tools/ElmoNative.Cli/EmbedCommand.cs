@@ -1,8 +1,7 @@
 using System.Globalization;
-using System.Text;
 using ElmoNative.Checkpoints;
+using ElmoNative.Output;
 using ElmoNative.Text;
-using PureHDF;
 
 namespace ElmoNative.Cli;
 
@@ -17,7 +16,9 @@ internal static class EmbedCommand
 
         Embeds sentences (one per line, tokens separated by whitespace) with the biLM and writes, like AllenNLP's
         `elmo` command, one float32 dataset per input line named by its 0-based number ("0", "1", ...) and a dataset
-        "sentence_to_index" (a JSON object: sentence text -> index as a string).
+        "sentence_to_index" (a JSON object: sentence text -> index as a string). The file is written in one pass
+        (memory does not grow with the input); a repeated sentence appears once per line in the JSON text, and
+        Python's json.loads keeps its last index, like AllenNLP's dict.
 
         model:
         {ModelSource.Usage}
@@ -85,78 +86,69 @@ internal static class EmbedCommand
         if (cacheSize is { } capacity) model.TokenCacheCapacity = capacity;
         if (vocabulary is not null) model.PreloadVocabulary(vocabulary);
         var input = TextInput.Open(inputPath, context.In, "input file");
+        var mode = context.Progress(args);
+        long total = mode != ProgressMode.Off && input.IsFile ? CountLines(inputPath) : -1; // for the progress bar only
 
-        // Pass 1: check every line and learn each sentence's length, so that the datasets can be declared up front
-        // and then written one by one (the embeddings are never all in memory).
-        var lengths = new List<int>();
-        var sentenceToIndex = new Dictionary<string, string>(StringComparer.Ordinal);
-        using (var lines = input.ReadLines())
-        {
-            while (ReadSentence(lines, input.Name) is { } tokens)
-            {
-                context.Cancellation.ThrowIfCancellationRequested();
-                sentenceToIndex[string.Join(' ', tokens)] = lengths.Count.ToString(CultureInfo.InvariantCulture);
-                lengths.Add(tokens.Length);
-            }
-        }
-        if (lengths.Count == 0) throw CliException.DataError($"{input.Name}: input is empty (no sentences)");
-
+        // One pass: read and check a line, batch, embed, and write each sentence's dataset from the batch output. The
+        // writer spills what the end of the file needs (sentence_to_index, the datasets' addresses) to temporary files,
+        // so memory does not grow with the number of lines.
         int layerCount = model.LayerCount, dim = model.Dim;
-        var file = new H5File();
-        var datasets = new H5Dataset<float[]>[lengths.Count];
-        for (int i = 0; i < lengths.Count; i++)
-        {
-            ulong n = (ulong)lengths[i];
-            datasets[i] = new H5Dataset<float[]>(fileDims: layers == LayerSelection.All ? [(ulong)layerCount, n, (ulong)dim] : [n, (ulong)dim]);
-            file[i.ToString(CultureInfo.InvariantCulture)] = datasets[i];
-        }
-        file["sentence_to_index"] = new H5Dataset(new[] { PythonJson(sentenceToIndex) });
         var average = layers == LayerSelection.Average ? ScalarMix.Average(layerCount) : null;
-
-        // Pass 2: embed batch by batch and write each sentence's dataset as soon as it is computed.
-        using var progress = new ProgressBar(context.Error, context.Progress(args), "embed", lengths.Count, "sentences", "tokens");
+        using var lines = input.ReadLines();
+        var tokens = ReadSentence(lines, input.Name);
+        if (tokens is null) throw CliException.DataError($"{input.Name}: input is empty (no sentences)");
+        using var progress = new ProgressBar(context.Error, mode, "embed", total, "sentences", "tokens");
+        long written = 0;
         AtomicFile.Write(outputPath, temp =>
         {
-            using var writer = file.BeginWrite(temp);
+            using var writer = new EmbeddingFileWriter(temp);
             var state = stateful ? model.CreateState() : null;
             var batch = new List<IReadOnlyList<string>>(Math.Min(batchSize, 4096));
             var output = new ElmoBatchOutput(); // reused from batch to batch
-            int first = 0;
+            float[] mixed = []; // [B, T, D] for --layers average, grown as needed
             long tokensDone = 0;
-            using var lines = input.ReadLines();
             while (true)
             {
-                var tokens = ReadSentence(lines, input.Name);
-                if (tokens is not null)
-                {
-                    if (lines.LineNumber > lengths.Count || tokens.Length != lengths[lines.LineNumber - 1])
-                        throw CliException.DataError($"{input.Name}:{lines.LineNumber}: input changed while it was being read");
-                    batch.Add(tokens);
-                }
+                if (tokens is not null) batch.Add(tokens);
                 if (batch.Count == batchSize || (tokens is null && batch.Count > 0))
                 {
                     context.Cancellation.ThrowIfCancellationRequested();
                     model.Embed(batch, output, state);
-                    float[]? mixed = average?.Mix(output); // [B, T, D]
+                    if (average is not null)
+                    {
+                        int size = output.Count * output.MaxLength * dim;
+                        if (mixed.Length < size) mixed = new float[size];
+                        average.Mix(output, mixed.AsSpan(0, size));
+                    }
                     for (int b = 0; b < batch.Count; b++)
                     {
-                        float[] data = layers switch
+                        int n = output.Lengths[b];
+                        string sentence = string.Join(' ', batch[b]);
+                        switch (layers)
                         {
-                            LayerSelection.All => output.ToArray(b),
-                            LayerSelection.Top => output.Layer(b, layerCount - 1).ToArray(),
-                            _ => mixed.AsSpan(b * output.MaxLength * dim, output.Lengths[b] * dim).ToArray(),
-                        };
-                        writer.Write(datasets[first + b], data);
-                        tokensDone += output.Lengths[b];
+                            case LayerSelection.All:
+                                writer.BeginDataset(sentence, [layerCount, n, dim]);
+                                for (int l = 0; l < layerCount; l++) writer.WriteValues(output.Layer(b, l));
+                                break;
+                            case LayerSelection.Top:
+                                writer.AddDataset(sentence, [n, dim], output.Layer(b, layerCount - 1));
+                                break;
+                            default:
+                                writer.AddDataset(sentence, [n, dim], mixed.AsSpan(b * output.MaxLength * dim, n * dim));
+                                break;
+                        }
+                        tokensDone += n;
                     }
-                    first += batch.Count;
+                    written += batch.Count;
                     batch.Clear();
-                    progress.Update(first, tokensDone);
+                    progress.Update(written, tokensDone);
                 }
                 if (tokens is null) break;
+                tokens = ReadSentence(lines, input.Name);
             }
-            if (first != lengths.Count) throw CliException.DataError($"{input.Name}: input changed while it was being read");
+            writer.Finish();
         });
+        progress.Total = written;
         progress.Finish();
         if (progress.Mode != ProgressMode.Off)
         {
@@ -181,39 +173,20 @@ internal static class EmbedCommand
     /// The JSON text Python's <c>json.dumps</c> gives for a dict of strings (as AllenNLP writes <c>sentence_to_index</c>):
     /// ", " and ": " separators, and ASCII only (other characters as \uXXXX UTF-16 escapes), which h5dump shows legibly.
     /// </summary>
-    internal static string PythonJson(IEnumerable<KeyValuePair<string, string>> pairs)
-    {
-        var json = new StringBuilder("{");
-        foreach (var (key, value) in pairs)
-        {
-            if (json.Length > 1) json.Append(", ");
-            AppendString(json, key);
-            json.Append(": ");
-            AppendString(json, value);
-        }
-        return json.Append('}').ToString();
-    }
+    internal static string PythonJson(IEnumerable<KeyValuePair<string, string>> pairs) => Output.PythonJson.Object(pairs);
 
-    private static void AppendString(StringBuilder json, string text)
+    /// <summary>Lines of a file as <see cref="Utf8LineReader"/> counts them (a last line without a newline counts), by bytes.</summary>
+    private static long CountLines(string path)
     {
-        json.Append('"');
-        foreach (char ch in text)
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        var buffer = new byte[1 << 16];
+        long count = 0;
+        byte last = (byte)'\n';
+        for (int read; (read = stream.Read(buffer, 0, buffer.Length)) > 0;)
         {
-            switch (ch)
-            {
-                case '"': json.Append("\\\""); break;
-                case '\\': json.Append("\\\\"); break;
-                case '\n': json.Append("\\n"); break;
-                case '\r': json.Append("\\r"); break;
-                case '\t': json.Append("\\t"); break;
-                case '\b': json.Append("\\b"); break;
-                case '\f': json.Append("\\f"); break;
-                default:
-                    if (ch < ' ' || ch > '~') json.Append(CultureInfo.InvariantCulture, $"\\u{(int)ch:x4}");
-                    else json.Append(ch);
-                    break;
-            }
+            count += buffer.AsSpan(0, read).Count((byte)'\n');
+            last = buffer[read - 1];
         }
-        json.Append('"');
+        return last == (byte)'\n' ? count : count + 1;
     }
 }

@@ -15,8 +15,8 @@ internal enum ProgressMode
 }
 
 /// <summary>
-/// Progress of a long command on stderr: items done of a total, with rates. On a terminal a bar redrawn in place at most
-/// every 0.2 s; in a log one plain line every 10 s at most, and one at the end.
+/// Progress of a long command on stderr: items done of a total (or of an unknown total, shown as ?), with rates. On a
+/// terminal a bar redrawn in place at most every 0.2 s; in a log one plain line every 10 s at most, and one at the end.
 /// </summary>
 internal sealed class ProgressBar : IDisposable
 {
@@ -30,20 +30,22 @@ internal sealed class ProgressBar : IDisposable
     private readonly TextWriter writer;
     private readonly string label, unit;
     private readonly string? secondaryUnit;
-    private readonly long total;
     private readonly Func<TimeSpan> clock;
     private TimeSpan lastDraw = TimeSpan.MinValue;
     private long done, secondary;
     private int drawnWidth;
     private bool finished;
 
-    /// <summary>A progress display for <paramref name="total"/> items of <paramref name="unit"/> (and an optional second count).</summary>
+    /// <summary>
+    /// A progress display for <paramref name="total"/> items of <paramref name="unit"/> (negative: not known yet) and an
+    /// optional second count.
+    /// </summary>
     public ProgressBar(TextWriter writer, ProgressMode mode, string label, long total, string unit, string? secondaryUnit = null, Func<TimeSpan>? clock = null)
     {
         this.writer = writer;
         Mode = mode;
         this.label = label;
-        this.total = total;
+        Total = total;
         this.unit = unit;
         this.secondaryUnit = secondaryUnit;
         if (clock is null)
@@ -55,6 +57,9 @@ internal sealed class ProgressBar : IDisposable
         lastDraw = clock(); // the first line of a log comes after one interval
         if (mode == ProgressMode.Terminal) lastDraw -= TerminalInterval;
     }
+
+    /// <summary>Items in all; negative while unknown (for example input streamed from stdin).</summary>
+    public long Total { get; set; }
 
     /// <summary>The display mode.</summary>
     public ProgressMode Mode { get; }
@@ -99,11 +104,14 @@ internal sealed class ProgressBar : IDisposable
     {
         var c = CultureInfo.InvariantCulture;
         double seconds = Math.Max(elapsed.TotalSeconds, 1e-9);
+        long total = Total;
         double fraction = total > 0 ? Math.Clamp((double)done / total, 0, 1) : 1;
         string rates = string.Format(c, "{0:F1} {1}/s", done / seconds, unit);
         if (secondaryUnit is not null) rates += string.Format(c, ", {0:F0} {1}/s", secondary / seconds, secondaryUnit);
         if (Detail is not null) rates += ", " + Detail;
         string eta = done > 0 && done < total ? " ETA " + FormatTime(TimeSpan.FromSeconds(seconds * (total - done) / done)) : "";
+        if (total < 0)
+            return string.Format(c, "{0}: {1}/? {2}, {3}, {4:F0} s", label, done, unit, rates, seconds);
         if (Mode == ProgressMode.Log)
             return string.Format(c, "{0}: {1}/{2} {3} ({4:F0}%), {5}, {6:F0} s{7}", label, done, total, unit, fraction * 100, rates, seconds, eta.Length > 0 ? "," + eta : "");
         int filled = (int)Math.Round(fraction * BarWidth);

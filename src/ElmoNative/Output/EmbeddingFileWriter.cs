@@ -1,0 +1,262 @@
+using System.Buffers.Binary;
+using Microsoft.Win32.SafeHandles;
+
+namespace ElmoNative.Output;
+
+/// <summary>
+/// Writes the HDF5 file of AllenNLP's <c>elmo</c> command in one pass, with memory that does not grow with the number of
+/// sentences: one float32 dataset per sentence, named by its 0-based index ("0", "1", ...), then
+/// <c>sentence_to_index</c>, a dataset of one variable-length UTF-8 string (shape (1,), as h5py writes
+/// <c>create_dataset("sentence_to_index", data=[json_text])</c>) holding a JSON object from each sentence to its index
+/// as a string.
+/// <para>
+/// Each dataset's values go to the file as soon as they are given (contiguous layout, little-endian IEEE float32).
+/// What is only needed at the end is spilled to two temporary files beside the output (deleted on dispose): the
+/// sentence/index pairs as JSON text, and the address of each dataset's object header (8 bytes per dataset; the
+/// group's index needs them in name order, which is not the order of the datasets). <see cref="Finish"/> then
+/// appends the <c>sentence_to_index</c> string, the root group's names and index (local heap, symbol table nodes and a
+/// version 1 B-tree of as many levels as needed) and rewrites the superblock at the start of the file.
+/// See <see cref="Hdf5StreamWriter"/> for the HDF5 structures.
+/// </para>
+/// <para>
+/// <b>Repeated sentences.</b> Every pair is written in input order, also when a sentence comes again (memory stays flat:
+/// no dictionary of the sentences seen). A JSON object with a repeated key is legal JSON; Python's <c>json.loads</c>
+/// keeps the key at its first position with its last value, which is exactly the dict AllenNLP's command builds
+/// (<c>sentence_to_index[sentence] = str(i)</c> for each line, then <c>json.dumps</c>): a repeated sentence maps to its
+/// last index. System.Text.Json's dictionary deserialization and JavaScript's <c>JSON.parse</c> also keep the last
+/// value.
+/// </para>
+/// <para>
+/// Without <see cref="Finish"/> the file is not a valid HDF5 file: write it to a temporary name and rename it when
+/// done (as <c>ElmoNative.Checkpoints.AtomicFile</c> does).
+/// </para>
+/// </summary>
+public sealed class EmbeddingFileWriter : IDisposable
+{
+    /// <summary>Name of the dataset holding the JSON object from sentence text to index.</summary>
+    public const string SentenceToIndexName = "sentence_to_index";
+
+    private const int SpillBufferSize = 1 << 16;
+
+    private readonly Hdf5StreamWriter file;
+    private readonly FileStream addresses; // object header address of dataset i at byte 8 i
+    private readonly FileStream pairs; // "sentence": "i" pairs, ", "-separated: the JSON object without its braces
+    private byte[] pairBuffer = new byte[256];
+    private long remainingValues; // values still to come for the dataset being written
+    private long pairBytes;
+    private bool finished, disposed;
+
+    /// <summary>
+    /// Creates (or overwrites) <paramref name="path"/> and the temporary files <c>path.index.tmp</c> and
+    /// <c>path.addresses.tmp</c> beside it.
+    /// </summary>
+    public EmbeddingFileWriter(string path)
+    {
+        FileStream? output = null, addressFile = null, pairFile = null;
+        try
+        {
+            output = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, SpillBufferSize);
+            addressFile = OpenSpill(path + ".addresses.tmp");
+            pairFile = OpenSpill(path + ".index.tmp");
+        }
+        catch
+        {
+            output?.Dispose();
+            addressFile?.Dispose();
+            pairFile?.Dispose();
+            throw;
+        }
+        file = new Hdf5StreamWriter(output);
+        addresses = addressFile;
+        pairs = pairFile;
+        file.WriteBytes(new byte[Hdf5StreamWriter.SuperblockSize]); // the superblock's place, written by Finish
+    }
+
+    /// <summary>Number of datasets begun so far; the next one is named by this number.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>
+    /// Starts dataset <see cref="Count"/> of shape <paramref name="shape"/> (float32) for <paramref name="sentence"/>
+    /// (the text that <c>sentence_to_index</c> maps to the index; AllenNLP uses the tokens joined by single spaces);
+    /// its values follow through <see cref="WriteValues"/>, row-major (C order), exactly as many as the shape holds.
+    /// </summary>
+    public void BeginDataset(ReadOnlySpan<char> sentence, ReadOnlySpan<long> shape)
+    {
+        ThrowIfUnusable();
+        if (remainingValues != 0) throw new InvalidOperationException($"dataset {Count - 1} still lacks {remainingValues} values");
+        long values = ValueCount(shape);
+        long header = file.WriteDatasetHeader(shape, Hdf5ElementType.Float32, checked(values * sizeof(float)));
+        Span<byte> address = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(address, header);
+        addresses.Write(address);
+        WritePair(sentence, Count);
+        remainingValues = values;
+        Count++;
+    }
+
+    /// <summary>Appends values to the dataset begun last.</summary>
+    public void WriteValues(ReadOnlySpan<float> values)
+    {
+        ThrowIfUnusable();
+        if (values.Length > remainingValues)
+            throw new InvalidOperationException($"dataset {Count - 1} takes {remainingValues} more values, not {values.Length}");
+        file.WriteFloats(values);
+        remainingValues -= values.Length;
+    }
+
+    /// <summary>A whole dataset at once: <see cref="BeginDataset"/>, then <paramref name="values"/> (all of them).</summary>
+    public void AddDataset(ReadOnlySpan<char> sentence, ReadOnlySpan<long> shape, ReadOnlySpan<float> values)
+    {
+        long count = ValueCount(shape);
+        if (values.Length != count)
+            throw new ArgumentException($"shape ({string.Join(", ", shape.ToArray())}) holds {count} values, not {values.Length}", nameof(values));
+        BeginDataset(sentence, shape);
+        WriteValues(values);
+    }
+
+    /// <summary>
+    /// Writes <c>sentence_to_index</c> and the root group, completes the superblock and flushes: the file is then a
+    /// valid HDF5 file. Nothing can be added afterwards.
+    /// </summary>
+    public void Finish()
+    {
+        ThrowIfUnusable();
+        if (remainingValues != 0) throw new InvalidOperationException($"dataset {Count - 1} still lacks {remainingValues} values");
+        finished = true;
+
+        // sentence_to_index: "{" + the spilled pairs + "}" as the one object of a global heap collection, then the
+        // dataset whose single element points to it.
+        long jsonBytes = pairBytes + 2;
+        if (jsonBytes > uint.MaxValue)
+            throw new InvalidOperationException($"{SentenceToIndexName} would take {jsonBytes} bytes; an HDF5 variable-length string holds at most 4 GB");
+        long collection = file.BeginGlobalHeapCollection(jsonBytes);
+        file.WriteBytes("{"u8);
+        CopySpill(pairs, pairBytes);
+        file.WriteBytes("}"u8);
+        file.EndGlobalHeapCollection(collection, jsonBytes);
+        long indexHeader = file.WriteDatasetHeader([1], Hdf5ElementType.VariableLengthUtf8String, Hdf5StreamWriter.VariableLengthReferenceSize);
+        file.WriteVariableLengthReference((int)(uint)jsonBytes, collection, objectIndex: 1);
+
+        // The root group's local heap: "", the dataset names in numeric order, "sentence_to_index".
+        long indexName = DecimalNames.HeapOffset(Count);
+        long heapSize = indexName + Hdf5StreamWriter.Pad8(SentenceToIndexName.Length + 1);
+        long heap = file.WriteLocalHeapHeader(heapSize);
+        file.WriteBytes(stackalloc byte[8]);
+        DecimalNames.WriteHeapNames(file, Count);
+        Span<byte> name = stackalloc byte[(int)Hdf5StreamWriter.Pad8(SentenceToIndexName.Length + 1)];
+        name.Clear();
+        System.Text.Encoding.ASCII.GetBytes(SentenceToIndexName, name);
+        file.WriteBytes(name);
+        if (file.Position != heap + Hdf5StreamWriter.LocalHeapHeaderSize + heapSize) throw new InvalidOperationException("local heap size mismatch");
+
+        // Its symbol table, in strcmp order: the decimal names, then "sentence_to_index" ('s' sorts after the digits).
+        addresses.Flush();
+        var headers = new AddressReader(addresses.SafeFileHandle);
+        var table = new SymbolTableBuilder(file);
+        var order = new DecimalNames.StrcmpOrder(Count);
+        while (order.MoveNext()) table.Add(DecimalNames.HeapOffset(order.Current), headers.Read(order.Current));
+        table.Add(indexName, indexHeader);
+        long bTree = table.Finish();
+
+        long root = file.WriteGroupHeader(bTree, heap);
+        file.Align();
+        file.WriteSuperblock(root, bTree, heap, endOfFile: file.Position);
+        file.Flush();
+    }
+
+    /// <summary>Closes the file and deletes the temporary files (the output stays, complete only after <see cref="Finish"/>).</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        file.Dispose();
+        addresses.Dispose();
+        pairs.Dispose();
+    }
+
+    private static long ValueCount(ReadOnlySpan<long> shape)
+    {
+        long values = 1;
+        foreach (long d in shape)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(d, nameof(shape));
+            values = checked(values * d);
+        }
+        return values;
+    }
+
+    private static FileStream OpenSpill(string path) =>
+        new(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, SpillBufferSize, FileOptions.DeleteOnClose);
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (finished) throw new InvalidOperationException("the file is finished");
+    }
+
+    /// <summary>Appends <c>"sentence": "index"</c> (after ", " unless it is the first) to the spill file.</summary>
+    private void WritePair(ReadOnlySpan<char> sentence, long index)
+    {
+        int most = 2 + PythonJson.MaxStringBytes(sentence.Length) + 2 + 22;
+        if (pairBuffer.Length < most) pairBuffer = new byte[Math.Max(most, 2 * pairBuffer.Length)];
+        var b = pairBuffer.AsSpan();
+        int at = 0;
+        if (index > 0)
+        {
+            ", "u8.CopyTo(b);
+            at = 2;
+        }
+        at += PythonJson.WriteString(sentence, b[at..]);
+        ": \""u8.CopyTo(b[at..]);
+        at += 3;
+        index.TryFormat(b[at..], out int digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+        at += digits;
+        b[at++] = (byte)'"';
+        pairs.Write(b[..at]);
+        pairBytes += at;
+    }
+
+    private void CopySpill(FileStream spill, long length)
+    {
+        spill.Flush();
+        spill.Position = 0;
+        var buffer = new byte[SpillBufferSize];
+        for (long left = length; left > 0;)
+        {
+            int read = spill.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (read == 0) throw new IOException("temporary file of sentence_to_index ended early");
+            file.WriteBytes(buffer.AsSpan(0, read));
+            left -= read;
+        }
+    }
+
+    /// <summary>
+    /// Reads the spilled object header addresses in the strcmp order of the names. In that order the numbers of each
+    /// digit count come in increasing order, so one sequential cursor per digit count (at most 19, 4 KB each) reads the
+    /// file front to back for every length: no random access per name.
+    /// </summary>
+    private sealed class AddressReader(SafeFileHandle handle)
+    {
+        private const int PerBlock = 512;
+        private readonly Cursor?[] cursors = new Cursor?[20];
+
+        public long Read(long index)
+        {
+            var cursor = cursors[DecimalNames.Digits(index)] ??= new Cursor();
+            if (index < cursor.First || index >= cursor.First + cursor.Count)
+            {
+                cursor.First = index;
+                cursor.Count = RandomAccess.Read(handle, cursor.Block, index * 8) / 8;
+                if (cursor.Count == 0) throw new IOException("temporary file of object header addresses ended early");
+            }
+            return BinaryPrimitives.ReadInt64LittleEndian(cursor.Block.AsSpan((int)(index - cursor.First) * 8));
+        }
+
+        private sealed class Cursor
+        {
+            public readonly byte[] Block = new byte[PerBlock * 8];
+            public long First;
+            public int Count;
+        }
+    }
+}
