@@ -130,8 +130,11 @@ public sealed class DataWindowReaderTests
         var window = new TrainingWindow(b, t, W);
         using var forward = NaiveBatches(TrainingSequence(c, seed).Select(s => Framed(s, false)).GetEnumerator(), b, t).GetEnumerator();
         using var backward = NaiveBatches(TrainingSequence(c, seed).Select(s => Framed(s, true)).GetEnumerator(), b, t).GetEnumerator();
-        // Several passes over the data (the corpus has at most 36 sentences of at most 8 tokens).
-        for (int k = 0; k < 60; k++)
+        // More than one pass over the data: twice the framed tokens (words + one boundary per sentence) read in windows
+        // of B x T tokens pulls every sentence at least once, whatever B and T (rows pull sentences as they need them).
+        int framedTokens = c.Sentences.SelectMany(f => f).Sum(s => s.Length + 1);
+        int windows = Math.Max(60, 2 * framedTokens / (b * t) + 2);
+        for (int k = 0; k < windows; k++)
         {
             reader.Read(window);
             Assert.True(forward.MoveNext() && backward.MoveNext());
