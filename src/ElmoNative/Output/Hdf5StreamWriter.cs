@@ -108,6 +108,19 @@ internal sealed class Hdf5StreamWriter : IDisposable
         if (pad > 0) stream.Write(zeros[..pad]);
     }
 
+    /// <summary>
+    /// Starts a structure at the next multiple of 8 (its <paramref name="address"/>): the first
+    /// <paramref name="length"/> bytes of the scratch buffer, zeroed, to encode it in before writing it.
+    /// </summary>
+    private Span<byte> BeginStructure(int length, out long address)
+    {
+        Align();
+        address = Position;
+        var b = scratch.AsSpan(0, length);
+        b.Clear();
+        return b;
+    }
+
     /// <summary>Rounds <paramref name="size"/> up to a multiple of 8.</summary>
     public static long Pad8(long size) => (size + 7) & ~7L;
 
@@ -156,10 +169,7 @@ internal sealed class Hdf5StreamWriter : IDisposable
     public long WriteDatasetHeader(ReadOnlySpan<long> shape, Hdf5ElementType type, long dataSize)
     {
         if (shape.Length > MaxRank) throw new ArgumentException($"HDF5 datasets have at most {MaxRank} dimensions", nameof(shape));
-        Align();
-        long address = Position;
-        var b = scratch.AsSpan();
-        b.Clear();
+        var b = BeginStructure(scratch.Length, out long address);
         int at = 16; // after the prefix
         at += EncodeMessage(b[at..], 0x0001, EncodeDataspace(b[(at + 8)..], shape));
         at += EncodeMessage(b[at..], 0x0003, EncodeDatatype(b[(at + 8)..], type));
@@ -178,10 +188,7 @@ internal sealed class Hdf5StreamWriter : IDisposable
     /// </summary>
     public long WriteGroupHeader(long bTree, long localHeap)
     {
-        Align();
-        long address = Position;
-        var b = scratch.AsSpan();
-        b.Clear();
+        var b = BeginStructure(scratch.Length, out long address);
         var message = b[24..];
         BinaryPrimitives.WriteInt64LittleEndian(message, bTree);
         BinaryPrimitives.WriteInt64LittleEndian(message[8..], localHeap);
@@ -199,10 +206,7 @@ internal sealed class Hdf5StreamWriter : IDisposable
     /// </summary>
     public long WriteLocalHeapHeader(long dataSegmentSize)
     {
-        Align();
-        long address = Position;
-        var b = scratch.AsSpan(0, LocalHeapHeaderSize);
-        b.Clear();
+        var b = BeginStructure(LocalHeapHeaderSize, out long address);
         "HEAP"u8.CopyTo(b);
         BinaryPrimitives.WriteInt64LittleEndian(b[8..], dataSegmentSize);
         BinaryPrimitives.WriteInt64LittleEndian(b[16..], 1);
@@ -221,10 +225,7 @@ internal sealed class Hdf5StreamWriter : IDisposable
     {
         if (nameOffsets.Length is 0 or > 2 * GroupLeafNodeK || objectHeaders.Length != nameOffsets.Length)
             throw new ArgumentException("a symbol table node holds 1 to 2K entries");
-        Align();
-        long address = Position;
-        var b = scratch.AsSpan(0, SymbolTableNodeSize);
-        b.Clear();
+        var b = BeginStructure(SymbolTableNodeSize, out long address);
         "SNOD"u8.CopyTo(b);
         b[4] = 1;
         BinaryPrimitives.WriteUInt16LittleEndian(b[6..], (ushort)nameOffsets.Length);
@@ -247,10 +248,7 @@ internal sealed class Hdf5StreamWriter : IDisposable
     {
         if (children.Length is 0 or > 2 * GroupInternalNodeK || keys.Length != children.Length + 1)
             throw new ArgumentException("a B-tree node has 1 to 2K children and one key more");
-        Align();
-        long address = Position;
-        var b = scratch.AsSpan(0, BTreeNodeSize);
-        b.Clear();
+        var b = BeginStructure(BTreeNodeSize, out long address);
         "TREE"u8.CopyTo(b);
         b[4] = 0; // group node
         b[5] = checked((byte)level);
@@ -286,10 +284,7 @@ internal sealed class Hdf5StreamWriter : IDisposable
     /// </summary>
     public long BeginGlobalHeapCollection(long objectSize)
     {
-        Align();
-        long address = Position;
-        var b = scratch.AsSpan(0, 32);
-        b.Clear();
+        var b = BeginStructure(32, out long address);
         "GCOL"u8.CopyTo(b);
         b[4] = 1;
         BinaryPrimitives.WriteInt64LittleEndian(b[8..], GlobalHeapCollectionSize(objectSize));
