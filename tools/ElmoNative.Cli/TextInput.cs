@@ -10,11 +10,11 @@ namespace ElmoNative.Cli;
 /// </summary>
 internal sealed class TextInput
 {
-    private readonly Func<Stream> open;
+    private readonly Func<Utf8LineReader> open;
     private readonly bool once;
     private bool opened;
 
-    private TextInput(string name, Func<Stream> open, bool once)
+    private TextInput(string name, Func<Utf8LineReader> open, bool once)
     {
         Name = name;
         this.open = open;
@@ -34,11 +34,13 @@ internal sealed class TextInput
     public static TextInput Open(string path, TextReader stdin, string what)
     {
         if (path == "-")
-            return new TextInput("<stdin>", () => stdin is StreamReader reader ? new BorrowedStream(reader.BaseStream) : new TextReaderStream(stdin), once: true);
-        if (Directory.Exists(path)) throw CliException.DataError($"{path}: {what} is a directory, not a file");
-        if (!File.Exists(path)) throw CliException.DataError($"{path}: {what} not found");
-        var input = new TextInput(path, () => OpenFile(path, what), once: false);
-        input.open().Dispose(); // fail now if it cannot be read
+        {
+            return new TextInput("<stdin>", () => stdin is StreamReader reader
+                ? new Utf8LineReader(reader.BaseStream, "<stdin>", leaveOpen: true)
+                : new Utf8LineReader(new TextReaderStream(stdin), "<stdin>"), once: true);
+        }
+        var input = new TextInput(path, () => new Utf8LineReader(path, what), once: false);
+        input.open().Dispose(); // fail now (missing, a directory, unreadable) if it cannot be read
         return input;
     }
 
@@ -47,32 +49,14 @@ internal sealed class TextInput
     {
         if (once && opened) throw new InvalidOperationException($"{Name} can be read only once");
         opened = true;
-        return new(open(), Name);
-    }
-
-    private static FileStream OpenFile(string path, string what)
-    {
-        try
-        {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw CliException.DataError($"{path}: cannot read {what} ({e.Message})");
-        }
-    }
-
-    /// <summary>Reads a stream it does not own (stdin stays open when the line reader is disposed).</summary>
-    private sealed class BorrowedStream(Stream inner) : ReadOnlyStream
-    {
-        public override int Read(Span<byte> buffer) => inner.Read(buffer);
+        return open();
     }
 
     /// <summary>
     /// The UTF-8 bytes of already-decoded text, encoded a block at a time; text that is not valid Unicode (a lone
     /// surrogate) is a data error.
     /// </summary>
-    private sealed class TextReaderStream(TextReader reader) : ReadOnlyStream
+    private sealed class TextReaderStream(TextReader reader) : Stream
     {
         private readonly Encoder encoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetEncoder();
         private readonly char[] chars = new char[4096];
@@ -101,11 +85,8 @@ internal sealed class TextInput
             start += count;
             return count;
         }
-    }
 
-    /// <summary>The parts of <see cref="Stream"/> a forward-only reader does not use.</summary>
-    private abstract class ReadOnlyStream : Stream
-    {
+        // The rest of Stream: a forward-only, read-only stream.
         public override bool CanRead => true;
 
         public override bool CanSeek => false;
@@ -119,8 +100,6 @@ internal sealed class TextInput
             get => throw new NotSupportedException();
             set => throw new NotSupportedException();
         }
-
-        public abstract override int Read(Span<byte> buffer);
 
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 

@@ -13,16 +13,21 @@ namespace ElmoNative.Text;
 public sealed class Utf8LineReader : IDisposable
 {
     private readonly Stream stream;
+    private readonly bool leaveOpen;
     private readonly byte[] buffer = new byte[1 << 16];
     private byte[] line = new byte[256];
     private char[] chars = new char[256];
     private int start, end, lineLength;
     private bool endOfStream;
 
-    /// <summary>Reads <paramref name="stream"/> (which it then owns); errors name it <paramref name="name"/>.</summary>
-    public Utf8LineReader(Stream stream, string name)
+    /// <summary>
+    /// Reads <paramref name="stream"/>; errors name it <paramref name="name"/>. The reader disposes the stream unless
+    /// <paramref name="leaveOpen"/> (e.g. for stdin).
+    /// </summary>
+    public Utf8LineReader(Stream stream, string name, bool leaveOpen = false)
     {
         this.stream = stream;
+        this.leaveOpen = leaveOpen;
         Path = name;
     }
 
@@ -118,5 +123,8 @@ public sealed class Utf8LineReader : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => stream.Dispose();
+    public void Dispose()
+    {
+        if (!leaveOpen) stream.Dispose();
+    }
 }
