@@ -146,7 +146,7 @@ public sealed class CliCommandTests
     public void SentenceToIndexIsWrittenAsPythonsJsonDumps()
     {
         // json.dumps({'a "b" \\ Ü\t😀': '0', 'x': '1'}) in Python 3.
-        string json = EmbedCommand.PythonJson([new("a \"b\" \\ Ü\t😀", "0"), new("x", "1")]);
+        string json = ElmoNative.Output.PythonJson.Object([new("a \"b\" \\ Ü\t😀", "0"), new("x", "1")]);
         Assert.Equal("""{"a \"b\" \\ \u00dc\t\ud83d\ude00": "0", "x": "1"}""", json);
         Assert.Equal("a \"b\" \\ Ü\t😀", System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json)!.Keys.First());
     }

@@ -169,12 +169,6 @@ internal static class EmbedCommand
         return tokens;
     }
 
-    /// <summary>
-    /// The JSON text Python's <c>json.dumps</c> gives for a dict of strings (as AllenNLP writes <c>sentence_to_index</c>):
-    /// ", " and ": " separators, and ASCII only (other characters as \uXXXX UTF-16 escapes), which h5dump shows legibly.
-    /// </summary>
-    internal static string PythonJson(IEnumerable<KeyValuePair<string, string>> pairs) => Output.PythonJson.Object(pairs);
-
     /// <summary>Lines of a file as <see cref="Utf8LineReader"/> counts them (a last line without a newline counts), by bytes.</summary>
     private static long CountLines(string path)
     {
