@@ -4,8 +4,8 @@ using PureHDF;
 namespace ElmoNative.Tests;
 
 /// <summary>
-/// Locates the shared test fixtures: <c>$ELMONATIVE_FIXTURES</c> if set, else <c>../shared/fixtures</c> next to the
-/// repository root. They are never copied into the repository.
+/// Locates the reference fixtures: <c>$ELMONATIVE_FIXTURES</c> if set, else <c>tests/fixtures/</c> of the repository
+/// (tests/fixtures/README.md says where each file comes from).
 /// </summary>
 public static class Fixtures
 {
@@ -18,7 +18,7 @@ public static class Fixtures
         get
         {
             string? overridden = Environment.GetEnvironmentVariable(EnvironmentVariable);
-            string root = string.IsNullOrEmpty(overridden) ? Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "fixtures")) : overridden;
+            string root = string.IsNullOrEmpty(overridden) ? Path.Combine(RepositoryRoot, "tests", "fixtures") : overridden;
             if (!Directory.Exists(root))
                 throw new DirectoryNotFoundException($"Test fixtures not found at {root}: set {EnvironmentVariable} to the folder holding allennlp-elmo/, bilm-tf-model/ and bilm-train/.");
             return root;

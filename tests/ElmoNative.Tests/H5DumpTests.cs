@@ -16,7 +16,7 @@ public sealed partial class H5DumpTests : IDisposable
 
     public void Dispose() => sandbox.Dispose();
 
-    [Fact]
+    [H5DumpFact]
     public void CheckpointReadsBackWithH5Dump()
     {
         string optionsFile = sandbox.WriteInput("tiny.json", CliSandbox.TinyOptions);
@@ -39,7 +39,7 @@ public sealed partial class H5DumpTests : IDisposable
         }
     }
 
-    [Fact]
+    [H5DumpFact]
     public void EmbedOutputReadsBackWithH5Dump()
     {
         var sentences = new[] { new[] { "The", "cat", "sat", "." }, new[] { "Über", "\"quoted\"", "<S>" }, new[] { "The", "cat", "sat", "." } };
@@ -64,7 +64,7 @@ public sealed partial class H5DumpTests : IDisposable
         Assert.Contains("""(0): "{"The cat sat .": "0", "\u00dcber \"quoted\" <S>": "1", "The cat sat .": "2"}" """.TrimEnd(), index);
     }
 
-    [Fact]
+    [H5DumpFact]
     public void NineThousandDatasetsReadBackWithH5Dump()
     {
         // Enough links for a three-level B-tree of symbol table nodes (see EmbeddingFileWriterTests): h5dump walks the
@@ -83,7 +83,7 @@ public sealed partial class H5DumpTests : IDisposable
         Assert.Contains("\"s 8999\": \"8999\"}\"", index);
     }
 
-    [Fact]
+    [H5DumpFact]
     public void DatasetsOfEveryRankReadBackWithH5Dump()
     {
         string path = sandbox.Output("ranks.hdf5");
@@ -109,9 +109,7 @@ public sealed partial class H5DumpTests : IDisposable
     /// <summary>Runs h5dump; fails clearly when it is not installed.</summary>
     private static string H5Dump(params string[] args)
     {
-        string? exe = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(d => Path.Combine(d, "h5dump")).FirstOrDefault(File.Exists);
-        if (exe is null) Assert.Fail("h5dump is not on PATH: install the HDF5 command-line tools (Debian/Ubuntu: apt-get install hdf5-tools).");
+        string exe = H5DumpFactAttribute.Executable ?? throw new InvalidOperationException("h5dump is not on PATH");
         var start = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;

@@ -47,7 +47,7 @@ public sealed class TempFolder : IDisposable
     }
 }
 
-/// <summary>The shared fixtures (<c>$ELMONATIVE_FIXTURES</c> or <c>../shared/fixtures</c> beside the repository).</summary>
+/// <summary>The reference fixtures (<c>$ELMONATIVE_FIXTURES</c>, else <c>tests/fixtures/</c> of the repository).</summary>
 public static class DataFixtures
 {
     public static string Root
@@ -55,7 +55,7 @@ public static class DataFixtures
         get
         {
             string? overridden = Environment.GetEnvironmentVariable("ELMONATIVE_FIXTURES");
-            string root = string.IsNullOrEmpty(overridden) ? Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "fixtures")) : overridden;
+            string root = string.IsNullOrEmpty(overridden) ? Path.Combine(RepositoryRoot, "tests", "fixtures") : overridden;
             if (!Directory.Exists(root))
                 throw new DirectoryNotFoundException($"Test fixtures not found at {root}: set ELMONATIVE_FIXTURES to the folder holding bilm-train/.");
             return root;

@@ -40,17 +40,11 @@ internal sealed record ModelSource(string OptionsPath, string WeightsPath)
         throw args.Error($"no model given: pass --model DIR (or --options FILE --weights FILE); there is no {fallback ?? "models/default/"} to fall back on");
     }
 
-    /// <summary>Environment variable naming the model folder used when no model is given (instead of models/default/).</summary>
-    public const string DefaultModelVariable = "ELMONATIVE_DEFAULT_MODEL";
+    /// <summary>Environment variable naming the model folder used when none is given (instead of models/default/).</summary>
+    public const string DefaultModelVariable = ElmoModel.DefaultModelVariable;
 
-    /// <summary>The folder of the model used when none is given: $ELMONATIVE_DEFAULT_MODEL, else models/default/ of the repository.</summary>
-    public static string? DefaultDirectory()
-    {
-        string? variable = Environment.GetEnvironmentVariable(DefaultModelVariable);
-        if (!string.IsNullOrEmpty(variable)) return variable;
-        string? root = RepositoryRoot();
-        return root is null ? null : Path.Combine(root, "models", "default");
-    }
+    /// <summary>The folder of the model used when none is given: $ELMONATIVE_DEFAULT_MODEL, else models/default/ beside the program.</summary>
+    public static string? DefaultDirectory() => ElmoModel.FindDefaultDirectory();
 
     /// <summary>Loads and checks the checkpoint (every dataset present with its expected shape).</summary>
     public Checkpoint Load()
@@ -80,14 +74,6 @@ internal sealed record ModelSource(string OptionsPath, string WeightsPath)
         {
             throw CliException.DataError($"{OptionsPath}: invalid options ({e.Message})");
         }
-    }
-
-    /// <summary>The folder holding ElmoNative.sln above the executable, or null.</summary>
-    public static string? RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ElmoNative.sln"))) return dir.FullName;
-        return null;
     }
 
     private static ModelSource FromDirectory(string directory)

@@ -14,7 +14,7 @@ namespace ElmoNative;
 /// </para>
 /// Dispose releases the scratch memory and the packed weights; the model cannot be used afterwards.
 /// </summary>
-public sealed class ElmoModel : IDisposable
+public sealed partial class ElmoModel : IDisposable
 {
     private readonly BiLm bilm;
     private readonly ConcurrentBag<BiLmWorkspace> workspaces = new();
