@@ -57,8 +57,9 @@ internal sealed class FileDownloader(PublishedModel model, string folder, TimeSp
         FileStream stream;
         try
         {
-            // FileShare.None: a second process downloading the same file fails here instead of writing into it.
-            stream = new FileStream(partial, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, BufferSize, useAsync: true);
+            // FileShare.None: a second process downloading the same file fails here instead of writing into it. Unbuffered:
+            // what was received is on disk, so a cancelled or broken download resumes from there.
+            stream = new FileStream(partial, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, useAsync: true);
         }
         catch (IOException e)
         {

@@ -83,7 +83,11 @@ public sealed class ModelCache
     public async Task<string> DownloadAsync(PublishedModel model, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         string folder = DirectoryOf(model);
-        if (IsComplete(model)) return folder;
+        if (IsComplete(model))
+        {
+            RecordDigests(model); // of files put there by hand, so that later damage is noticed
+            return folder;
+        }
         Directory.CreateDirectory(folder);
         var downloader = new FileDownloader(model, folder, Timeout, progress);
         try
@@ -100,6 +104,15 @@ public sealed class ModelCache
             throw;
         }
         return folder;
+    }
+
+    private void RecordDigests(PublishedModel model)
+    {
+        foreach (var file in model.Files)
+        {
+            string path = PathOf(model, file);
+            if (CachedFile.ReadRecord(path) is null) CachedFile.WriteRecord(path, CachedFile.DigestOf(path));
+        }
     }
 
     /// <summary>The hint added to network errors: which files to put where by hand.</summary>
