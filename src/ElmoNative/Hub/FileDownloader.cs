@@ -198,12 +198,13 @@ internal sealed class FileDownloader(PublishedModel model, string folder, TimeSp
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
             await stream.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            throw NetworkFailure(file, $"no data for {Seconds(timeout)} after {offset:N0} bytes (timeout; run again to resume)", e);
+            throw NetworkFailure(file, $"no data for {Seconds(timeout)} after {offset:N0}{Of(total)} bytes (timeout; run again to resume)", e);
         }
         catch (Exception e) when (e is HttpRequestException or HttpIOException)
         {
             await stream.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            throw NetworkFailure(file, $"the connection broke after {offset:N0} bytes ({OneLine(e.Message)}; run again to resume)", e);
+            string reason = e is HttpIOException { HttpRequestError: HttpRequestError.ResponseEnded } ? "" : $" ({OneLine(e.Message)})";
+            throw NetworkFailure(file, $"the connection broke after {offset:N0}{Of(total)} bytes{reason} (run again to resume)", e);
         }
         await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         if (offset != reported || offset == 0) progress?.Report(new DownloadProgress(file.FileName, offset, total));
@@ -241,6 +242,8 @@ internal sealed class FileDownloader(PublishedModel model, string folder, TimeSp
         new($"{file.Url}: {what}; {ModelCache.ByHandHint(model, folder)}", file.Url, inner);
 
     private static string Seconds(TimeSpan span) => span == System.Threading.Timeout.InfiniteTimeSpan ? "ever" : $"{span.TotalSeconds:0.###} s";
+
+    private static string Of(long? total) => total is long t ? $" of {t:N0}" : "";
 
     private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
 

@@ -89,15 +89,14 @@ public sealed partial class ModelRegistry
             foreach (string candidate in (IEnumerable<string>)[model.Name, .. model.Aliases])
             {
                 string c = candidate.ToLowerInvariant();
-                int distance = c.Contains(wanted, StringComparison.Ordinal) || wanted.Contains(c, StringComparison.Ordinal)
-                    ? Math.Abs(c.Length - wanted.Length) / 4
-                    : EditDistance(c, wanted);
+                // A name holding what was typed (or held by it) first, then typos: a third of the characters changed at most.
+                int distance = c.Contains(wanted, StringComparison.Ordinal) || wanted.Contains(c, StringComparison.Ordinal) ? 0 : EditDistance(c, wanted);
                 best = Math.Min(best, distance);
             }
-            // Close enough to be a typo: at most a third of the name's characters changed.
-            if (best <= Math.Max(2, wanted.Length / 3)) scored.Add((model.Name, best));
+            if (best <= Math.Max(1, wanted.Length / 3)) scored.Add((model.Name, best));
         }
-        return scored.OrderBy(s => s.Distance).ThenBy(s => s.Name, StringComparer.Ordinal).Take(count).Select(s => s.Name).ToList();
+        // A stable sort: equally close names keep the registry's order.
+        return scored.OrderBy(s => s.Distance).Take(count).Select(s => s.Name).ToList();
     }
 
     private static List<PublishedModel> Merge(List<PublishedModel> builtIn, List<PublishedModel> user)

@@ -57,7 +57,8 @@ public class ModelCacheDownloadTests
 
         var error = await Assert.ThrowsAsync<ModelDownloadException>(() => setup.Cache.DownloadAsync(model));
         string url = setup.Server.UrlOf(DownloadSetup.WeightsPath).ToString();
-        AssertOneLine(error.Message, url, setup.Folder, "elmo_tiny_options.json", "elmo_tiny_weights.hdf5");
+        AssertOneLine(error.Message, url, $"after {half:N0} of {setup.Weights.Length:N0} bytes", "run again to resume",
+                      setup.Folder, "elmo_tiny_options.json", "elmo_tiny_weights.hdf5");
         Assert.Equal(half, new FileInfo(setup.CachedWeights + ".partial").Length);
         Assert.False(File.Exists(setup.CachedWeights));
         Assert.False(setup.Cache.IsComplete(model));

@@ -63,6 +63,7 @@ public class ModelRegistryTests
         Assert.False(registry.TryFind("smal", out _));
         Assert.Equal("small", registry.SimilarNames("smal")[0]);
         Assert.Contains("original-5.5b", registry.SimilarNames("original-5.5"));
+        Assert.Equal(["pt-wikipedia", "pt-brwac", "pt-2018"], registry.SimilarNames("pt"));
         Assert.Empty(registry.SimilarNames("zzzzzzzzzzzz"));
     }
 
