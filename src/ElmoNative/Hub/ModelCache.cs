@@ -98,9 +98,9 @@ public sealed class ModelCache
                 await downloader.DownloadAsync(file, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (ModelDownloadException)
+        catch
         {
-            DeleteIfEmpty(folder);
+            DeleteIfEmpty(folder); // a failure before any byte arrived leaves no empty folder behind
             throw;
         }
         return folder;
