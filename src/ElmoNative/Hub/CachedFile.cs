@@ -53,6 +53,13 @@ internal static class CachedFile
         return digest;
     }
 
+    /// <summary>Remembers the digest of a file just written (valid while its length and write time stay).</summary>
+    public static void Remember(string path, string digest)
+    {
+        var info = new FileInfo(path);
+        Digests[info.FullName] = (info.Length, info.LastWriteTimeUtc, digest);
+    }
+
     /// <summary>Path of the digest record of <paramref name="path"/>.</summary>
     public static string RecordPath(string path) => path + ModelCache.ChecksumSuffix;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Reflection;
 
 namespace ElmoNative.Hub;
 
@@ -45,6 +44,7 @@ internal sealed class FileDownloader(PublishedModel model, string folder, TimeSp
                 $"{file.Url}: SHA-256 mismatch (expected {file.Sha256}, got {digest}); the download was deleted", file.Url);
         }
         File.Move(partial, target, overwrite: true);
+        CachedFile.Remember(target, digest); // the rename keeps length and write time: no second hashing
         CachedFile.WriteRecord(target, digest);
     }
 
