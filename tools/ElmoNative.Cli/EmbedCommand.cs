@@ -142,7 +142,8 @@ internal static class EmbedCommand
                     for (int b = 0; b < batch.Count; b++)
                     {
                         int n = output.Lengths[b];
-                        Write(writer, texts[b], output, b, settings, mixed.AsSpan(b * output.MaxLength * dim, n * dim), pooled);
+                        var averaged = average is null ? default : mixed.AsSpan(b * output.MaxLength * dim, n * dim);
+                        Write(writer, texts[b], output, b, settings, averaged, pooled);
                         tokensDone += n;
                     }
                     written += batch.Count;
