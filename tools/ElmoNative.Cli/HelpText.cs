@@ -45,6 +45,29 @@ internal static class HelpText
         return text.ToString().ReplaceLineEndings("\n");
     }
 
+    /// <summary>
+    /// docs/cli.md: <c>elmo --help</c> and every command's <c>--help</c>, verbatim (a test compares the file with this;
+    /// <c>ELMONATIVE_UPDATE_DOCS=1</c> makes it rewrite the file).
+    /// </summary>
+    public static string Document()
+    {
+        var text = new StringBuilder();
+        text.Append("""
+            # The `elmo` command line
+
+            Generated from the commands' own `--help` (tests/ElmoNative.Tests/CliDocsTests.cs checks that this file is
+            current; `ELMONATIVE_UPDATE_DOCS=1 dotnet test tests/ElmoNative.Tests --filter CliDocs` rewrites it).
+
+            """);
+        text.Append("\n## elmo --help\n\n```\n").Append(CommandLine.Usage).Append("```\n");
+        foreach (var command in CommandLine.Commands)
+            text.Append("\n## elmo ").Append(command.Name).Append(" --help\n\n```\n").Append(For(command)).Append("```\n");
+        return text.ToString().ReplaceLineEndings("\n");
+    }
+
+    /// <summary>The usage lines of every command, as README.md's CLI section shows them (a test compares).</summary>
+    public static string Synopses() => string.Concat(CommandLine.Commands.SelectMany(c => c.Synopsis).Select(line => line + "\n"));
+
     /// <summary>How an option is named in the help: its names, then its value (<c>--input, --in FILE</c>).</summary>
     public static string Label(Option option)
     {
