@@ -88,6 +88,50 @@ public sealed class EmbeddingFileWriterTests : IDisposable
     }
 
     [Fact]
+    public void SentenceKeysNameTheDatasetsInAnyNumberAndEveryNameFindsItsData()
+    {
+        // 1,000 names in random order (non-ASCII included): a two-level B-tree; each name must find its own data.
+        const int count = 1000;
+        var random = new Random(3);
+        var names = Enumerable.Range(0, count).Select(i => $"{(char)('a' + random.Next(26))}{(i % 7 == 0 ? "ü" : "")} sentence {random.Next()} #{i}").ToArray();
+        string path = Path.Combine(directory, "keys.hdf5");
+        using (var writer = new EmbeddingFileWriter(path, EmbeddingFileLayout.SentenceKeys))
+        {
+            for (int i = 0; i < count; i++) writer.AddDataset(names[i], [2], TinyValues(i));
+            writer.Finish();
+        }
+        using var file = H5File.OpenRead(path);
+        Assert.Equal(names.Order(StringComparer.Ordinal), file.Children().Select(c => c.Name).Order(StringComparer.Ordinal));
+        for (int i = 0; i < count; i++) Assert.Equal(TinyValues(i), file.Dataset(names[i]).Read<float[]>());
+    }
+
+    [Fact]
+    public void LineNumbersWithoutSentenceToIndex()
+    {
+        string path = Path.Combine(directory, "forget.hdf5");
+        using (var writer = new EmbeddingFileWriter(path, EmbeddingFileLayout.LineNumbers))
+        {
+            for (int i = 0; i < 12; i++) writer.AddDataset("s", [2], TinyValues(i));
+            writer.Finish();
+        }
+        using var file = H5File.OpenRead(path);
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => i.ToString(CultureInfo.InvariantCulture)).Order(StringComparer.Ordinal), file.Children().Select(c => c.Name).Order(StringComparer.Ordinal));
+        for (int i = 0; i < 12; i++) Assert.Equal(TinyValues(i), file.Dataset(i.ToString(CultureInfo.InvariantCulture)).Read<float[]>());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(".")]
+    [InlineData("and/or")]
+    [InlineData("nul\0byte")]
+    public void SentenceKeysRefuseNamesHdf5CannotHold(string name)
+    {
+        Assert.False(EmbeddingFileWriter.IsValidKey(name));
+        using var writer = new EmbeddingFileWriter(Path.Combine(directory, "bad.hdf5"), EmbeddingFileLayout.SentenceKeys);
+        Assert.Throws<ArgumentException>(() => writer.AddDataset(name, [2], TinyValues(0)));
+    }
+
+    [Fact]
     public void NineThousandDatasetsNeedAThreeLevelBTreeAndEveryNameFindsItsData()
     {
         // 9,001 links: 1,126 symbol table nodes of 8, 36 level-0 B-tree nodes of 32, 2 level-1 nodes, 1 root at level 2.

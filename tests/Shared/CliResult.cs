@@ -7,6 +7,9 @@ namespace ElmoNative.TestSupport;
 /// </summary>
 public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 {
+    /// <summary>The command that was run (the first argument), or "" when none was given.</summary>
+    public string Command { get; init; } = "";
+
     /// <summary>Runs <c>elmo</c> in-process with an empty stdin.</summary>
     public static CliResult Run(params string[] args) => Run(TextReader.Null, CancellationToken.None, args);
 
@@ -16,7 +19,7 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         int code = CommandLine.Run(args, stdin, stdout, stderr, cancellation);
-        return new CliResult(code, stdout.ToString(), stderr.ToString());
+        return new CliResult(code, stdout.ToString(), stderr.ToString()) { Command = args.Length > 0 ? args[0] : "" };
     }
 
     /// <summary>Asserts a failure: the exit code, nothing on stdout, exactly one stderr line starting "elmo: " holding every word.</summary>
@@ -32,11 +35,28 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
         return line;
     }
 
-    /// <summary>Asserts success with nothing on stderr.</summary>
+    /// <summary>
+    /// Asserts success with nothing on stderr but the command's one-line summary (<c>COMMAND: ..., N.NN s...</c>; none
+    /// after help or with --quiet).
+    /// </summary>
     public CliResult AssertOk()
     {
         Assert.True(ExitCode == 0, $"exit code {ExitCode}; stderr: {Stderr}");
-        Assert.Equal("", Stderr);
+        if (Stderr.Length == 0) return this;
+        var lines = Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, $"expected at most the summary line on stderr, got: {Stderr}");
+        Assert.Matches($@"^{System.Text.RegularExpressions.Regex.Escape(Command)}: .*, [0-9]+\.[0-9]{{2}} s(, [0-9]+ [a-z]+/s)?( -> .+)?\r?$", lines[0]);
         return this;
+    }
+
+    /// <summary>The summary line on stderr (asserting success and that there is one).</summary>
+    public string Summary
+    {
+        get
+        {
+            AssertOk();
+            Assert.NotEqual("", Stderr);
+            return Stderr.TrimEnd();
+        }
     }
 }

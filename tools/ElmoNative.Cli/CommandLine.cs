@@ -1,44 +1,37 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
 namespace ElmoNative.Cli;
 
 /// <summary>
-/// Parses the command line and dispatches to a command. Exit codes: 0 success, 1 data error (files, input,
-/// checkpoint), 2 usage error, 130 interrupted. Every error is one line on stderr starting with <c>elmo: </c>.
+/// Parses the command line with System.CommandLine and runs a command. Exit codes: 0 success, 1 data error (files,
+/// input, checkpoint), 2 usage error (parse errors included), 130 interrupted. Every error is one line on stderr starting
+/// with <c>elmo: </c>; every successful command ends with a one-line summary on stderr (<c>--quiet</c> drops it).
+/// System.CommandLine also gives response files (<c>elmo embed @args.rsp</c>) and shell completion
+/// (<c>elmo [suggest:N] "command line"</c>, as the dotnet-suggest shim calls it).
 /// </summary>
 public static class CommandLine
 {
+    /// <summary>The commands, in help order.</summary>
+    internal static IReadOnlyList<ElmoCommand> Commands { get; } =
+    [
+        EmbedCommand.Create(),
+        TokenEmbeddingsCommand.Create(),
+        RandomCheckpointCommand.Create(),
+        InfoCommand.Create(),
+        VocabCommand.Create(),
+        TrainCommand.Create(),
+        PerplexityCommand.Create(),
+    ];
+
+    private static readonly RootCommand Root = CreateRoot();
+
     /// <summary>The global help.</summary>
-    public const string Usage = """
-        usage: elmo <command> [options]
-               elmo <command> --help
-
-        ELMo (Peters et al. 2018) contextual word vectors from bilm-tf / AllenNLP checkpoints.
-
-        commands:
-          embed              embed sentences (one per line) into an HDF5 file, like AllenNLP's `elmo` command
-          token-embeddings   context-independent vectors of a vocabulary, like bilm-tf's dump_token_embeddings
-          random-checkpoint  write a checkpoint with seeded random weights (options.json + weights.hdf5)
-          info               check a checkpoint and print its options, size and MFLOP per token
-          vocab              build a training vocabulary (<S>, </S>, <UNK>, then words by count) from text files
-          train              train a biLM on one-sentence-per-line text (bilm-tf's recipe), with checkpoints and --resume
-          perplexity         forward, backward and average perplexity of a text under a trained biLM
-
-        A model is given as --model DIR (holding options.json and weights.hdf5) or --options FILE --weights FILE;
-        without either, models/default/ in the repository is used when present.
-
-        exit status: 0 success, 1 data error (missing or bad file, bad input, bad checkpoint), 2 usage error
-        """;
-
-    private static readonly Dictionary<string, (Func<CommandContext, IReadOnlyList<string>, int> Run, Func<string> Usage)> Commands =
-        new(StringComparer.Ordinal)
-        {
-            ["embed"] = (EmbedCommand.Run, () => EmbedCommand.Usage),
-            ["token-embeddings"] = (TokenEmbeddingsCommand.Run, () => TokenEmbeddingsCommand.Usage),
-            ["random-checkpoint"] = (RandomCheckpointCommand.Run, () => RandomCheckpointCommand.Usage),
-            ["info"] = (InfoCommand.Run, () => InfoCommand.Usage),
-            ["vocab"] = (VocabCommand.Run, () => VocabCommand.Usage),
-            ["train"] = (TrainCommand.Run, () => TrainCommand.Usage),
-            ["perplexity"] = (PerplexityCommand.Run, () => PerplexityCommand.Usage),
-        };
+    public static string Usage { get; } = CreateUsage();
 
     /// <summary>Runs the command line in-process (tests call this).</summary>
     public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr) =>
@@ -80,36 +73,95 @@ public static class CommandLine
 
     private static int Dispatch(CommandContext context, string[] args)
     {
-        if (args.Length == 0) throw CliException.UsageError("no command given (try 'elmo --help')");
-        string first = args[0];
-        if (first is "-h" or "--help" or "help")
+        var result = Root.Parse(args, new ParserConfiguration { EnablePosixBundling = false });
+        var command = result.CommandResult.Command;
+        if (result.Action is HelpAction)
         {
-            if (first == "help" && args.Length > 1)
-            {
-                if (!Commands.TryGetValue(args[1], out var help)) throw UnknownCommand(args[1]);
-                context.Out.WriteLine(help.Usage());
-            }
-            else
-            {
-                context.Out.WriteLine(Usage);
-            }
+            context.Out.Write(command is ElmoCommand elmo ? HelpText.For(elmo) : Usage);
             return 0;
         }
-        if (!Commands.TryGetValue(first, out var command))
+        if (result.Action is not null && command is not ElmoCommand && command is not HelpCommand && result.Errors.Count == 0)
         {
-            if (first.StartsWith('-')) throw CliException.UsageError($"unknown option '{first}' before the command (try 'elmo --help')");
-            throw UnknownCommand(first);
+            // A directive ([suggest] completions, [diagram]) or --version.
+            return result.Invoke(new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
         }
-        return command.Run(context, args[1..]);
+        if (ParseProblems.Describe(result, Commands.Select(c => c.Name).ToArray()) is { } problem)
+            throw CliException.UsageError(problem);
+        if (command is HelpCommand)
+        {
+            string? name = result.GetValue(HelpCommand.Topic);
+            if (name is null)
+            {
+                context.Out.Write(Usage);
+                return 0;
+            }
+            var topic = Commands.FirstOrDefault(c => c.Name == name)
+                ?? throw CliException.UsageError(ParseProblems.UnknownCommand(name, Commands.Select(c => c.Name).ToArray()));
+            context.Out.Write(HelpText.For(topic));
+            return 0;
+        }
+        var run = (ElmoCommand)command;
+        var values = new OptionValues(run.Name, result);
+        var clock = Stopwatch.StartNew();
+        int code = run.Run(context, values);
+        if (code == 0 && context.Summary is { } summary && !values.Has(CommonOptions.Quiet))
+        {
+            context.Error.WriteLine(summary.Format(run.Name, clock.Elapsed));
+            context.Error.Flush();
+        }
+        return code;
     }
 
-    private static CliException UnknownCommand(string name) =>
-        CliException.UsageError($"unknown command '{name}' (commands: {string.Join(", ", Commands.Keys)}; try 'elmo --help')");
+    private static RootCommand CreateRoot()
+    {
+        var root = new RootCommand("ELMo (Peters et al. 2018) contextual word vectors from bilm-tf / AllenNLP checkpoints.");
+        foreach (var command in Commands) root.Add(command);
+        root.Add(new HelpCommand());
+        return root;
+    }
+
+    private static string CreateUsage()
+    {
+        var text = new StringBuilder();
+        text.AppendLine("usage: elmo <command> [options]");
+        text.AppendLine("       elmo <command> --help");
+        text.AppendLine();
+        text.AppendLine("ELMo (Peters et al. 2018) contextual word vectors from bilm-tf / AllenNLP checkpoints.");
+        text.AppendLine();
+        text.AppendLine("commands:");
+        foreach (var command in Commands) text.AppendLine(CultureInfo.InvariantCulture, $"  {command.Name,-19}{command.Description}");
+        text.AppendLine();
+        text.AppendLine("""
+            A model is given as --model DIR (holding options.json and weights.hdf5) or --options FILE --weights FILE;
+            without either, models/default/ in the repository is used when present.
+
+            Every command ends with a one-line summary on stderr (--quiet: none). Arguments can come from a response
+            file: elmo embed @args.rsp (one argument per line). Shell completion: the dotnet-suggest protocol
+            (elmo [suggest:N] "command line").
+
+            exit status: 0 success, 1 data error (missing or bad file, bad input, bad checkpoint), 2 usage error,
+            130 interrupted (Ctrl+C)
+            """);
+        return text.ToString().ReplaceLineEndings("\n");
+    }
 
     private static int Fail(TextWriter stderr, string message, int code)
     {
         stderr.WriteLine("elmo: " + string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
         stderr.Flush();
         return code;
+    }
+}
+
+/// <summary><c>elmo help [COMMAND]</c>: the same as <c>elmo --help</c> or <c>elmo COMMAND --help</c> (hidden from the list).</summary>
+internal sealed class HelpCommand : Command
+{
+    /// <summary>The command whose help to show.</summary>
+    public static readonly Argument<string> Topic = new("COMMAND") { Arity = ArgumentArity.ZeroOrOne };
+
+    public HelpCommand() : base("help", "show the help of elmo or of a command")
+    {
+        Hidden = true;
+        Add(Topic);
     }
 }

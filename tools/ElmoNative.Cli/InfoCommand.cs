@@ -6,17 +6,22 @@ namespace ElmoNative.Cli;
 /// <summary><c>elmo info</c>: describes a checkpoint (after checking that all its datasets load).</summary>
 internal static class InfoCommand
 {
-    public static readonly string Usage = $"""
-        usage: elmo info [model]
-
-        Loads and checks a checkpoint, then prints its options, parameter count, weight file size and a naive
-        estimate of the arithmetic per token (multiply-adds counted as 2 FLOP; every convolution position of the
-        character window counted; biases and nonlinearities not counted).
-
-        model:
-        {ModelSource.Usage}
-          -h, --help               this help
-        """;
+    /// <summary>The command and its options.</summary>
+    public static ElmoCommand Create()
+    {
+        var command = new ElmoCommand("info", "check a checkpoint and print its options, size and MFLOP per token", Run)
+        {
+            Synopsis = ["elmo info [--model DIR | --options F --weights F]"],
+            Details = """
+                Loads and checks a checkpoint, then prints its options, parameter count, weight file size and a naive
+                estimate of the arithmetic per token (multiply-adds counted as 2 FLOP; every convolution position of the
+                character window counted; biases and nonlinearities not counted).
+                """,
+        };
+        ModelSource.AddOptions(command);
+        CommonOptions.AddQuiet(command);
+        return command;
+    }
 
     /// <summary>Naive FLOP per token, by part (spec section 8).</summary>
     internal readonly record struct FlopEstimate(double CharCnn, double Highway, double Projection, double Lstm)
@@ -24,14 +29,8 @@ internal static class InfoCommand
         public double Total => CharCnn + Highway + Projection + Lstm;
     }
 
-    public static int Run(CommandContext context, IReadOnlyList<string> argv)
+    private static int Run(CommandContext context, OptionValues args)
     {
-        var args = Arguments.Parse("info", argv, ModelSource.OptionNames, []);
-        if (args.Help)
-        {
-            context.Out.WriteLine(Usage);
-            return 0;
-        }
         var source = ModelSource.Resolve(args);
         var checkpoint = source.Load();
         var o = checkpoint.Options;
@@ -49,6 +48,7 @@ internal static class InfoCommand
         string Mflop(double flop) => (flop / 1e6).ToString(format, c);
         text.AppendLine(c, $"MFLOP/token:    {Mflop(flops.Total)} (naive: LSTM {Mflop(flops.Lstm)}, highway {Mflop(flops.Highway)}, char CNN {Mflop(flops.CharCnn)}, projection {Mflop(flops.Projection)})");
         context.Out.Write(text.ToString());
+        context.Summary = new RunSummary(string.Create(c, $"checked {checkpoint.ParameterCount:N0} parameters in {checkpoint.Tensors.Count} tensors"));
         return 0;
     }
 

@@ -8,20 +8,22 @@ namespace ElmoNative.Cli;
 /// </summary>
 internal sealed record ModelSource(string OptionsPath, string WeightsPath)
 {
-    /// <summary>Model options every model-using command accepts.</summary>
-    public static readonly string[] OptionNames = ["--model", "--options", "--weights"];
-
-    /// <summary>Usage lines for the model options.</summary>
-    public const string Usage = """
-          --model DIR              model directory holding options.json and weights.hdf5
-          --options FILE           options.json of a bilm-tf / AllenNLP checkpoint (with --weights)
-          --weights FILE           its HDF5 weights (with --options)
-                                   without these: models/default/ in the repository (a small biLM trained
-                                   on Brown), or the folder named by ELMONATIVE_DEFAULT_MODEL
-        """;
+    /// <summary>
+    /// Adds the model options, in a section "model" of the help: <c>--model DIR</c>, <c>--options FILE</c> and
+    /// <c>--weights FILE</c> (with AllenNLP's spellings <c>--options-file</c> and <c>--weight-file</c> where
+    /// <paramref name="allenNlpAliases"/>).
+    /// </summary>
+    public static void AddOptions(ElmoCommand command, bool allenNlpAliases = false)
+    {
+        command.Section("model");
+        command.Value("--model", "DIR", "model directory holding options.json and weights.hdf5. Without a model option: models/default/ in the repository (a small biLM trained on Brown), or the folder named by ELMONATIVE_DEFAULT_MODEL");
+        command.Value("--options", "FILE", "options.json of a bilm-tf / AllenNLP checkpoint (with --weights)", allenNlpAliases ? ["--options-file"] : []);
+        command.Value("--weights", "FILE", "its HDF5 weights (with --options)", allenNlpAliases ? ["--weight-file"] : []);
+        command.Section("options");
+    }
 
     /// <summary>Resolves the model options of <paramref name="args"/>; missing files are data errors.</summary>
-    public static ModelSource Resolve(Arguments args)
+    public static ModelSource Resolve(OptionValues args)
     {
         string? model = args.Value("--model"), options = args.Value("--options"), weights = args.Value("--weights");
         if (model is not null && (options is not null || weights is not null))

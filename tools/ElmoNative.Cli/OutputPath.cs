@@ -1,13 +1,13 @@
 namespace ElmoNative.Cli;
 
-/// <summary>Checks on an output file before any work is done.</summary>
+/// <summary>Checks on an output file before any work is done: one overwrite rule for every command that writes a file.</summary>
 internal static class OutputPath
 {
     /// <summary>
-    /// The output's directory must exist, the output must not be a directory and must not be one of the inputs
-    /// (inputs are never modified).
+    /// The output's directory must exist, the output must not be a directory and must not be one of the inputs (inputs
+    /// are never modified), and an existing output is replaced only with <c>--force</c> (<paramref name="force"/>).
     /// </summary>
-    public static void Check(string output, params string?[] inputs)
+    public static void Check(string output, bool force, params string?[] inputs)
     {
         string full = Path.GetFullPath(output);
         if (Directory.Exists(full)) throw CliException.DataError($"{output}: output is a directory");
@@ -19,5 +19,6 @@ internal static class OutputPath
             if (string.Equals(Path.GetFullPath(input), full, StringComparison.Ordinal))
                 throw CliException.UsageError($"{output}: the output would overwrite an input file");
         }
+        if (!force && File.Exists(full)) throw CliException.DataError($"{output}: output exists (pass --force to replace it)");
     }
 }

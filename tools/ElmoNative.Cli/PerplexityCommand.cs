@@ -49,38 +49,33 @@ internal readonly record struct Perplexities(double ForwardLoss, double Backward
 /// <summary><c>elmo perplexity</c>: forward, backward and average perplexity of a text under a trained biLM.</summary>
 internal static class PerplexityCommand
 {
-    public const string Usage = """
-        usage: elmo perplexity --model DIR --input FILE|GLOB... [--vocab vocab.txt] [--batch-size N] [--threads N]
-
-        Reads one-sentence-per-line text and prints the perplexity of the forward LM, of the backward LM and their
-        average (exp of the mean of the two cross-entropies), with the full softmax, one figure per line. Every word
-        and one sentence boundary per sentence (</S> forward, <S> backward) are predicted; words not in the
-        vocabulary are predicted as <UNK>. Sentences are read in order, B rows at a time, with the LSTM state carried
-        along each row as in training (bilm-tf's test mode).
-
-        options:
-          --model DIR              a model written by 'elmo train' (weights.hdf5 with the softmax, train_options.json)
-          --input FILE|GLOB...     the text: one or more files or quoted patterns
-          --vocab FILE             the vocabulary of the model (default: DIR/vocab.txt, which 'elmo train' writes)
-          --batch-size N           rows per window (default: the checkpoint's batch_size); only the weights are
-                                   read, so a directory with options.json, weights.hdf5, train_options.json will do
-          --threads N              most threads per kernel call (default: all cores)
-          --progress               show progress on stderr even when it is not a terminal
-          --no-progress            never show progress
-          -h, --help               this help
-        """;
-
-    private static readonly string[] ValueOptions = ["--model", "--vocab", "--batch-size", "--threads"];
-
-    public static int Run(CommandContext context, IReadOnlyList<string> argv)
+    /// <summary>The command and its options.</summary>
+    public static ElmoCommand Create()
     {
-        if (argv.Any(a => a is "-h" or "--help"))
+        var command = new ElmoCommand("perplexity", "forward, backward and average perplexity of a text under a trained biLM", Run)
         {
-            context.Out.WriteLine(Usage);
-            return 0;
-        }
-        var inputs = MultiValueOption.Extract("perplexity", "--input", argv, out var rest);
-        var args = Arguments.Parse("perplexity", rest, ValueOptions, CommandContext.ProgressSwitches);
+            Synopsis = ["elmo perplexity --model DIR --input FILE|GLOB... [--vocab vocab.txt] [--batch-size N] [--threads N]"],
+            Details = """
+                Reads one-sentence-per-line text and prints the perplexity of the forward LM, of the backward LM and their
+                average (exp of the mean of the two cross-entropies), with the full softmax, one figure per line. Every word
+                and one sentence boundary per sentence (</S> forward, <S> backward) are predicted; words not in the
+                vocabulary are predicted as <UNK>. Sentences are read in order, B rows at a time, with the LSTM state carried
+                along each row as in training (bilm-tf's test mode).
+                """,
+        };
+        command.Value("--model", "DIR", "a model written by 'elmo train' (weights.hdf5 with the softmax, train_options.json)");
+        command.List("--input", "FILE|GLOB...", "the text: one or more files or quoted patterns");
+        command.Value("--vocab", "FILE", "the vocabulary of the model (default: DIR/vocab.txt, which 'elmo train' writes)");
+        command.Value("--batch-size", "N", "rows per window (default: the checkpoint's batch_size); only the weights are read, so a directory with options.json, weights.hdf5, train_options.json will do");
+        CommonOptions.Threads(command);
+        CommonOptions.Progress(command);
+        CommonOptions.AddQuiet(command);
+        return command;
+    }
+
+    private static int Run(CommandContext context, OptionValues args)
+    {
+        var inputs = args.List("--input");
         string model = args.Required("--model");
         if (inputs.Count == 0) throw args.Error("missing option '--input'");
         int? batchSize = args.OptionalPositiveInt("--batch-size");
@@ -109,6 +104,7 @@ internal static class PerplexityCommand
         context.Out.WriteLine(string.Format(c, "backward perplexity: {0:F3}", result.Backward));
         context.Out.WriteLine(string.Format(c, "average perplexity: {0:F3}", result.Average));
         context.Out.WriteLine(string.Format(c, "tokens: {0} ({1} sentences, {2} words) in {3} file(s), vocabulary {4}", result.Tokens, corpus.Sentences, corpus.Words, corpus.Files.Count, vocabulary.Count));
+        context.Summary = new RunSummary(string.Format(c, "{0} tokens per direction, average perplexity {1:F3}", result.Tokens, result.Average), null, 2.0 * result.Tokens, "tokens");
         return 0;
     }
 }

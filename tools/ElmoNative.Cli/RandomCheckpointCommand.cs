@@ -6,32 +6,28 @@ namespace ElmoNative.Cli;
 /// <summary><c>elmo random-checkpoint</c>: a checkpoint with seeded random weights, for tests and benchmarks.</summary>
 internal static class RandomCheckpointCommand
 {
-    public const string Usage = """
-        usage: elmo random-checkpoint (--preset small|medium|original | --options FILE) [--seed N] --output DIR [--force]
-
-        Writes DIR/options.json and DIR/weights.hdf5: a checkpoint in the bilm-tf / AllenNLP layout whose weights are
-        random (scaled as bilm-tf initializes them) and reproducible from the seed.
-
-        options:
-          --preset NAME            small (13.6 M parameters), medium (28.0 M) or original (93.6 M)
-          --options FILE           an options.json to use instead of a preset
-          --seed N                 random seed (default 0); same seed, same weights
-          --output DIR             directory to write (created if needed)
-          --force                  write into DIR even if it is not empty (replaces options.json and weights.hdf5)
-          -h, --help               this help
-        """;
-
-    private static readonly string[] ValueOptions = ["--preset", "--options", "--seed", "--output"];
-    private static readonly string[] Switches = ["--force"];
-
-    public static int Run(CommandContext context, IReadOnlyList<string> argv)
+    /// <summary>The command and its options.</summary>
+    public static ElmoCommand Create()
     {
-        var args = Arguments.Parse("random-checkpoint", argv, ValueOptions, Switches);
-        if (args.Help)
+        var command = new ElmoCommand("random-checkpoint", "write a checkpoint with seeded random weights (options.json + weights.hdf5)", Run)
         {
-            context.Out.WriteLine(Usage);
-            return 0;
-        }
+            Synopsis = ["elmo random-checkpoint (--preset small|medium|original | --options FILE) [--seed N] --output DIR [--force]"],
+            Details = """
+                Writes DIR/options.json and DIR/weights.hdf5: a checkpoint in the bilm-tf / AllenNLP layout whose weights are
+                random (scaled as bilm-tf initializes them) and reproducible from the seed.
+                """,
+        };
+        command.Value("--preset", "NAME", "small (13.6 M parameters), medium (28.0 M) or original (93.6 M)");
+        command.Value("--options", "FILE", "an options.json to use instead of a preset");
+        command.Value("--seed", "N", "random seed (default 0); same seed, same weights");
+        command.Value("--output", "DIR", "directory to write (created if needed)");
+        command.Switch(CommonOptions.Force, "write into DIR even if it is not empty (replaces options.json and weights.hdf5)");
+        CommonOptions.AddQuiet(command);
+        return command;
+    }
+
+    private static int Run(CommandContext context, OptionValues args)
+    {
         string? presetName = args.Value("--preset"), optionsPath = args.Value("--options");
         if ((presetName is null) == (optionsPath is null)) throw args.Error("give either --preset NAME or --options FILE");
         ModelPreset preset = default;
@@ -73,6 +69,7 @@ internal static class RandomCheckpointCommand
         }
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"wrote {Path.Combine(output, ModelFiles.OptionsFileName)} and {Path.Combine(output, ModelFiles.WeightsFileName)}: {checkpoint.ParameterCount:N0} parameters, seed {seed}"));
+        context.Summary = new RunSummary(string.Create(CultureInfo.InvariantCulture, $"{checkpoint.ParameterCount:N0} parameters, seed {seed}"), output);
         return 0;
     }
 

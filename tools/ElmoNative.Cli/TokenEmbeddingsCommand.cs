@@ -10,44 +10,41 @@ namespace ElmoNative.Cli;
 /// </summary>
 internal static class TokenEmbeddingsCommand
 {
-    public static readonly string Usage = $"""
-        usage: elmo token-embeddings [model] --vocab FILE --output FILE.hdf5 [options]
-
-        Writes the context-independent token representation (character CNN, highway, projection) of every line of
-        a vocabulary file to the float32 dataset "embedding" [V, P], in file order, like bilm-tf's
-        dump_token_embeddings. <S> and </S> get the sentence boundary representations.
-
-        model:
-        {ModelSource.Usage}
-        options:
-          --vocab FILE             vocabulary, UTF-8, one token per line (surrounding whitespace is ignored); - reads stdin
-          --output FILE            HDF5 file to write (written to a temporary file and renamed at the end)
-          --batch-size N           tokens per batch (default 1024)
-          --threads N              most threads per kernel call (default: all cores)
-          --progress               show progress on stderr even when it is not a terminal (a line every 10 s)
-          --no-progress            never show progress
-          -h, --help               this help
-
-        Empty or whitespace-only lines, lines with more than one token and invalid UTF-8 are errors (with the line
-        number); nothing is written then.
-        """;
-
-    private static readonly string[] ValueOptions = [.. ModelSource.OptionNames, "--vocab", "--output", "--batch-size", "--threads"];
-
-    public static int Run(CommandContext context, IReadOnlyList<string> argv)
+    /// <summary>The command and its options.</summary>
+    public static ElmoCommand Create()
     {
-        var args = Arguments.Parse("token-embeddings", argv, ValueOptions, CommandContext.ProgressSwitches);
-        if (args.Help)
+        var command = new ElmoCommand("token-embeddings", "context-independent vectors of a vocabulary, like bilm-tf's dump_token_embeddings", Run)
         {
-            context.Out.WriteLine(Usage);
-            return 0;
-        }
+            Synopsis = ["elmo token-embeddings [--model DIR | --options F --weights F] --vocab FILE --output FILE.hdf5 [--force]"],
+            Details = """
+                Writes the context-independent token representation (character CNN, highway, projection) of every line of
+                a vocabulary file to the float32 dataset "embedding" [V, P], in file order, like bilm-tf's
+                dump_token_embeddings. <S> and </S> get the sentence boundary representations.
+                """,
+            Notes = """
+                Empty or whitespace-only lines, lines with more than one token and invalid UTF-8 are errors (with the line
+                number); nothing is written then.
+                """,
+        };
+        ModelSource.AddOptions(command);
+        command.Value("--vocab", "FILE", "vocabulary, UTF-8, one token per line (surrounding whitespace is ignored); - reads stdin");
+        command.Value("--output", "FILE", "HDF5 file to write (written to a temporary file and renamed at the end)");
+        CommonOptions.AddForce(command, "--output");
+        command.Value("--batch-size", "N", "tokens per batch (default 1024)");
+        CommonOptions.Threads(command);
+        CommonOptions.Progress(command);
+        CommonOptions.AddQuiet(command);
+        return command;
+    }
+
+    private static int Run(CommandContext context, OptionValues args)
+    {
         string vocabPath = args.Required("--vocab");
         string outputPath = args.Required("--output");
         int batchSize = args.PositiveInt("--batch-size", 1024);
         using var threads = CommandContext.Threads(args);
         var source = ModelSource.Resolve(args);
-        OutputPath.Check(outputPath, vocabPath, source.OptionsPath, source.WeightsPath);
+        OutputPath.Check(outputPath, args.Has(CommonOptions.Force), vocabPath, source.OptionsPath, source.WeightsPath);
 
         using var model = source.LoadModel();
         model.TokenCacheCapacity = 0; // every token is looked up once: a cache would only cost memory
@@ -71,6 +68,7 @@ internal static class TokenEmbeddingsCommand
             }
         });
         progress.Finish();
+        context.Summary = new RunSummary(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{vocabulary.Count} tokens"), outputPath, vocabulary.Count, "tokens");
         return 0;
     }
 

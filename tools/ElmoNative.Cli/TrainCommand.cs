@@ -15,57 +15,50 @@ internal static class TrainCommand
     /// <summary>The copy of the vocabulary a checkpoint directory holds.</summary>
     public const string VocabularyFileName = "vocab.txt";
 
-    public const string Usage = """
-        usage: elmo train --options train_options.json --vocab vocab.txt --train FILE|GLOB... --output DIR
-                          [--valid FILE|GLOB...] [--seed N] [--threads N] [--checkpoint-every N] [--max-windows N]
-                          [--force] [--progress|--no-progress]
-               elmo train --resume DIR [--output DIR] --train FILE|GLOB... [--vocab vocab.txt] [--options F] [...]
-
-        Trains a bidirectional LM as bilm-tf does: windows of batch_size rows x unroll_steps tokens cut from the shuffled
-        sentences (each pass over the data reshuffles the files and their sentences, from the seed), sampled softmax,
-        Adagrad, gradient clipping; n_epochs x n_train_tokens / (batch_size x unroll_steps) windows in all
-        (n_train_tokens defaults to the words plus one boundary per sentence of the training text).
-
-        DIR then holds a checkpoint: options.json and weights.hdf5 (spec layout, plus softmax/W and softmax/b, which
-        inference ignores) for 'elmo embed --model DIR', the optimizer and LSTM state, train_options.json,
-        reader_position.json and vocab.txt. It is written to a sibling temporary directory and swapped in whole.
-
-        options:
-          --options FILE           training options in bilm-tf's format (see docs/training.md, examples/training/)
-          --vocab FILE             vocabulary (elmo vocab); its size must equal n_tokens_vocab
-          --train FILE|GLOB...     training text: files or quoted patterns ('data/train/*.txt')
-          --output DIR             checkpoint directory; must not exist or be empty unless --force
-          --valid FILE|GLOB...     validation text: full-softmax perplexity at each checkpoint and at the end
-          --seed N                 seed of the initialization, the shuffles, the samples and dropout (default 0)
-          --checkpoint-every N     save a checkpoint every N windows (default 1000; 0: only at the end)
-          --max-windows N          stop after N windows in all (counting those before a resume), e.g. for a short run
-          --resume DIR             continue the run saved in DIR (options, vocabulary and seed default to the saved
-                                   ones; given ones must agree, except n_epochs and n_train_tokens); --output
-                                   defaults to DIR
-          --force                  replace a non-empty --output directory
-          --threads N              most threads per kernel call (default: all cores)
-          --progress               show progress on stderr even when it is not a terminal (a line every 10 s)
-          --no-progress            never show progress
-          -h, --help               this help
-
-        Ctrl+C saves a checkpoint before exiting (exit status 130); run again with --resume DIR to continue.
-        """;
-
-    private static readonly string[] ValueOptions =
-        ["--options", "--vocab", "--output", "--seed", "--threads", "--checkpoint-every", "--max-windows", "--resume"];
-
-    private static readonly string[] Switches = ["--force", .. CommandContext.ProgressSwitches];
-
-    public static int Run(CommandContext context, IReadOnlyList<string> argv)
+    /// <summary>The command and its options.</summary>
+    public static ElmoCommand Create()
     {
-        if (argv.Any(a => a is "-h" or "--help"))
+        var command = new ElmoCommand("train", "train a biLM on one-sentence-per-line text (bilm-tf's recipe), with checkpoints and --resume", Run)
         {
-            context.Out.WriteLine(Usage);
-            return 0;
-        }
-        var trainPatterns = MultiValueOption.Extract("train", "--train", argv, out var rest1);
-        var validPatterns = MultiValueOption.Extract("train", "--valid", rest1, out var rest);
-        var args = Arguments.Parse("train", rest, ValueOptions, [.. Switches]);
+            Synopsis =
+            [
+                "elmo train --options train_options.json --vocab vocab.txt --train FILE|GLOB... --output DIR",
+                "           [--valid FILE|GLOB...] [--seed N] [--threads N] [--checkpoint-every N] [--max-windows N]",
+                "           [--force] [--progress|--no-progress]",
+                "elmo train --resume DIR [--output DIR] --train FILE|GLOB... [--vocab vocab.txt] [--options F] [...]",
+            ],
+            Details = """
+                Trains a bidirectional LM as bilm-tf does: windows of batch_size rows x unroll_steps tokens cut from the shuffled
+                sentences (each pass over the data reshuffles the files and their sentences, from the seed), sampled softmax,
+                Adagrad, gradient clipping; n_epochs x n_train_tokens / (batch_size x unroll_steps) windows in all
+                (n_train_tokens defaults to the words plus one boundary per sentence of the training text).
+
+                DIR then holds a checkpoint: options.json and weights.hdf5 (spec layout, plus softmax/W and softmax/b, which
+                inference ignores) for 'elmo embed --model DIR', the optimizer and LSTM state, train_options.json,
+                reader_position.json and vocab.txt. It is written to a sibling temporary directory and swapped in whole.
+                """,
+            Notes = "Ctrl+C saves a checkpoint before exiting (exit status 130); run again with --resume DIR to continue.",
+        };
+        command.Value("--options", "FILE", "training options in bilm-tf's format (see docs/training.md, examples/training/)");
+        command.Value("--vocab", "FILE", "vocabulary (elmo vocab); its size must equal n_tokens_vocab");
+        command.List("--train", "FILE|GLOB...", "training text: files or quoted patterns ('data/train/*.txt')");
+        command.Value("--output", "DIR", "checkpoint directory; must not exist or be empty unless --force");
+        command.List("--valid", "FILE|GLOB...", "validation text: full-softmax perplexity at each checkpoint and at the end");
+        command.Value("--seed", "N", "seed of the initialization, the shuffles, the samples and dropout (default 0)");
+        command.Value("--checkpoint-every", "N", "save a checkpoint every N windows (default 1000; 0: only at the end)");
+        command.Value("--max-windows", "N", "stop after N windows in all (counting those before a resume), e.g. for a short run");
+        command.Value("--resume", "DIR", "continue the run saved in DIR (options, vocabulary and seed default to the saved ones; given ones must agree, except n_epochs and n_train_tokens); --output defaults to DIR");
+        command.Switch(CommonOptions.Force, "replace a non-empty --output directory");
+        CommonOptions.Threads(command);
+        CommonOptions.Progress(command);
+        CommonOptions.AddQuiet(command);
+        return command;
+    }
+
+    private static int Run(CommandContext context, OptionValues args)
+    {
+        var trainPatterns = args.List("--train");
+        var validPatterns = args.List("--valid");
         string? resume = args.Value("--resume");
         string? optionsPath = args.Value("--options"), vocabPath = args.Value("--vocab");
         if (trainPatterns.Count == 0) throw args.Error("missing option '--train'");
@@ -181,7 +174,7 @@ internal static class TrainCommand
 
     /// <summary>One training run: the loop, checkpoints, validation and the summary.</summary>
     private sealed class TrainingRun(
-        CommandContext context, Arguments args, TrainingOptions options, Vocabulary vocabulary, TextCorpus? valid,
+        CommandContext context, OptionValues args, TrainingOptions options, Vocabulary vocabulary, TextCorpus? valid,
         TrainingWindowReader reader, BiLmTrainer trainer, string output, long totalWindows, long windowsPerEpoch, int checkpointEvery)
     {
         private readonly CultureInfo c = CultureInfo.InvariantCulture;
@@ -197,6 +190,7 @@ internal static class TrainCommand
             if (first >= totalWindows)
             {
                 context.Out.WriteLine(string.Format(c, "{0}: already trained {1} windows (target {2}); nothing to do", output, first, totalWindows));
+                context.Summary = new RunSummary("0 windows (nothing to do)", output);
                 return 0;
             }
             context.Out.WriteLine(string.Format(c, "{0} {1:N0} parameters (V {2}, B {3} x T {4}, S {5}); {6:N0} windows of {7:N0} tokens per epoch, {8} epochs, windows {9} to {10}; seed {11}",
@@ -256,6 +250,7 @@ internal static class TrainCommand
                 trainer.Step - first, tokens, seconds, stepTime.TotalSeconds, tokens / Math.Max(stepTime.TotalSeconds, 1e-9), Math.Exp(lastTrainLoss));
             if (lastValid is { } final) summary += ", valid perplexity " + final.Format();
             context.Out.WriteLine(summary + "; model in " + output);
+            context.Summary = new RunSummary(string.Format(c, "{0} windows, {1} tokens per direction", trainer.Step - first, tokens), output, tokens, "tokens");
             return 0;
         }
 

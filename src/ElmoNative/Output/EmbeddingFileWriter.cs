@@ -27,6 +27,14 @@ namespace ElmoNative.Output;
 /// value.
 /// </para>
 /// <para>
+/// <b>Layouts</b> (<see cref="EmbeddingFileLayout"/>, AllenNLP's flags): the default above;
+/// <see cref="EmbeddingFileLayout.LineNumbers"/> leaves <c>sentence_to_index</c> out (<c>--forget-sentences</c>);
+/// <see cref="EmbeddingFileLayout.SentenceKeys"/> names each dataset by its sentence instead, without
+/// <c>sentence_to_index</c> (<c>--use-sentence-keys</c>). The sentence names must be usable as HDF5 link names (not
+/// empty, not ".", no '/' or NUL) and distinct; they are kept in memory until <see cref="Finish"/> sorts them (so this
+/// layout's memory grows with the text of the sentences, as AllenNLP's own check for repeated keys needs).
+/// </para>
+/// <para>
 /// Without <see cref="Finish"/> the file is not a valid HDF5 file: write it to a temporary name and rename it when
 /// done (as <c>ElmoNative.Checkpoints.AtomicFile</c> does).
 /// </para>
@@ -39,6 +47,8 @@ public sealed class EmbeddingFileWriter : IDisposable
     private const int SpillBufferSize = 1 << 16;
 
     private readonly Hdf5StreamWriter file;
+    private readonly EmbeddingFileLayout layout;
+    private readonly List<(byte[] Name, long Header)> keyed = []; // SentenceKeys: each dataset's UTF-8 name and header
     private readonly FileStream addresses; // object header address of dataset i at byte 8 i
     private readonly FileStream pairs; // "sentence": "i" pairs, ", "-separated: the JSON object without its braces
     private byte[] pairBuffer = new byte[256];
@@ -48,10 +58,13 @@ public sealed class EmbeddingFileWriter : IDisposable
 
     /// <summary>
     /// Creates (or overwrites) <paramref name="path"/> and the temporary files <c>path.index.tmp</c> and
-    /// <c>path.addresses.tmp</c> beside it.
+    /// <c>path.addresses.tmp</c> beside it; <paramref name="layout"/> says how datasets are named and whether
+    /// <c>sentence_to_index</c> is written.
     /// </summary>
-    public EmbeddingFileWriter(string path)
+    public EmbeddingFileWriter(string path, EmbeddingFileLayout layout = EmbeddingFileLayout.LineNumbersWithSentenceToIndex)
     {
+        if (!Enum.IsDefined(layout)) throw new ArgumentOutOfRangeException(nameof(layout), layout, "unknown layout");
+        this.layout = layout;
         FileStream? output = null, addressFile = null, pairFile = null;
         try
         {
@@ -77,19 +90,33 @@ public sealed class EmbeddingFileWriter : IDisposable
 
     /// <summary>
     /// Starts dataset <see cref="Count"/> of shape <paramref name="shape"/> (float32) for <paramref name="sentence"/>
-    /// (the text that <c>sentence_to_index</c> maps to the index; AllenNLP uses the tokens joined by single spaces);
-    /// its values follow through <see cref="WriteValues"/>, row-major (C order), exactly as many as the shape holds.
+    /// (the text that <c>sentence_to_index</c> maps to the index; AllenNLP uses the input line stripped of surrounding
+    /// whitespace; with <see cref="EmbeddingFileLayout.SentenceKeys"/>, the dataset's name); its values follow through
+    /// <see cref="WriteValues"/>, row-major (C order), exactly as many as the shape holds.
     /// </summary>
     public void BeginDataset(ReadOnlySpan<char> sentence, ReadOnlySpan<long> shape)
     {
         ThrowIfUnusable();
         if (remainingValues != 0) throw new InvalidOperationException($"dataset {Count - 1} still lacks {remainingValues} values");
         long values = ValueCount(shape);
+        byte[]? name = null;
+        if (layout == EmbeddingFileLayout.SentenceKeys)
+        {
+            if (!IsValidKey(sentence)) throw new ArgumentException($"'{sentence}' cannot name an HDF5 dataset (empty, '.', or holding '/' or NUL)", nameof(sentence));
+            name = System.Text.Encoding.UTF8.GetBytes(sentence.ToArray());
+        }
         long header = file.WriteDatasetHeader(shape, Hdf5ElementType.Float32, checked(values * sizeof(float)));
-        Span<byte> address = stackalloc byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(address, header);
-        addresses.Write(address);
-        WritePair(sentence, Count);
+        if (name is not null)
+        {
+            keyed.Add((name, header));
+        }
+        else
+        {
+            Span<byte> address = stackalloc byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(address, header);
+            addresses.Write(address);
+            if (layout == EmbeddingFileLayout.LineNumbersWithSentenceToIndex) WritePair(sentence, Count);
+        }
         remainingValues = values;
         Count++;
     }
@@ -123,6 +150,16 @@ public sealed class EmbeddingFileWriter : IDisposable
         ThrowIfUnusable();
         if (remainingValues != 0) throw new InvalidOperationException($"dataset {Count - 1} still lacks {remainingValues} values");
         finished = true;
+        if (layout == EmbeddingFileLayout.SentenceKeys)
+        {
+            FinishKeyed();
+            return;
+        }
+        if (layout == EmbeddingFileLayout.LineNumbers)
+        {
+            FinishNumbered(indexName: -1, indexHeader: -1);
+            return;
+        }
 
         // sentence_to_index: "{" + the spilled pairs + "}" as the one object of a global heap collection, then the
         // dataset whose single element points to it.
@@ -137,16 +174,31 @@ public sealed class EmbeddingFileWriter : IDisposable
         long indexHeader = file.WriteDatasetHeader([1], Hdf5ElementType.VariableLengthUtf8String, Hdf5StreamWriter.VariableLengthReferenceSize);
         file.WriteVariableLengthReference((int)(uint)jsonBytes, collection, objectIndex: 1);
 
-        // The root group's local heap: "", the dataset names in numeric order, "sentence_to_index".
-        long indexName = DecimalNames.HeapOffset(Count);
-        long heapSize = indexName + Hdf5StreamWriter.Pad8(SentenceToIndexName.Length + 1);
+        FinishNumbered(DecimalNames.HeapOffset(Count), indexHeader);
+    }
+
+    /// <summary>Whether <paramref name="key"/> can name a dataset of the root group: not empty, not ".", no '/' nor NUL.</summary>
+    public static bool IsValidKey(ReadOnlySpan<char> key) => key.Length > 0 && !key.SequenceEqual(".") && key.IndexOfAny('/', '\0') < 0;
+
+    /// <summary>
+    /// The root group of the numbered datasets: its local heap ("", the names in numeric order, then
+    /// "sentence_to_index" when <paramref name="indexName"/> is not negative), its symbol table, the superblock.
+    /// </summary>
+    private void FinishNumbered(long indexName, long indexHeader)
+    {
+        bool withIndex = indexName >= 0;
+        long namesEnd = DecimalNames.HeapOffset(Count);
+        long heapSize = namesEnd + (withIndex ? Hdf5StreamWriter.Pad8(SentenceToIndexName.Length + 1) : 0);
         long heap = file.WriteLocalHeapHeader(heapSize);
         file.WriteBytes(stackalloc byte[8]);
         DecimalNames.WriteHeapNames(file, Count);
-        Span<byte> name = stackalloc byte[(int)Hdf5StreamWriter.Pad8(SentenceToIndexName.Length + 1)];
-        name.Clear();
-        System.Text.Encoding.ASCII.GetBytes(SentenceToIndexName, name);
-        file.WriteBytes(name);
+        if (withIndex)
+        {
+            Span<byte> name = stackalloc byte[(int)Hdf5StreamWriter.Pad8(SentenceToIndexName.Length + 1)];
+            name.Clear();
+            System.Text.Encoding.ASCII.GetBytes(SentenceToIndexName, name);
+            file.WriteBytes(name);
+        }
         if (file.Position != heap + Hdf5StreamWriter.LocalHeapHeaderSize + heapSize) throw new InvalidOperationException("local heap size mismatch");
 
         // Its symbol table, in strcmp order: the decimal names, then "sentence_to_index" ('s' sorts after the digits).
@@ -155,9 +207,43 @@ public sealed class EmbeddingFileWriter : IDisposable
         var table = new SymbolTableBuilder(file);
         var order = new DecimalNames.StrcmpOrder(Count);
         while (order.MoveNext()) table.Add(DecimalNames.HeapOffset(order.Current), headers.Read(order.Current));
-        table.Add(indexName, indexHeader);
-        long bTree = table.Finish();
+        if (withIndex) table.Add(indexName, indexHeader);
+        FinishGroup(table.Finish(), heap);
+    }
 
+    /// <summary>The root group of datasets named by their sentences: names in strcmp (byte) order in heap and table.</summary>
+    private void FinishKeyed()
+    {
+        keyed.Sort((a, b) => a.Name.AsSpan().SequenceCompareTo(b.Name));
+        for (int i = 1; i < keyed.Count; i++)
+        {
+            if (keyed[i].Name.AsSpan().SequenceEqual(keyed[i - 1].Name))
+                throw new InvalidOperationException($"two datasets are named '{System.Text.Encoding.UTF8.GetString(keyed[i].Name)}'");
+        }
+        long heapSize = 8;
+        foreach (var (name, _) in keyed) heapSize += Hdf5StreamWriter.Pad8(name.Length + 1);
+        long heap = file.WriteLocalHeapHeader(heapSize);
+        var offsets = new long[keyed.Count];
+        file.WriteBytes(stackalloc byte[8]);
+        long at = 8;
+        var padding = new byte[8];
+        for (int i = 0; i < keyed.Count; i++)
+        {
+            offsets[i] = at;
+            var name = keyed[i].Name;
+            file.WriteBytes(name);
+            int padded = (int)Hdf5StreamWriter.Pad8(name.Length + 1);
+            file.WriteBytes(padding.AsSpan(0, padded - name.Length));
+            at += padded;
+        }
+        var table = new SymbolTableBuilder(file);
+        for (int i = 0; i < keyed.Count; i++) table.Add(offsets[i], keyed[i].Header);
+        FinishGroup(table.Finish(), heap);
+    }
+
+    /// <summary>The root group's header and the superblock that points to it.</summary>
+    private void FinishGroup(long bTree, long heap)
+    {
         long root = file.WriteGroupHeader(bTree, heap);
         file.Align();
         file.WriteSuperblock(root, bTree, heap, endOfFile: file.Position);
@@ -259,4 +345,17 @@ public sealed class EmbeddingFileWriter : IDisposable
             public int Count;
         }
     }
+}
+
+/// <summary>How an embedding file names its datasets (AllenNLP's <c>--forget-sentences</c> and <c>--use-sentence-keys</c>).</summary>
+public enum EmbeddingFileLayout
+{
+    /// <summary>Datasets "0", "1", ... by line, and <c>sentence_to_index</c> (AllenNLP's default).</summary>
+    LineNumbersWithSentenceToIndex,
+
+    /// <summary>Datasets "0", "1", ... by line, no <c>sentence_to_index</c> (<c>--forget-sentences</c>).</summary>
+    LineNumbers,
+
+    /// <summary>Each dataset named by its sentence, no <c>sentence_to_index</c> (<c>--use-sentence-keys</c>).</summary>
+    SentenceKeys,
 }

@@ -1,0 +1,35 @@
+namespace ElmoNative.Cli;
+
+/// <summary>
+/// Python's <c>str.strip()</c> and <c>str.split()</c> (no arguments), which AllenNLP's <c>elmo</c> command applies to
+/// each input line. Python's whitespace is .NET's <see cref="char.IsWhiteSpace(char)"/> plus U+001C..U+001F (the
+/// file, group, record and unit separators), which .NET does not count.
+/// </summary>
+internal static class PythonText
+{
+    /// <summary>Whether Python's <c>str.isspace()</c> holds for <paramref name="c"/>.</summary>
+    public static bool IsWhiteSpace(char c) => char.IsWhiteSpace(c) || c is >= '\u001C' and <= '\u001F';
+
+    /// <summary><c>line.strip()</c>: without leading and trailing Python whitespace.</summary>
+    public static string Strip(string line)
+    {
+        int start = 0, end = line.Length;
+        while (start < end && IsWhiteSpace(line[start])) start++;
+        while (end > start && IsWhiteSpace(line[end - 1])) end--;
+        return start == 0 && end == line.Length ? line : line[start..end];
+    }
+
+    /// <summary><c>sentence.split()</c>: the runs of non-whitespace characters.</summary>
+    public static string[] Split(string sentence)
+    {
+        var tokens = new List<string>();
+        for (int i = 0; i < sentence.Length;)
+        {
+            while (i < sentence.Length && IsWhiteSpace(sentence[i])) i++;
+            int start = i;
+            while (i < sentence.Length && !IsWhiteSpace(sentence[i])) i++;
+            if (i > start) tokens.Add(sentence[start..i]);
+        }
+        return [.. tokens];
+    }
+}
