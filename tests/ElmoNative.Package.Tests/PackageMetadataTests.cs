@@ -79,7 +79,7 @@ public sealed class PackageMetadataTests(PackedSolution packed)
             Assert.Equal(packed.Version, Child(metadata, "version").Value);
             Assert.False(string.IsNullOrWhiteSpace(Child(metadata, "authors").Value), id);
             string description = Child(metadata, "description").Value;
-            Assert.True(description.Length > 40 && description != "Package Description", $"{id}: description '{description}'");
+            Assert.True(description.Length > 20 && description != "Package Description", $"{id}: description '{description}'");
             Assert.Contains("elmo", Child(metadata, "tags").Value.Split(' '));
 
             var licenseElement = Child(metadata, "license");
