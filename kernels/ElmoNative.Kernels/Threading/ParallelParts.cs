@@ -31,6 +31,9 @@ public sealed class ParallelParts : IThreadPoolWorkItem
     /// </summary>
     internal static Action<bool>? PartObserver;
 
+    /// <summary>Test hook: called on the caller with the thread count of every call that hands parts to helpers. Null outside tests.</summary>
+    internal static Action<int>? ForkObserver;
+
     private ParallelParts()
     {
     }
@@ -57,6 +60,7 @@ public sealed class ParallelParts : IThreadPoolWorkItem
             }
             return;
         }
+        ForkObserver?.Invoke(threads);
         var job = Free();
         job.running = true;
         job.body = body;
