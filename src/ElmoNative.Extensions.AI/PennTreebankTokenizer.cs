@@ -9,9 +9,9 @@ namespace ElmoNative.Extensions.AI;
 /// <c>'</c> / <c>’</c> (but an apostrophe stays when the rest of the word is a clitic: <c>'s</c>, <c>'ll</c>, ...);
 /// <c>``</c> and <c>''</c> are one token.</item>
 /// <item>From the end of a word, closing marks are split off one at a time: <c>) ] } " ” ’ ' » , ; : ! ? %</c>,
-/// an ellipsis <c>...</c> (one token), and a final period, which stays attached when the rest contains a period
-/// (<c>U.S.</c>, <c>e.g.</c>) and, except on the last word of the text, when the rest is a single letter (<c>J.</c>)
-/// or an abbreviation of <see cref="Abbreviations"/> (<c>Mr.</c>, <c>etc.</c>).</item>
+/// an ellipsis <c>...</c> (one token), and a final period, which stays attached when the rest is letters with periods
+/// between them (<c>U.S.</c>, <c>e.g.</c>, <c>Ph.D.</c>) and, except on the last word of the text, when the rest is a
+/// single letter (<c>J.</c>) or an abbreviation of <see cref="Abbreviations"/> (<c>Mr.</c>, <c>etc.</c>).</item>
 /// <item>What remains is split before a clitic: <c>n't</c> (<c>don't</c> → <c>do n't</c>, <c>can't</c> →
 /// <c>ca n't</c>, <c>won't</c> → <c>wo n't</c>) or <c>'s 'm 'd 'll 're 've</c> (<c>he's</c> → <c>he 's</c>), case
 /// insensitively, with <c>'</c> or <c>’</c>; the characters are kept as written.</item>
@@ -104,10 +104,17 @@ public sealed class PennTreebankTokenizer : IElmoTokenizer
     /// <summary>Whether the period after <paramref name="stem"/> is a token of its own (see the class remarks).</summary>
     private static bool SplitsPeriod(ReadOnlySpan<char> stem, bool lastWord)
     {
-        if (stem.Contains('.')) return false;
+        if (stem.Contains('.') && IsLettersAndPeriods(stem)) return false;
         if (lastWord) return true;
         if (stem.Length == 1 && char.IsLetter(stem[0])) return false;
         return !abbreviations.GetAlternateLookup<ReadOnlySpan<char>>().Contains(stem);
+    }
+
+    private static bool IsLettersAndPeriods(ReadOnlySpan<char> stem)
+    {
+        foreach (char c in stem)
+            if (c != '.' && !char.IsLetter(c)) return false;
+        return true;
     }
 
     /// <summary>Where a clitic starts in <paramref name="word"/> (0: none).</summary>
