@@ -1,6 +1,8 @@
 // Fork-join over a few coarse parts without allocating: the calling thread and up to (threads - 1) thread-pool
 // helpers claim parts from a shared counter until none is left, so the caller never waits for a helper that has
 // not started yet (on a busy machine it simply runs every part itself); it waits only for parts already running.
+// A helper runs its parts under the caller's thread limit (KernelSettings.ThreadsForCurrentThread of the calling
+// thread), so a kernel called inside a part uses no more threads than it would have on the caller.
 // Job objects are cached per calling thread (a few) and reused once every helper queued for them has left; a helper
 // that starts after the call finished finds no part to claim and leaves.
 using System.Runtime.ExceptionServices;
@@ -20,7 +22,17 @@ public sealed class ParallelParts : IThreadPoolWorkItem
     private int remaining;
     private int helpers; // helpers queued and not yet left
     private bool running; // a call on the owning thread is in progress (a part may itself call For)
+    private int threadLimit; // the caller's KernelSettings.ThreadsForCurrentThread, applied on the helpers
     private ExceptionDispatchInfo? error;
+
+    /// <summary>
+    /// Test hook: called on the executing thread with true just before a part runs and with false just after it
+    /// (also when For runs every part on the caller). Null outside tests.
+    /// </summary>
+    internal static Action<bool>? PartObserver;
+
+    /// <summary>Test hook: called on the caller with the thread count of every call that hands parts to helpers. Null outside tests.</summary>
+    internal static Action<int>? ForkObserver;
 
     private ParallelParts()
     {
@@ -39,9 +51,16 @@ public sealed class ParallelParts : IThreadPoolWorkItem
         threads = Math.Min(threads, parts);
         if (threads <= 1)
         {
-            for (int i = 0; i < parts; i++) body(i);
+            var observer = PartObserver;
+            for (int i = 0; i < parts; i++)
+            {
+                observer?.Invoke(true);
+                try { body(i); }
+                finally { observer?.Invoke(false); }
+            }
             return;
         }
+        ForkObserver?.Invoke(threads);
         var job = Free();
         job.running = true;
         job.body = body;
@@ -49,6 +68,7 @@ public sealed class ParallelParts : IThreadPoolWorkItem
         job.next = 0;
         job.remaining = parts;
         job.error = null;
+        job.threadLimit = KernelSettings.ThreadsForCurrentThread;
         job.done.Reset();
         job.helpers = threads - 1;
         for (int h = 1; h < threads; h++) ThreadPool.UnsafeQueueUserWorkItem(job, preferLocal: false);
@@ -74,18 +94,21 @@ public sealed class ParallelParts : IThreadPoolWorkItem
     /// <inheritdoc/>
     void IThreadPoolWorkItem.Execute()
     {
-        Work();
+        using (KernelSettings.LimitCurrentThread(threadLimit)) Work();
         Interlocked.Decrement(ref helpers);
     }
 
     private void Work()
     {
         int i;
+        var observer = PartObserver;
         while ((i = Interlocked.Increment(ref next) - 1) < parts)
         {
             try
             {
-                body!(i);
+                observer?.Invoke(true);
+                try { body!(i); }
+                finally { observer?.Invoke(false); }
             }
             catch (Exception e)
             {

@@ -47,27 +47,13 @@ internal abstract class WeightSource : IDisposable
 
     private sealed class FromFile(CheckpointReader reader, int blockValues) : WeightSource
     {
-        /// <summary>Bytes of whole tensors read between two collections.</summary>
-        private const long CollectBytes = 32L << 20;
-
         private readonly NativeBuffer<float> block = new(); // one row block, reused for every matrix
-        private long readSinceCollect;
 
         public override void Dispose() => block.Dispose();
 
-        public override float[] Read(string name)
-        {
-            // Whole tensors are read into new arrays that are dropped once the layer has copied them; they are
-            // large-object garbage that only a full collection frees, so collect every ~32 MB read.
-            if (readSinceCollect > CollectBytes)
-            {
-                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
-                readSinceCollect = 0;
-            }
-            float[] data = reader.Read(name);
-            readSinceCollect += (long)data.Length * sizeof(float);
-            return data;
-        }
+        // Whole tensors (biases, filters, the character embedding) are small and kept by the layers; nothing here forces
+        // a garbage collection (the runtime collects what loading leaves behind when it sees fit).
+        public override float[] Read(string name) => reader.Read(name);
 
         public override PackedMatrix ReadPacked(string name, int firstRow, int rows)
         {

@@ -25,10 +25,14 @@ public sealed partial class ElmoModel
     /// Brown corpus, unless <c>$ELMONATIVE_DEFAULT_MODEL</c> names another folder.
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">No default model is installed beside the application.</exception>
-    public static ElmoModel LoadDefault()
+    public static ElmoModel LoadDefault() => LoadDefault(null);
+
+    /// <summary>As <see cref="LoadDefault()"/>, with <paramref name="loadOptions"/> (logger, threads, token cache).</summary>
+    /// <exception cref="DirectoryNotFoundException">No default model is installed beside the application.</exception>
+    public static ElmoModel LoadDefault(ElmoLoadOptions? loadOptions)
     {
         string directory = FindDefaultDirectory() ?? throw new DirectoryNotFoundException(
             $"no default model: {Path.Combine(AppContext.BaseDirectory, "models", "default")} does not exist (add the package ElmoNative.Models.Default, or set {DefaultModelVariable} to a model folder)");
-        return LoadDirectory(directory);
+        return LoadDirectory(directory, loadOptions);
     }
 }

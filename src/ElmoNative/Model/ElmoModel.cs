@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using ElmoNative.Checkpoints;
+using ElmoNative.Kernels;
 using ElmoNative.Layers;
 
 namespace ElmoNative;
@@ -40,30 +41,82 @@ public sealed partial class ElmoModel : IDisposable
     public int Dim => Options.OutputDim;
 
     /// <summary>Loads a model from an in-memory checkpoint (the weights are copied into the model's own layout).</summary>
-    public static ElmoModel FromCheckpoint(Checkpoint checkpoint) =>
-        new(checkpoint.Options, WeightSource.FromCheckpoint(checkpoint), checkpoint.ParameterCount);
+    public static ElmoModel FromCheckpoint(Checkpoint checkpoint) => FromCheckpoint(checkpoint, null);
+
+    /// <summary>
+    /// As <see cref="FromCheckpoint(Checkpoint)"/>, with <paramref name="loadOptions"/> (logger, threads, token cache).
+    /// </summary>
+    public static ElmoModel FromCheckpoint(Checkpoint checkpoint, ElmoLoadOptions? loadOptions)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        return Create(checkpoint.Options, () => WeightSource.FromCheckpoint(checkpoint), checkpoint.ParameterCount, "(in-memory checkpoint)", loadOptions);
+    }
 
     /// <summary>Loads <c>options.json</c> and the HDF5 weights of a bilm-tf / AllenNLP checkpoint.</summary>
     /// <remarks>
     /// The file is checked as a whole first; weights are then read one at a time, the large matrices in blocks of a few
     /// megabytes packed as they arrive (see <see cref="WeightSource"/>), so that the peak memory stays near the model's size.
+    /// Loading forces no garbage collection: what it leaves behind is collected when the runtime sees fit.
     /// </remarks>
-    public static ElmoModel Load(string optionsPath, string weightsPath)
+    public static ElmoModel Load(string optionsPath, string weightsPath) => Load(optionsPath, weightsPath, null);
+
+    /// <summary>
+    /// As <see cref="Load(string, string)"/>, with <paramref name="loadOptions"/> (logger, threads, token cache).
+    /// </summary>
+    public static ElmoModel Load(string optionsPath, string weightsPath, ElmoLoadOptions? loadOptions)
     {
         var options = ElmoOptions.Load(optionsPath);
         using var reader = new CheckpointReader(options, weightsPath);
-        using var weights = WeightSource.FromReader(reader);
-        var model = new ElmoModel(options, weights, Checkpoint.CountParameters(options));
-        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true); // and give the freed memory back
-        return model;
+        return Create(options, () => WeightSource.FromReader(reader), Checkpoint.CountParameters(options), weightsPath, loadOptions);
     }
 
     /// <summary>Loads a model directory holding <c>options.json</c> and <c>weights.hdf5</c>.</summary>
-    public static ElmoModel LoadDirectory(string directory)
+    public static ElmoModel LoadDirectory(string directory) => LoadDirectory(directory, null);
+
+    /// <summary>As <see cref="LoadDirectory(string)"/>, with <paramref name="loadOptions"/> (logger, threads, token cache).</summary>
+    public static ElmoModel LoadDirectory(string directory, ElmoLoadOptions? loadOptions)
     {
         var (options, weights) = ModelFiles.Resolve(directory);
-        return Load(options, weights);
+        return Load(options, weights, loadOptions);
     }
+
+    /// <summary>Builds the model under the load options' thread count (packing the weights uses the GEMM threads) and logs the load.</summary>
+    private static ElmoModel Create(ElmoOptions options, Func<WeightSource> weights, long parameters, string source, ElmoLoadOptions? loadOptions)
+    {
+        int threads = loadOptions?.Threads ?? Environment.ProcessorCount;
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1, "ElmoLoadOptions.Threads");
+        if (loadOptions?.TokenCacheCapacity is < 0)
+            throw new ArgumentOutOfRangeException("ElmoLoadOptions.TokenCacheCapacity", loadOptions.TokenCacheCapacity, "the token cache capacity cannot be negative");
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        ElmoModel model;
+        using (KernelSettings.LimitCurrentThread(Math.Min(threads, KernelSettings.ThreadsForCurrentThread)))
+        using (var weightSource = weights())
+            model = new ElmoModel(options, weightSource, parameters) { Threads = threads };
+        if (loadOptions?.TokenCacheCapacity is { } capacity) model.TokenCacheCapacity = capacity;
+        if (loadOptions?.Logger is { } logger)
+            ElmoModelLog.Loaded(logger, source, parameters, model.LayerCount, model.Dim, threads,
+                System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
+        return model;
+    }
+
+    /// <summary>
+    /// Most threads the kernels may use for one call of this model (<see cref="Embed(IReadOnlyList{IReadOnlyList{string}}, ElmoState?)"/>,
+    /// <see cref="EmbedTokens(IReadOnlyList{string})"/>, <see cref="PreloadVocabulary"/>), on the calling thread and the
+    /// helpers it hands work to (the two LSTM directions, split GEMMs). Default: every core. Models in one process may
+    /// use different counts; the process-wide <c>KernelSettings.MaxThreads</c> and a limit already in force on the
+    /// calling thread still cap it. The result does not depend on the count (bit for bit).
+    /// </summary>
+    public int Threads
+    {
+        get => threads;
+        set => threads = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Threads must be at least 1");
+    }
+
+    private int threads = Environment.ProcessorCount;
+
+    /// <summary>The thread limit of one call of this model, on the calling thread (see <see cref="Threads"/>).</summary>
+    private KernelSettings.ThreadLimitScope LimitThreads() =>
+        KernelSettings.LimitCurrentThread(Math.Min(threads, KernelSettings.ThreadsForCurrentThread));
 
     /// <summary>A fresh stateful-mode state (all zeros) for <see cref="Embed(IReadOnlyList{IReadOnlyList{string}}, ElmoState?)"/>.</summary>
     public ElmoState CreateState() => new(Options.LstmLayers, Options.ProjectionDim, Options.LstmDim);
@@ -107,6 +160,7 @@ public sealed partial class ElmoModel : IDisposable
     private void Run(IReadOnlyList<IReadOnlyList<string>> sentences, ElmoState? state, ElmoBatchOutput output)
     {
         var ws = Rent();
+        using var limit = LimitThreads();
         try
         {
             if (state is null)
@@ -141,6 +195,7 @@ public sealed partial class ElmoModel : IDisposable
         ArgumentNullException.ThrowIfNull(tokens);
         if (output.Length < tokens.Count * Options.ProjectionDim) throw new ArgumentException("output is too small", nameof(output));
         var ws = Rent();
+        using var limit = LimitThreads();
         try
         {
             bilm.EncodeTokens(tokens, output, ws);
@@ -176,6 +231,7 @@ public sealed partial class ElmoModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
         var ws = Rent();
+        using var limit = LimitThreads();
         try
         {
             bilm.Preload(vocabulary.Select((t, i) => string.IsNullOrEmpty(t) ? throw new ArgumentException($"vocabulary token {i} is empty", nameof(vocabulary)) : t), ws);
