@@ -16,20 +16,28 @@ public sealed class ConsumerTests(PackedSolution packed)
 
     private static readonly string[][] Sentences = [["The", "bank", "of", "the", "river"], ["I", "went", "to", "the", "bank", "today"]];
 
-    /// <summary>The README's API example against the default model, printing what the test checks.</summary>
-    private const string Program = """
-        using System.Globalization;
-        using ElmoNative;
-
-        using var model = ElmoModel.LoadDefault();
-        var batch = model.Embed(new[] { "The bank of the river".Split(' '), "I went to the bank today".Split(' ') });
-        ReadOnlySpan<float> top = batch.Layer(sentence: 1, layer: model.LayerCount - 1);
-        Console.WriteLine($"layers={model.LayerCount}");
-        Console.WriteLine($"dim={batch.Dim}");
-        Console.WriteLine($"lengths={string.Join(',', batch.Lengths)}");
-        Console.WriteLine($"top={string.Join(' ', top[..8].ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}");
-        Console.WriteLine($"model={ElmoModel.FindDefaultDirectory()}");
-        """;
+    /// <summary>
+    /// The README's quick-start program (the C# block after its "quick start" marker), word for word, followed by lines
+    /// that print what the test checks from the README's own <c>model</c> and <c>batch</c>.
+    /// </summary>
+    private static string Program()
+    {
+        string readme = File.ReadAllText(Path.Combine(PackedSolution.BuildProperty("RepositoryRoot"), "README.md"));
+        int marker = readme.IndexOf("<!-- quick start:", StringComparison.Ordinal);
+        Assert.True(marker >= 0, "README.md has no quick-start marker");
+        int start = readme.IndexOf("```csharp\n", marker, StringComparison.Ordinal) + "```csharp\n".Length;
+        int end = readme.IndexOf("```", start, StringComparison.Ordinal);
+        string example = readme[start..end];
+        Assert.Contains("ElmoModel.LoadDefault()", example);
+        return "using System.Globalization;\n" + example + """
+            ReadOnlySpan<float> top = batch.Layer(sentence: 1, layer: model.LayerCount - 1);
+            Console.WriteLine($"layers={model.LayerCount}");
+            Console.WriteLine($"dim={batch.Dim}");
+            Console.WriteLine($"lengths={string.Join(',', batch.Lengths)}");
+            Console.WriteLine($"top={string.Join(' ', top[..8].ToArray().Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}");
+            Console.WriteLine($"model={ElmoModel.FindDefaultDirectory()}");
+            """;
+    }
 
     /// <summary>The shipped model, loaded from the repository: what the packaged library and tool must reproduce.</summary>
     private static readonly Lazy<(ElmoBatchOutput Batch, int Layers)> Expected = new(() =>
@@ -70,7 +78,7 @@ public sealed class ConsumerTests(PackedSolution packed)
         run.Dotnet(app, Step, "new", "console", "--framework", "net10.0", "--name", "ElmoConsumer", "--output", app).AssertSuccess();
         string project = Path.Combine(app, "ElmoConsumer.csproj");
         run.Dotnet(app, Step, "add", project, "package", "ElmoNative", "--version", packed.Version).AssertSuccess();
-        File.WriteAllText(Path.Combine(app, "Program.cs"), Program);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), Program());
 
         // Only ElmoNative was added; the model package came with it and put its files beside the program.
         string projectText = File.ReadAllText(project);
@@ -79,6 +87,7 @@ public sealed class ConsumerTests(PackedSolution packed)
 
         var built = run.Dotnet(app, Step, "run", "--project", project, "-c", "Release").AssertSuccess();
         AssertEmbedded(built, Path.Combine(app, "bin", "Release", "net10.0"));
+        Assert.Contains("3 layers of 256 floats per token; 'bank' in sentence 1 begins ", built.StandardOutput);
 
         string published = Path.Combine(app, "published");
         run.Dotnet(app, Step, "publish", project, "-c", "Release", "-o", published).AssertSuccess();
