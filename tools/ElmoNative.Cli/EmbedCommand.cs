@@ -88,7 +88,7 @@ internal static class EmbedCommand
     {
         var settings = EmbedSettings.From(args);
         using var threads = CommandContext.Threads(args);
-        var source = ModelSource.Resolve(args);
+        var source = ModelSource.Resolve(context, args);
         OutputPath.Check(settings.Output, args.Has(CommonOptions.Force), settings.Input, source.OptionsPath, source.WeightsPath, args.Value("--vocab"));
 
         string? vocabPath = args.Value("--vocab");

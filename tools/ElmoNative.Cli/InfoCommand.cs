@@ -19,6 +19,7 @@ internal static class InfoCommand
                 """,
         };
         ModelSource.AddOptions(command);
+        CommonOptions.Progress(command);
         CommonOptions.AddQuiet(command);
         return command;
     }
@@ -31,7 +32,7 @@ internal static class InfoCommand
 
     private static int Run(CommandContext context, OptionValues args)
     {
-        var source = ModelSource.Resolve(args);
+        var source = ModelSource.Resolve(context, args);
         var checkpoint = source.Load();
         var o = checkpoint.Options;
         var flops = Estimate(o);

@@ -43,7 +43,7 @@ internal static class TokenEmbeddingsCommand
         string outputPath = args.Required("--output");
         int batchSize = args.PositiveInt("--batch-size", 1024);
         using var threads = CommandContext.Threads(args);
-        var source = ModelSource.Resolve(args);
+        var source = ModelSource.Resolve(context, args);
         OutputPath.Check(outputPath, args.Has(CommonOptions.Force), vocabPath, source.OptionsPath, source.WeightsPath);
 
         using var model = source.LoadModel();
