@@ -151,7 +151,7 @@ public static class CommandLine
             file: elmo embed @args.rsp (one argument per line). Shell completion: the dotnet-suggest protocol
             (elmo [suggest:N] "command line").
 
-            exit status: 0 success, 1 data error (missing or bad file, bad input, bad checkpoint), 2 usage error,
+            exit status: 0 success, 1 data error (missing or bad file, bad input, bad checkpoint, failed download), 2 usage error,
             130 interrupted (Ctrl+C)
             """);
         return text.ToString().ReplaceLineEndings("\n");

@@ -11,7 +11,7 @@ internal static class InfoCommand
     {
         var command = new ElmoCommand("info", "check a checkpoint and print its options, size and MFLOP per token", Run)
         {
-            Synopsis = ["elmo info [--model DIR | --options F --weights F]"],
+            Synopsis = ["elmo info [--model DIR|NAME | --options F --weights F]"],
             Details = """
                 Loads and checks a checkpoint, then prints its options, parameter count, weight file size and a naive
                 estimate of the arithmetic per token (multiply-adds counted as 2 FLOP; every convolution position of the
