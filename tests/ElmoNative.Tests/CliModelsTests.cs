@@ -140,7 +140,7 @@ public sealed class CliModelsTests : IDisposable
         var stderr = Lines(resumed.Stderr);
         // One final line for the resumed file (the options file was complete: no bar), then the summary.
         Assert.Equal(2, stderr.Length);
-        Assert.Matches(@"^download elmo_tiny_weights\.hdf5: 0\.5/0\.5 MB \(100%\), [0-9.]+ MB/s, [0-9]+ s$", stderr[0]);
+        Assert.Matches(@"^download elmo_tiny_weights\.hdf5: 450\.9/450\.9 kB \(100%\), [0-9.]+ [kMG]B/s, [0-9]+ s$", stderr[0]);
         Assert.StartsWith($"models download: 1 downloaded ({ModelsCommand.FormatBytes(setup.Weights.Length - half)} received)", stderr[1]);
         var weightRequests = setup.RequestsFor(DownloadSetup.WeightsPath);
         Assert.Equal($"bytes={half}-", weightRequests[^1].Range);
@@ -260,6 +260,30 @@ public sealed class CliModelsTests : IDisposable
         Assert.StartsWith("usage: elmo models list", Elmo("models", "--help").AssertOk().Stdout);
         Assert.StartsWith("usage: elmo models download NAME...", Elmo("help", "models", "download").AssertOk().Stdout);
         Assert.StartsWith("usage: elmo models path NAME", Elmo("models", "path", "-h").AssertOk().Stdout);
+    }
+
+    [Fact]
+    public void Download_progress_is_shown_in_the_unit_of_the_file_size()
+    {
+        var clock = TimeSpan.Zero;
+        var log = new StringWriter();
+        var bar = new ProgressBar(log, ProgressMode.Log, "download w.hdf5", 374_000_000, "bytes", clock: () => clock) { Bytes = true };
+        clock = TimeSpan.FromSeconds(10);
+        bar.Update(187_000_000);
+        clock = TimeSpan.FromSeconds(15);
+        bar.Update(280_500_000); // under 10 s since the last line: none
+        clock = TimeSpan.FromSeconds(19);
+        bar.Update(374_000_000); // nor here
+        clock = TimeSpan.FromSeconds(20);
+        bar.Finish(); // the last line
+        Assert.Equal(["download w.hdf5: 187.0/374.0 MB (50%), 18.7 MB/s, 10 s, ETA 0:10", "download w.hdf5: 374.0/374.0 MB (100%), 18.7 MB/s, 20 s"],
+                     Lines(log.ToString().ReplaceLineEndings("\n")));
+
+        var terminal = new ProgressBar(TextWriter.Null, ProgressMode.Terminal, "download o.json", -1, "bytes") { Bytes = true };
+        terminal.Update(2_500);
+        Assert.Equal("download o.json: 2.5 kB/?, 0.5 kB/s, 5 s", terminal.Render(TimeSpan.FromSeconds(5)));
+        terminal.Total = 1_500_000_000;
+        Assert.Equal("download o.json [------------------------]   0% 0.0/1.5 GB, 0.5 kB/s ETA 833:19:55", terminal.Render(TimeSpan.FromSeconds(5)));
     }
 
     [Theory]
