@@ -148,6 +148,31 @@ public sealed class CliModelsTests : IDisposable
     }
 
     [Fact]
+    public async Task Ctrl_C_during_a_download_exits_130_and_the_next_run_resumes()
+    {
+        setup.Serve(ServeMode.HangAfterBytes, 100_000);
+        setup.Registry();
+        using var cancellation = new CancellationTokenSource();
+        string partial = setup.CachedWeights + ModelCache.PartialSuffix;
+
+        var run = Task.Run(() => CliResult.RunWithEnvironment(Environment, cancellation.Token,
+            "embed", "--model", "tiny", "--registry", setup.RegistryPath, "--input", Input, "--output", sandbox.Output("o.hdf5")));
+        await setup.Server.Hanging.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // The server has sent 100,000 bytes; wait (bounded) until the client has written them, then cancel.
+        for (int i = 0; i < 600 && (!File.Exists(partial) || new FileInfo(partial).Length < 100_000); i++) await Task.Delay(50);
+        cancellation.Cancel();
+        (await run).AssertError(130, "interrupted");
+        Assert.Equal(100_000, new FileInfo(partial).Length);
+        Assert.False(File.Exists(setup.CachedWeights));
+        sandbox.AssertOutputEmpty();
+
+        setup.Serve(ServeMode.Normal);
+        Elmo("models", "download", "tiny", "--registry", setup.RegistryPath).AssertOk();
+        Assert.Equal("bytes=100000-", setup.RequestsFor(DownloadSetup.WeightsPath)[^1].Range);
+        Assert.Equal(setup.Weights, File.ReadAllBytes(setup.CachedWeights));
+    }
+
+    [Fact]
     public void Embed_with_a_model_name_downloads_it_then_embeds_exactly_as_the_fixture_folder()
     {
         setup.Serve();

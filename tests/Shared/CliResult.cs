@@ -22,7 +22,11 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
     /// (<c>ELMONATIVE_HOME</c>, <c>ELMONATIVE_REGISTRY</c>): tests run in parallel and leave the process's alone.
     /// </summary>
     public static CliResult RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args) =>
-        Run(TextReader.Null, CancellationToken.None, name => environment.GetValueOrDefault(name), args);
+        RunWithEnvironment(environment, CancellationToken.None, args);
+
+    /// <summary>As above, with a cancellation token (Ctrl+C).</summary>
+    public static CliResult RunWithEnvironment(IReadOnlyDictionary<string, string> environment, CancellationToken cancellation, params string[] args) =>
+        Run(TextReader.Null, cancellation, name => environment.GetValueOrDefault(name), args);
 
     private static CliResult Run(TextReader stdin, CancellationToken cancellation, Func<string, string?> environment, string[] args)
     {

@@ -79,9 +79,8 @@ internal sealed class ModelHub
             ? Cache.IsComplete(model)
             : model.Files.All(f => new FileInfo(Cache.PathOf(model, f)) is { Exists: true } info && (f.Size is not long size || info.Length == size));
         if (complete) return CacheStatus.Complete;
-        string folder = Cache.DirectoryOf(model);
         bool any = model.Files.Any(f => File.Exists(Cache.PathOf(model, f)) || File.Exists(Cache.PathOf(model, f) + ModelCache.PartialSuffix));
-        return any && Directory.Exists(folder) ? CacheStatus.Partial : CacheStatus.NotDownloaded;
+        return any ? CacheStatus.Partial : CacheStatus.NotDownloaded;
     }
 
     /// <summary>How a status is written (<c>complete</c>, <c>partial</c>, <c>not downloaded</c>).</summary>
