@@ -14,12 +14,29 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
     public static CliResult Run(params string[] args) => Run(TextReader.Null, CancellationToken.None, args);
 
     /// <summary>Runs <c>elmo</c> in-process with the given stdin and cancellation token (Ctrl+C).</summary>
-    public static CliResult Run(TextReader stdin, CancellationToken cancellation, params string[] args)
+    public static CliResult Run(TextReader stdin, CancellationToken cancellation, params string[] args) =>
+        Run(stdin, cancellation, Environment.GetEnvironmentVariable, args);
+
+    /// <summary>
+    /// Runs <c>elmo</c> in-process with the environment variables it reads given by <paramref name="environment"/>
+    /// (<c>ELMONATIVE_HOME</c>, <c>ELMONATIVE_REGISTRY</c>): tests run in parallel and leave the process's alone.
+    /// </summary>
+    public static CliResult RunWithEnvironment(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunWithEnvironment(environment, CancellationToken.None, args);
+
+    /// <summary>As above, with a cancellation token (Ctrl+C).</summary>
+    public static CliResult RunWithEnvironment(IReadOnlyDictionary<string, string> environment, CancellationToken cancellation, params string[] args) =>
+        Run(TextReader.Null, cancellation, name => environment.GetValueOrDefault(name), args);
+
+    private static CliResult Run(TextReader stdin, CancellationToken cancellation, Func<string, string?> environment, string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = CommandLine.Run(args, stdin, stdout, stderr, cancellation);
-        return new CliResult(code, stdout.ToString(), stderr.ToString()) { Command = args.Length > 0 ? args[0] : "" };
+        int code = CommandLine.Run(args, stdin, stdout, stderr, cancellation, environment);
+        // The command as the summary line names it: with its subcommand (models list).
+        string command = args.Length > 0 ? args[0] : "";
+        if (command == "models" && args.Length > 1 && !args[1].StartsWith('-')) command += " " + args[1];
+        return new CliResult(code, stdout.ToString(), stderr.ToString()) { Command = command };
     }
 
     /// <summary>Asserts a failure: the exit code, nothing on stdout, exactly one stderr line starting "elmo: " holding every word.</summary>

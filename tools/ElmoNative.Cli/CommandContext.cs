@@ -6,6 +6,12 @@ namespace ElmoNative.Cli;
 /// <summary>What a command runs with: the standard streams, whether stderr is a terminal, and cancellation (Ctrl+C).</summary>
 internal sealed record CommandContext(TextReader In, TextWriter Out, TextWriter Error, bool ErrorIsTerminal, CancellationToken Cancellation)
 {
+    /// <summary>
+    /// Reads an environment variable (<c>ELMONATIVE_HOME</c>, <c>ELMONATIVE_REGISTRY</c>); the process environment
+    /// unless a test gives its own, since tests run in parallel and must not change the process's.
+    /// </summary>
+    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
     /// <summary>What the command's summary line reports; set by the command, printed by <see cref="CommandLine"/> after success.</summary>
     public RunSummary? Summary { get; set; }
 

@@ -26,6 +26,7 @@ public static class CommandLine
         VocabCommand.Create(),
         TrainCommand.Create(),
         PerplexityCommand.Create(),
+        ModelsCommand.Create(),
     ];
 
     private static readonly RootCommand Root = CreateRoot();
@@ -38,11 +39,16 @@ public static class CommandLine
         Run(args, stdin, stdout, stderr, CancellationToken.None);
 
     /// <summary>Runs the command line; <paramref name="cancellation"/> stops a running command (Ctrl+C).</summary>
-    public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
+    public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellation) =>
+        Run(args, stdin, stdout, stderr, cancellation, Environment.GetEnvironmentVariable);
+
+    /// <summary>As above, with the environment variables read through <paramref name="environment"/> (tests).</summary>
+    internal static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellation,
+                            Func<string, string?> environment)
     {
         ArgumentNullException.ThrowIfNull(args);
         bool terminal = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;
-        var context = new CommandContext(stdin, stdout, stderr, terminal, cancellation);
+        var context = new CommandContext(stdin, stdout, stderr, terminal, cancellation) { Environment = environment };
         try
         {
             return Dispatch(context, args);
@@ -89,24 +95,27 @@ public static class CommandLine
             throw CliException.UsageError(problem);
         if (command is HelpCommand)
         {
-            string? name = result.GetValue(HelpCommand.Topic);
-            if (name is null)
+            string[] names = result.GetValue(HelpCommand.Topic) ?? [];
+            if (names.Length == 0)
             {
                 context.Out.Write(Usage);
                 return 0;
             }
-            var topic = Commands.FirstOrDefault(c => c.Name == name)
-                ?? throw CliException.UsageError(ParseProblems.UnknownCommand(name, Commands.Select(c => c.Name).ToArray()));
+            var topic = Commands.FirstOrDefault(c => c.Name == names[0])
+                ?? throw CliException.UsageError(ParseProblems.UnknownCommand(names[0], Commands.Select(c => c.Name).ToArray()));
+            foreach (string name in names.Skip(1))
+                topic = topic.Commands.FirstOrDefault(c => c.Name == name)
+                    ?? throw CliException.UsageError($"unknown command 'elmo {topic.FullName} {name}' (try 'elmo {topic.FullName} --help')");
             context.Out.Write(HelpText.For(topic));
             return 0;
         }
         var run = (ElmoCommand)command;
-        var values = new OptionValues(run.Name, result);
+        var values = new OptionValues(run.FullName, result);
         var clock = Stopwatch.StartNew();
         int code = run.Run(context, values);
         if (code == 0 && context.Summary is { } summary && !values.Has(CommonOptions.Quiet))
         {
-            context.Error.WriteLine(summary.Format(run.Name, clock.Elapsed));
+            context.Error.WriteLine(summary.Format(run.FullName, clock.Elapsed));
             context.Error.Flush();
         }
         return code;
@@ -132,14 +141,17 @@ public static class CommandLine
         foreach (var command in Commands) text.AppendLine(CultureInfo.InvariantCulture, $"  {command.Name,-19}{command.Description}");
         text.AppendLine();
         text.AppendLine("""
-            A model is given as --model DIR (holding options.json and weights.hdf5) or --options FILE --weights FILE;
-            without either, models/default/ in the repository is used when present.
+            A model is given as --model DIR (a folder with the options JSON and HDF5 weights of a bilm-tf / AllenNLP
+            checkpoint), --model NAME (a published model, e.g. small or original-5.5b: 'elmo models list'; downloaded into
+            the cache, ~/.cache/elmonative or $ELMONATIVE_HOME, on first use, then used from there without network), or
+            --options FILE --weights FILE; without any, models/default/ in the repository is used when present.
+            --registry FILE (or ELMONATIVE_REGISTRY) adds models to the built-in list of names (docs/models.md).
 
             Every command ends with a one-line summary on stderr (--quiet: none). Arguments can come from a response
             file: elmo embed @args.rsp (one argument per line). Shell completion: the dotnet-suggest protocol
             (elmo [suggest:N] "command line").
 
-            exit status: 0 success, 1 data error (missing or bad file, bad input, bad checkpoint), 2 usage error,
+            exit status: 0 success, 1 data error (missing or bad file, bad input, bad checkpoint, failed download), 2 usage error,
             130 interrupted (Ctrl+C)
             """);
         return text.ToString().ReplaceLineEndings("\n");
@@ -153,11 +165,11 @@ public static class CommandLine
     }
 }
 
-/// <summary><c>elmo help [COMMAND]</c>: the same as <c>elmo --help</c> or <c>elmo COMMAND --help</c> (hidden from the list).</summary>
+/// <summary><c>elmo help [COMMAND [SUBCOMMAND]]</c>: the same as <c>elmo --help</c> or <c>elmo COMMAND --help</c> (hidden from the list).</summary>
 internal sealed class HelpCommand : Command
 {
     /// <summary>The command whose help to show.</summary>
-    public static readonly Argument<string> Topic = new("COMMAND") { Arity = ArgumentArity.ZeroOrOne };
+    public static readonly Argument<string[]> Topic = new("COMMAND") { Arity = ArgumentArity.ZeroOrMore };
 
     public HelpCommand() : base("help", "show the help of elmo or of a command")
     {

@@ -17,6 +17,12 @@ internal sealed class ElmoCommand : Command
     /// <summary>What the command does with its parsed options.</summary>
     public Func<CommandContext, OptionValues, int> Run { get; }
 
+    /// <summary>The command as typed after <c>elmo</c>: its name, after its parent's for a subcommand (<c>models list</c>).</summary>
+    public string FullName => Parents.OfType<ElmoCommand>().FirstOrDefault() is { } parent ? parent.FullName + " " + Name : Name;
+
+    /// <summary>The subcommands, in help order (<c>elmo models list</c>, ...); empty for most commands.</summary>
+    public IEnumerable<ElmoCommand> Commands => Subcommands.OfType<ElmoCommand>();
+
     /// <summary>The usage lines, without <c>usage: </c> (the first names the command; continuation lines start with a space).</summary>
     public required string[] Synopsis { get; init; }
 

@@ -28,7 +28,7 @@ internal static class EmbedCommand
         {
             Synopsis =
             [
-                "elmo embed [--model DIR | --options F --weights F] --input FILE|- --output FILE.hdf5",
+                "elmo embed [--model DIR|NAME | --options F --weights F] --input FILE|- --output FILE.hdf5",
                 "           [--layers all|top|average] [--pool mean|max] [--batch-size 64] [--stateful] [--threads N]",
                 "           [--vocab FILE] [--cache-size 10000] [--forget-sentences|--use-sentence-keys] [--force]",
                 "elmo embed INPUT OUTPUT --all|--top|--average [--options-file F --weight-file F] [--batch-size 64]",
@@ -50,7 +50,8 @@ internal static class EmbedCommand
                 """,
             Notes = """
                 Without a model option the default model is used (see --model), not AllenNLP's original ELMo, which
-                is a download away: elmo embed IN OUT --top --options-file F --weight-file F with its files.
+                is one option away: elmo embed IN OUT --top --model original-5.5b (downloaded into the cache on first
+                use; 'elmo models list' shows every published model), or --options-file F --weight-file F with its files.
                 Empty or whitespace-only lines and invalid UTF-8 are errors (with the line number and 0-based index);
                 nothing is written then.
                 """,
@@ -88,7 +89,7 @@ internal static class EmbedCommand
     {
         var settings = EmbedSettings.From(args);
         using var threads = CommandContext.Threads(args);
-        var source = ModelSource.Resolve(args);
+        var source = ModelSource.Resolve(context, args);
         OutputPath.Check(settings.Output, args.Has(CommonOptions.Force), settings.Input, source.OptionsPath, source.WeightsPath, args.Value("--vocab"));
 
         string? vocabPath = args.Value("--vocab");

@@ -24,6 +24,12 @@ internal static class HelpText
             text.Append(i == 0 ? "usage: " : "       ").AppendLine(command.Synopsis[i]);
         text.AppendLine();
         text.AppendLine(command.Details.TrimEnd());
+        if (command.Commands.Any())
+        {
+            text.AppendLine();
+            text.AppendLine("commands:");
+            foreach (var sub in command.Commands) Row(text, sub.Name, sub.Description ?? "");
+        }
         if (command.Arguments.Count > 0)
         {
             text.AppendLine();
@@ -60,10 +66,13 @@ internal static class HelpText
 
             """);
         text.Append("\n## elmo --help\n\n```\n").Append(CommandLine.Usage).Append("```\n");
-        foreach (var command in CommandLine.Commands)
-            text.Append("\n## elmo ").Append(command.Name).Append(" --help\n\n```\n").Append(For(command)).Append("```\n");
+        foreach (var command in AllCommands())
+            text.Append("\n## elmo ").Append(command.FullName).Append(" --help\n\n```\n").Append(For(command)).Append("```\n");
         return text.ToString().ReplaceLineEndings("\n");
     }
+
+    /// <summary>Every command, each followed by its subcommands.</summary>
+    public static IEnumerable<ElmoCommand> AllCommands() => CommandLine.Commands.SelectMany(c => c.Commands.Prepend(c));
 
     /// <summary>The usage lines of every command, as README.md's CLI section shows them (a test compares).</summary>
     public static string Synopses() => string.Concat(CommandLine.Commands.SelectMany(c => c.Synopsis).Select(line => line + "\n"));

@@ -11,7 +11,7 @@ internal static class InfoCommand
     {
         var command = new ElmoCommand("info", "check a checkpoint and print its options, size and MFLOP per token", Run)
         {
-            Synopsis = ["elmo info [--model DIR | --options F --weights F]"],
+            Synopsis = ["elmo info [--model DIR|NAME | --options F --weights F]"],
             Details = """
                 Loads and checks a checkpoint, then prints its options, parameter count, weight file size and a naive
                 estimate of the arithmetic per token (multiply-adds counted as 2 FLOP; every convolution position of the
@@ -19,6 +19,7 @@ internal static class InfoCommand
                 """,
         };
         ModelSource.AddOptions(command);
+        CommonOptions.Progress(command);
         CommonOptions.AddQuiet(command);
         return command;
     }
@@ -31,7 +32,7 @@ internal static class InfoCommand
 
     private static int Run(CommandContext context, OptionValues args)
     {
-        var source = ModelSource.Resolve(args);
+        var source = ModelSource.Resolve(context, args);
         var checkpoint = source.Load();
         var o = checkpoint.Options;
         var flops = Estimate(o);

@@ -3,32 +3,41 @@ using ElmoNative.Checkpoints;
 namespace ElmoNative.Cli;
 
 /// <summary>
-/// Which checkpoint a command uses: <c>--model DIR</c>, or <c>--options FILE --weights FILE</c>, or else
-/// <c>models/default/</c> in the repository the executable was built in.
+/// Which checkpoint a command uses: <c>--model DIR</c>, <c>--model NAME</c> (a published model, downloaded into the cache
+/// on first use; docs/models.md), or <c>--options FILE --weights FILE</c>, or else <c>models/default/</c> in the
+/// repository the executable was built in.
 /// </summary>
 internal sealed record ModelSource(string OptionsPath, string WeightsPath)
 {
     /// <summary>
-    /// Adds the model options, in a section "model" of the help: <c>--model DIR</c>, <c>--options FILE</c> and
+    /// Adds the model options, in a section "model" of the help: <c>--model DIR|NAME</c>, <c>--options FILE</c>,
     /// <c>--weights FILE</c> (with AllenNLP's spellings <c>--options-file</c> and <c>--weight-file</c> where
-    /// <paramref name="allenNlpAliases"/>).
+    /// <paramref name="allenNlpAliases"/>) and <c>--registry FILE</c>.
     /// </summary>
     public static void AddOptions(ElmoCommand command, bool allenNlpAliases = false)
     {
         command.Section("model");
-        command.Value("--model", "DIR", "model directory holding options.json and weights.hdf5. Without a model option: models/default/ in the repository (a small biLM trained on Brown), or the folder named by ELMONATIVE_DEFAULT_MODEL");
+        command.Value("--model", "DIR|NAME", "a model folder (options.json or *_options.json, and weights.hdf5, lm_weights.hdf5 or *_weights.hdf5; "
+            + "or exactly one options JSON and one HDF5 file), or the name of a published model ('elmo models list'), downloaded "
+            + "into the cache on first use. Without a model option: models/default/ in the repository (a small biLM trained on "
+            + "Brown), or the folder named by ELMONATIVE_DEFAULT_MODEL");
         command.Value("--options", "FILE", "options.json of a bilm-tf / AllenNLP checkpoint (with --weights)", allenNlpAliases ? ["--options-file"] : []);
         command.Value("--weights", "FILE", "its HDF5 weights (with --options)", allenNlpAliases ? ["--weight-file"] : []);
+        ModelHub.AddRegistryOption(command);
         command.Section("options");
     }
 
-    /// <summary>Resolves the model options of <paramref name="args"/>; missing files are data errors.</summary>
-    public static ModelSource Resolve(OptionValues args)
+    /// <summary>
+    /// Resolves the model options of <paramref name="args"/>; missing files are data errors. A published model's name
+    /// is downloaded first when the cache does not hold it (a progress bar on stderr).
+    /// </summary>
+    public static ModelSource Resolve(CommandContext context, OptionValues args)
     {
         string? model = args.Value("--model"), options = args.Value("--options"), weights = args.Value("--weights");
         if (model is not null && (options is not null || weights is not null))
-            throw args.Error("give either --model DIR or --options FILE --weights FILE, not both");
-        if (model is not null) return FromDirectory(model);
+            throw args.Error("give either --model DIR|NAME or --options FILE --weights FILE, not both");
+        var hub = ModelHub.Open(context, args);
+        if (model is not null) return FromModelOption(model, hub);
         if ((options is null) != (weights is null))
             throw args.Error(options is null ? "--weights needs --options too" : "--options needs --weights too");
         if (options is not null && weights is not null)
@@ -39,7 +48,7 @@ internal sealed record ModelSource(string OptionsPath, string WeightsPath)
         }
         string? fallback = DefaultDirectory();
         if (fallback is not null && Directory.Exists(fallback)) return FromDirectory(fallback);
-        throw args.Error($"no model given: pass --model DIR (or --options FILE --weights FILE); there is no {fallback ?? "models/default/"} to fall back on");
+        throw args.Error($"no model given: pass --model DIR|NAME (or --options FILE --weights FILE); there is no {fallback ?? "models/default/"} to fall back on");
     }
 
     /// <summary>Environment variable naming the model folder used when none is given (instead of models/default/).</summary>
@@ -77,6 +86,20 @@ internal sealed record ModelSource(string OptionsPath, string WeightsPath)
             throw CliException.DataError($"{OptionsPath}: invalid options ({e.Message})");
         }
     }
+
+    /// <summary>
+    /// <c>--model X</c>: an existing folder, or a path (X holds a directory separator, which no model name does: the
+    /// folder's messages then), else a published model's name or alias.
+    /// </summary>
+    private static ModelSource FromModelOption(string model, ModelHub hub)
+    {
+        if (Directory.Exists(model) || File.Exists(model) || IsPath(model)) return FromDirectory(model);
+        var (options, weights) = hub.Resolve(model);
+        return new ModelSource(options, weights);
+    }
+
+    private static bool IsPath(string text) =>
+        text.IndexOfAny(['/', Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar]) >= 0 || text is "." or ".." || text.StartsWith('~');
 
     private static ModelSource FromDirectory(string directory)
     {

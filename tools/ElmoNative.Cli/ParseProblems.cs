@@ -24,7 +24,7 @@ internal static class ParseProblems
             if (first.StartsWith('-')) return $"unknown option '{first}' before the command (try 'elmo --help')";
             return UnknownCommand(first, commandNames);
         }
-        string name = commandResult.Command.Name;
+        string name = commandResult.Command is ElmoCommand elmo ? elmo.FullName : commandResult.Command.Name;
         string? problem = CommandProblem(result, commandResult);
         return problem is null ? null : $"{name}: {problem} (see 'elmo {name} --help')";
     }
@@ -35,6 +35,14 @@ internal static class ParseProblems
 
     private static string? CommandProblem(ParseResult result, CommandResult command)
     {
+        if (command.Command is ElmoCommand group && group.Commands.Any())
+        {
+            // A command made of subcommands (elmo models list|download|path) given without a known one.
+            string names = string.Join(", ", group.Commands.Select(c => c.Name));
+            string? first = result.UnmatchedTokens.FirstOrDefault();
+            if (first is null || first.StartsWith('-')) return $"missing subcommand ({names})";
+            return $"unknown subcommand '{first}' ({names})";
+        }
         foreach (var child in command.Children)
         {
             if (child is OptionResult option && !option.Implicit)

@@ -64,6 +64,9 @@ internal sealed class ProgressBar : IDisposable
     /// <summary>The display mode.</summary>
     public ProgressMode Mode { get; }
 
+    /// <summary>The items are bytes: counts and rate are shown in kB, MB or GB, whatever the unit given.</summary>
+    public bool Bytes { get; init; }
+
     /// <summary>Extra figures shown at the end of the display (for example a loss), or null.</summary>
     public string? Detail { get; set; }
 
@@ -106,16 +109,43 @@ internal sealed class ProgressBar : IDisposable
         double seconds = Math.Max(elapsed.TotalSeconds, 1e-9);
         long total = Total;
         double fraction = total > 0 ? Math.Clamp((double)done / total, 0, 1) : 1;
-        string rates = string.Format(c, "{0:F1} {1}/s", done / seconds, unit);
+        string rates = Bytes
+            ? FormatBytes(done / seconds, done / seconds) + "/s"
+            : string.Format(c, "{0:F1} {1}/s", done / seconds, unit);
         if (secondaryUnit is not null) rates += string.Format(c, ", {0:F0} {1}/s", secondary / seconds, secondaryUnit);
         if (Detail is not null) rates += ", " + Detail;
         string eta = done > 0 && done < total ? " ETA " + FormatTime(TimeSpan.FromSeconds(seconds * (total - done) / done)) : "";
+        if (Bytes)
+        {
+            // Sizes in the unit of the total (kB, MB, GB): "12.3/374.0 MB".
+            long reference = Math.Max(total, done);
+            string sizes = total < 0 ? FormatBytes(done, done) + "/?" : FormatBytes(done, reference, withUnit: false) + "/" + FormatBytes(total, reference);
+            if (total < 0 || Mode == ProgressMode.Log)
+                return string.Format(c, "{0}: {1}{2}, {3}, {4:F0} s{5}", label, sizes, total < 0 ? "" : string.Format(c, " ({0:F0}%)", fraction * 100), rates, seconds, eta.Length > 0 ? "," + eta : "");
+            int filledBytes = (int)Math.Round(fraction * BarWidth);
+            return string.Format(c, "{0} [{1}{2}] {3,3:F0}% {4}, {5}{6}", label, new string('#', filledBytes), new string('-', BarWidth - filledBytes), fraction * 100, sizes, rates, eta);
+        }
         if (total < 0)
             return string.Format(c, "{0}: {1}/? {2}, {3}, {4:F0} s", label, done, unit, rates, seconds);
         if (Mode == ProgressMode.Log)
             return string.Format(c, "{0}: {1}/{2} {3} ({4:F0}%), {5}, {6:F0} s{7}", label, done, total, unit, fraction * 100, rates, seconds, eta.Length > 0 ? "," + eta : "");
         int filled = (int)Math.Round(fraction * BarWidth);
         return string.Format(c, "{0} [{1}{2}] {3,3:F0}% {4}/{5} {6}, {7}{8}", label, new string('#', filled), new string('-', BarWidth - filled), fraction * 100, done, total, unit, rates, eta);
+    }
+
+    /// <summary>
+    /// <paramref name="bytes"/> with one decimal in the unit (kB, MB, GB: powers of 1000) that suits <paramref name="reference"/>.
+    /// </summary>
+    internal static string FormatBytes(double bytes, double reference, bool withUnit = true)
+    {
+        var (divisor, name) = reference switch
+        {
+            >= 1e9 => (1e9, "GB"),
+            >= 1e6 => (1e6, "MB"),
+            _ => (1e3, "kB"),
+        };
+        string number = (bytes / divisor).ToString("F1", CultureInfo.InvariantCulture);
+        return withUnit ? number + " " + name : number;
     }
 
     private void Draw(TimeSpan now)

@@ -15,7 +15,7 @@ internal static class TokenEmbeddingsCommand
     {
         var command = new ElmoCommand("token-embeddings", "context-independent vectors of a vocabulary, like bilm-tf's dump_token_embeddings", Run)
         {
-            Synopsis = ["elmo token-embeddings [--model DIR | --options F --weights F] --vocab FILE --output FILE.hdf5 [--force]"],
+            Synopsis = ["elmo token-embeddings [--model DIR|NAME | --options F --weights F] --vocab FILE --output FILE.hdf5 [--force]"],
             Details = """
                 Writes the context-independent token representation (character CNN, highway, projection) of every line of
                 a vocabulary file to the float32 dataset "embedding" [V, P], in file order, like bilm-tf's
@@ -43,7 +43,7 @@ internal static class TokenEmbeddingsCommand
         string outputPath = args.Required("--output");
         int batchSize = args.PositiveInt("--batch-size", 1024);
         using var threads = CommandContext.Threads(args);
-        var source = ModelSource.Resolve(args);
+        var source = ModelSource.Resolve(context, args);
         OutputPath.Check(outputPath, args.Has(CommonOptions.Force), vocabPath, source.OptionsPath, source.WeightsPath);
 
         using var model = source.LoadModel();
