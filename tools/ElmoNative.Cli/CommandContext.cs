@@ -23,7 +23,10 @@ internal sealed record CommandContext(TextReader In, TextWriter Out, TextWriter 
         return args.Has("--progress") ? ProgressMode.Log : ProgressMode.Off;
     }
 
-    /// <summary>Applies <c>--threads N</c> to the kernels until disposed (the previous value is restored).</summary>
+    /// <summary>
+    /// Applies <c>--threads N</c> to the kernels until disposed (the previous value is restored): for the training
+    /// commands, whose network has no per-model thread count yet; embed and token-embeddings set the model's own.
+    /// </summary>
     public static IDisposable Threads(OptionValues args)
     {
         int previous = KernelSettings.MaxThreads;

@@ -88,7 +88,6 @@ internal static class EmbedCommand
     private static int Run(CommandContext context, OptionValues args)
     {
         var settings = EmbedSettings.From(args);
-        using var threads = CommandContext.Threads(args);
         var source = ModelSource.Resolve(context, args);
         OutputPath.Check(settings.Output, args.Has(CommonOptions.Force), settings.Input, source.OptionsPath, source.WeightsPath, args.Value("--vocab"));
 
@@ -96,7 +95,7 @@ internal static class EmbedCommand
         int? cacheSize = args.OptionalNonNegativeInt("--cache-size");
         var vocabulary = vocabPath is null ? null : TokenEmbeddingsCommand.ReadVocabulary(vocabPath, context);
 
-        using var model = source.LoadModel();
+        using var model = source.LoadModel(args.OptionalPositiveInt("--threads"));
         if (cacheSize is { } capacity) model.TokenCacheCapacity = capacity;
         if (vocabulary is not null) model.PreloadVocabulary(vocabulary);
         var input = TextInput.Open(settings.Input, context.In, "input file");

@@ -73,13 +73,14 @@ internal sealed record ModelSource(string OptionsPath, string WeightsPath)
 
     /// <summary>
     /// Loads the model straight from the files (checked as a whole first, then read and packed one tensor at a time, so
-    /// that peak memory stays near the model's own size).
+    /// that peak memory stays near the model's own size). <paramref name="threads"/> (<c>--threads</c>) is the model's own
+    /// thread count (all cores when null), not a process-wide setting.
     /// </summary>
-    public ElmoModel LoadModel()
+    public ElmoModel LoadModel(int? threads = null)
     {
         try
         {
-            return ElmoModel.Load(OptionsPath, WeightsPath);
+            return ElmoModel.Load(OptionsPath, WeightsPath, new ElmoLoadOptions { Threads = threads });
         }
         catch (InvalidOperationException e)
         {

@@ -42,11 +42,10 @@ internal static class TokenEmbeddingsCommand
         string vocabPath = args.Required("--vocab");
         string outputPath = args.Required("--output");
         int batchSize = args.PositiveInt("--batch-size", 1024);
-        using var threads = CommandContext.Threads(args);
         var source = ModelSource.Resolve(context, args);
         OutputPath.Check(outputPath, args.Has(CommonOptions.Force), vocabPath, source.OptionsPath, source.WeightsPath);
 
-        using var model = source.LoadModel();
+        using var model = source.LoadModel(args.OptionalPositiveInt("--threads"));
         model.TokenCacheCapacity = 0; // every token is looked up once: a cache would only cost memory
         var vocabulary = ReadVocabulary(vocabPath, context);
 
