@@ -1,0 +1,71 @@
+using System.Security.Cryptography;
+using ElmoNative.Checkpoints;
+using ElmoNative.Kernels;
+using ElmoNative.Tests.Reference;
+using Xunit.Abstractions;
+
+namespace ElmoNative.Tests;
+
+/// <summary>
+/// Pins the exact bits of today's outputs, per SIMD variant: a refactoring that claims "behaviour unchanged" must keep
+/// every activation of both reference fixtures (stateful, batches of 3, as the fixtures were made) and of a seeded random
+/// <c>original</c> checkpoint (stateless) bit for bit. The hashes are SHA-256 of the float32 activations
+/// [B, L + 1, T, D] of every batch in order. Run the suite with ELMONATIVE_SIMD=scalar|256|512 to check each variant
+/// (CI does); a variant the CPU cannot run falls back to the best one, whose hash is then checked.
+/// To print new hashes after an intended change of numerics: run this class with ELMONATIVE_PRINT_HASHES=1 and
+/// detailed console logging, and say in the commit why they changed.
+/// </summary>
+public class OutputHashTests(ITestOutputHelper output)
+{
+    private static readonly Dictionary<(string Case, SimdVariant Variant), string> Expected = new()
+    {
+        // Recorded before the issue-9 refactoring (the 256- and 512-bit variants sum in the same order: equal bits).
+        [("allennlp-elmo", SimdVariant.Scalar)] = "04A6B10448FD282BF7F4695DB55EC1E688136A21053F15309D67635C2964B112",
+        [("bilm-tf-model", SimdVariant.Scalar)] = "579C70157FD6CE41A4927FAF52BF6E8AEE7F4828CEA77FE6AE57009FA9F4668D",
+        [("random-original", SimdVariant.Scalar)] = "2037DD6A4A825FDCDA20152F072E3FA64F464ADF411FB2EC572FF27FF64BA088",
+        [("allennlp-elmo", SimdVariant.Vector256)] = "35C7654A5B27F78A5153EA60D7B5DB10554F7C9DEBA33F9BBC7B76A0B3652747",
+        [("bilm-tf-model", SimdVariant.Vector256)] = "443F6D77D0B30AED8A66F6EB441A480897F997E2DE62D399C36D2912ED3747E2",
+        [("random-original", SimdVariant.Vector256)] = "DE6461D97BC4FA244D7F0234FFE2E2FF9C685AE7528B35D7FD0ACF5DDC3C7A8A",
+        [("allennlp-elmo", SimdVariant.Vector512)] = "35C7654A5B27F78A5153EA60D7B5DB10554F7C9DEBA33F9BBC7B76A0B3652747",
+        [("bilm-tf-model", SimdVariant.Vector512)] = "443F6D77D0B30AED8A66F6EB441A480897F997E2DE62D399C36D2912ED3747E2",
+        [("random-original", SimdVariant.Vector512)] = "DE6461D97BC4FA244D7F0234FFE2E2FF9C685AE7528B35D7FD0ACF5DDC3C7A8A",
+    };
+
+    public static TheoryData<string> Cases => new() { "allennlp-elmo", "bilm-tf-model", "random-original" };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void OutputsAreBitIdenticalToThePinnedHashes(string name)
+    {
+        string actual = Hash(name);
+        var variant = SimdDispatch.Current;
+        output.WriteLine($"[\"{name}\", SimdVariant.{variant}] = \"{actual}\"");
+        if (Environment.GetEnvironmentVariable("ELMONATIVE_PRINT_HASHES") == "1") return;
+        Assert.True(Expected.TryGetValue((name, variant), out string? expected), $"no pinned hash for {name} under {variant}: {actual}");
+        Assert.Equal(expected, actual);
+    }
+
+    private static string Hash(string name)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(ElmoBatchOutput batch) => sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Activations.AsSpan(0, batch.Size)));
+        if (name == "random-original")
+        {
+            using var model = ElmoModel.FromCheckpoint(RandomCheckpoint.Create(ModelPreset.Original, seed: 7));
+            var random = new Random(11);
+            var sentences = new[] { 20, 3, 1, 37, 12, 9 }.Select(n => (IReadOnlyList<string>)TestSentences.RandomSentence(random, n)).ToArray();
+            Add(model.Embed(sentences));
+            Add(model.Embed(sentences[..1]));
+        }
+        else
+        {
+            string sentencesFile = name == "allennlp-elmo" ? "sentences.json" : "lm_embeddings_sentences.json";
+            using var model = ElmoModel.Load(Fixtures.Path_(name, "options.json"), Fixtures.Path_(name, "lm_weights.hdf5"));
+            var sentences = Fixtures.Sentences(Fixtures.Path_(name, sentencesFile));
+            var state = model.CreateState();
+            for (int i = 0; i < sentences[0].Length; i++)
+                Add(model.Embed(new IReadOnlyList<string>[] { sentences[0][i], sentences[1][i], sentences[2][i] }, state));
+        }
+        return Convert.ToHexString(sha.GetHashAndReset());
+    }
+}
