@@ -91,24 +91,7 @@ public sealed class CliAllenNlpTests : IDisposable
     {
         string output = sandbox.Output("allen.hdf5");
         CliSandbox.Run(["embed", Input(Interleaved()), output, "--top", .. AllenNlpModel, "--batch-size", "3"]).AssertOk();
-        int perList = Interleaved().Length / 3;
-        double maxError = 0;
-        for (int i = 0; i < perList; i++)
-        {
-            for (int k = 0; k < 3; k++)
-            {
-                var (expected, expectedShape) = Fixtures.ReadDataset(Fixtures.AllenNlp($"lm_embeddings_{k}.hdf5"), i.ToString());
-                var (top, shape) = Fixtures.ReadDataset(output, (3 * i + k).ToString());
-                int n = expectedShape[1], p = expectedShape[2];
-                Assert.Equal([n, 2 * p], shape);
-                for (int t = 0; t < n; t++)
-                    for (int j = 0; j < p; j++)
-                    {
-                        maxError = Math.Max(maxError, Math.Abs(expected[t * p + j] - top[t * 2 * p + j]));
-                        maxError = Math.Max(maxError, Math.Abs(expected[(n + t) * p + j] - top[t * 2 * p + p + j]));
-                    }
-            }
-        }
+        double maxError = Fixtures.TopLayerErrorAgainstAllenNlp(output, Interleaved().Length / 3);
         Assert.True(maxError <= 1e-5, $"max abs error {maxError:E2}");
     }
 

@@ -116,24 +116,7 @@ public sealed class CliEmbedTests : IDisposable
         CliSandbox.Run(["embed", "--input", sandbox.WriteInput("in.txt", Lines(ordered)), "--output", output,
             "--layers", "top", "--batch-size", "3", "--stateful", .. CliSandbox.FixtureModel]).AssertOk();
 
-        using var file = H5File.OpenRead(output);
-        double maxError = 0;
-        for (int i = 0; i < lists[0].Length; i++)
-        {
-            for (int k = 0; k < 3; k++)
-            {
-                var (expected, expectedShape) = Fixtures.ReadDataset(Fixtures.AllenNlp($"lm_embeddings_{k}.hdf5"), i.ToString());
-                var (top, shape) = Read(file, (3 * i + k).ToString());
-                int n = expectedShape[1], p = expectedShape[2];
-                Assert.Equal([n, 2 * p], shape);
-                for (int t = 0; t < n; t++)
-                    for (int j = 0; j < p; j++)
-                    {
-                        maxError = Math.Max(maxError, Math.Abs(expected[t * p + j] - top[t * 2 * p + j]));
-                        maxError = Math.Max(maxError, Math.Abs(expected[(n + t) * p + j] - top[t * 2 * p + p + j]));
-                    }
-            }
-        }
+        double maxError = Fixtures.TopLayerErrorAgainstAllenNlp(output, lists[0].Length);
         Assert.True(maxError <= 1e-5, $"max abs error {maxError:E2}");
     }
 

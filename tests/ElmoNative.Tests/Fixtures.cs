@@ -46,6 +46,32 @@ public static class Fixtures
         return (ds.Read<float[]>(), ds.Space.Dimensions.Select(d => (int)d).ToArray());
     }
 
+    /// <summary>
+    /// Max abs difference between the top layers of an <c>elmo embed --layers top</c> file whose line 3 i + k is the
+    /// AllenNLP fixture's sentence [k][i] (stateful, batches of 3) and the fixture's reference dumps lm_embeddings_k.
+    /// </summary>
+    public static double TopLayerErrorAgainstAllenNlp(string embedFile, int sentencesPerList)
+    {
+        double maxError = 0;
+        for (int i = 0; i < sentencesPerList; i++)
+        {
+            for (int k = 0; k < 3; k++)
+            {
+                var (expected, expectedShape) = ReadDataset(AllenNlp($"lm_embeddings_{k}.hdf5"), i.ToString());
+                var (top, shape) = ReadDataset(embedFile, (3 * i + k).ToString());
+                int n = expectedShape[1], p = expectedShape[2];
+                Assert.Equal([n, 2 * p], shape);
+                for (int t = 0; t < n; t++)
+                    for (int j = 0; j < p; j++)
+                    {
+                        maxError = Math.Max(maxError, Math.Abs(expected[t * p + j] - top[t * 2 * p + j]));             // forward
+                        maxError = Math.Max(maxError, Math.Abs(expected[(n + t) * p + j] - top[t * 2 * p + p + j]));    // backward
+                    }
+            }
+        }
+        return maxError;
+    }
+
     private static string FindRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
