@@ -5,14 +5,21 @@ using System.Runtime.InteropServices;
 
 namespace ElmoNative.Bench.Kernels;
 
-/// <summary>Run-time binding to OpenBLAS's cblas_sgemm, if the library is installed.</summary>
-internal static unsafe class OpenBlas
+/// <summary>Run-time binding to OpenBLAS's cblas_sgemm, if the library is installed (no unsafe code: arrays are pinned by the marshaller).</summary>
+internal static class OpenBlas
 {
     private const int RowMajor = 101;
     private const int NoTrans = 111;
 
-    private static readonly delegate* unmanaged[Cdecl]<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> Sgemm;
-    private static readonly delegate* unmanaged[Cdecl]<int, void> SetThreads;
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate void SgemmFunction(int order, int transA, int transB, int m, int n, int k, float alpha,
+        float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc);
+
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate void SetThreadsFunction(int threads);
+
+    private static readonly SgemmFunction? Sgemm;
+    private static readonly SetThreadsFunction? SetThreads;
 
     static OpenBlas()
     {
@@ -22,28 +29,23 @@ internal static unsafe class OpenBlas
                 && NativeLibrary.TryGetExport(handle, "cblas_sgemm", out nint sgemm)
                 && NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out nint setThreads))
             {
-                Sgemm = (delegate* unmanaged[Cdecl]<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemm;
-                SetThreads = (delegate* unmanaged[Cdecl]<int, void>)setThreads;
+                Sgemm = Marshal.GetDelegateForFunctionPointer<SgemmFunction>(sgemm);
+                SetThreads = Marshal.GetDelegateForFunctionPointer<SetThreadsFunction>(setThreads);
                 return;
             }
         }
     }
 
     /// <summary>Whether OpenBLAS was found.</summary>
-    public static bool IsAvailable => Sgemm != null;
+    public static bool IsAvailable => Sgemm is not null;
 
     /// <summary>Sets OpenBLAS's thread count.</summary>
-    public static void SetThreadCount(int threads)
-    {
-        if (IsAvailable) SetThreads(threads);
-    }
+    public static void SetThreadCount(int threads) => SetThreads?.Invoke(threads);
 
     /// <summary>C = A B for row-major A [m, k], B [k, n], C [m, n], contiguous.</summary>
     public static void Multiply(int m, int n, int k, float[] a, float[] b, float[] c)
     {
-        fixed (float* pa = a)
-        fixed (float* pb = b)
-        fixed (float* pc = c)
-            Sgemm(RowMajor, NoTrans, NoTrans, m, n, k, 1f, pa, k, pb, n, 0f, pc, n);
+        if (Sgemm is null) throw new InvalidOperationException("OpenBLAS is not installed (Debian: libopenblas0-pthread)");
+        Sgemm(RowMajor, NoTrans, NoTrans, m, n, k, 1f, a, k, b, n, 0f, c, n);
     }
 }
