@@ -100,8 +100,8 @@ public static class EmbeddingFile
     /// reading already-decoded text (errors name it <paramref name="inputName"/>); the reader is not disposed.
     /// </summary>
     public static EmbeddingFileProgress Write(ElmoModel model, TextReader input, string outputPath, EmbeddingFileOptions? options = null,
-                                              IProgress<EmbeddingFileProgress>? progress = null, CancellationToken cancellation = default,
-                                              string inputName = "<text>")
+                                              IProgress<EmbeddingFileProgress>? progress = null, string inputName = "<text>",
+                                              CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(input);
         using var lines = new Utf8LineReader(new TextReaderStream(input, inputName), inputName);
