@@ -13,14 +13,6 @@ namespace ElmoNative.Cli;
 /// </summary>
 internal static class EmbedCommand
 {
-    /// <summary>Which layers go to the output.</summary>
-    private enum LayerSelection
-    {
-        All,
-        Top,
-        Average,
-    }
-
     /// <summary>The command and its options.</summary>
     public static ElmoCommand Create()
     {
@@ -102,61 +94,10 @@ internal static class EmbedCommand
         var mode = args.Has("--file-friendly-logging") && !args.Has("--no-progress") && !context.ErrorIsTerminal ? ProgressMode.Log : context.Progress(args);
         long total = mode != ProgressMode.Off && input.IsFile ? CountLines(settings.Input) : -1; // for the progress bar only
 
-        // One pass: read and check a line, batch, embed, and write each sentence's dataset from the batch output. The
-        // writer spills what the end of the file needs (sentence_to_index, the datasets' addresses) to temporary files,
-        // so memory does not grow with the number of lines (except the keys of --use-sentence-keys).
-        int layerCount = model.LayerCount, dim = model.Dim;
-        var average = settings.Layers == LayerSelection.Average ? ScalarMix.Average(layerCount) : null;
         using var lines = input.ReadLines();
-        var reader = new SentenceReader(lines, input.Name, settings.Layout == EmbeddingFileLayout.SentenceKeys);
-        var sentence = reader.Next();
-        if (sentence is null) throw CliException.DataError($"{input.Name}: input is empty (no sentences)");
         using var progress = new ProgressBar(context.Error, mode, "embed", total, "sentences", "tokens");
-        long written = 0, tokensDone = 0;
-        AtomicFile.Write(settings.Output, temp =>
-        {
-            using var writer = new EmbeddingFileWriter(temp, settings.Layout);
-            var state = settings.Stateful ? model.CreateState() : null;
-            var batch = new List<IReadOnlyList<string>>(Math.Min(settings.BatchSize, 4096));
-            var texts = new List<string>(batch.Capacity);
-            var output = new ElmoBatchOutput(); // reused from batch to batch
-            float[] mixed = []; // [B, T, D] for --layers average, grown as needed
-            float[] pooled = settings.Pool is null ? [] : new float[layerCount * dim];
-            while (true)
-            {
-                if (sentence is not null)
-                {
-                    batch.Add(sentence.Value.Tokens);
-                    texts.Add(sentence.Value.Text);
-                }
-                if (batch.Count == settings.BatchSize || (sentence is null && batch.Count > 0))
-                {
-                    context.Cancellation.ThrowIfCancellationRequested();
-                    model.Embed(batch, output, state);
-                    if (average is not null)
-                    {
-                        int size = output.Count * output.MaxLength * dim;
-                        if (mixed.Length < size) mixed = new float[size];
-                        average.Mix(output, mixed.AsSpan(0, size));
-                    }
-                    for (int b = 0; b < batch.Count; b++)
-                    {
-                        int n = output.Lengths[b];
-                        var averaged = average is null ? default : mixed.AsSpan(b * output.MaxLength * dim, n * dim);
-                        Write(writer, texts[b], output, b, settings, averaged, pooled);
-                        tokensDone += n;
-                    }
-                    written += batch.Count;
-                    batch.Clear();
-                    texts.Clear();
-                    progress.Update(written, tokensDone);
-                }
-                if (sentence is null) break;
-                sentence = reader.Next();
-            }
-            writer.Finish();
-        });
-        progress.Total = written;
+        var result = EmbeddingFile.Write(model, lines, settings.Output, settings.File, new CountsToBar(progress), context.Cancellation);
+        progress.Total = result.Sentences;
         progress.Finish();
         if (progress.Mode != ProgressMode.Off)
         {
@@ -164,51 +105,18 @@ internal static class EmbedCommand
             context.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"embed: token cache {cache.HitRate:P1} hits ({cache.Hits} of {cache.Hits + cache.Misses} lookups; {cache.Preloaded} preloaded, {cache.Count} of {cache.Capacity} LRU entries)"));
         }
-        context.Summary = new RunSummary(string.Create(CultureInfo.InvariantCulture, $"{written} sentences, {tokensDone} tokens"), settings.Output, tokensDone, "tokens");
+        context.Summary = new RunSummary(string.Create(CultureInfo.InvariantCulture, $"{result.Sentences} sentences, {result.Tokens} tokens"), settings.Output, result.Tokens, "tokens");
         return 0;
     }
 
-    /// <summary>Writes sentence <paramref name="b"/> of the batch: its layers as chosen, pooled over tokens or not.</summary>
-    private static void Write(EmbeddingFileWriter writer, string text, ElmoBatchOutput output, int b, EmbedSettings settings, ReadOnlySpan<float> mixed, float[] pooled)
+    /// <summary>Sentences and tokens written, to the progress bar.</summary>
+    private sealed class CountsToBar(ProgressBar bar) : IProgress<EmbeddingFileProgress>
     {
-        int n = output.Lengths[b], dim = output.Dim, layerCount = output.LayerCount;
-        if (settings.Pool is { } pooling)
-        {
-            switch (settings.Layers)
-            {
-                case LayerSelection.All:
-                    for (int l = 0; l < layerCount; l++) SentencePooling.Pool(output.Layer(b, l), dim, pooling, pooled.AsSpan(l * dim, dim));
-                    writer.AddDataset(text, [layerCount, dim], pooled.AsSpan(0, layerCount * dim));
-                    break;
-                case LayerSelection.Top:
-                    SentencePooling.Pool(output.Layer(b, layerCount - 1), dim, pooling, pooled);
-                    writer.AddDataset(text, [dim], pooled.AsSpan(0, dim));
-                    break;
-                default:
-                    SentencePooling.Pool(mixed, dim, pooling, pooled);
-                    writer.AddDataset(text, [dim], pooled.AsSpan(0, dim));
-                    break;
-            }
-            return;
-        }
-        switch (settings.Layers)
-        {
-            case LayerSelection.All:
-                writer.BeginDataset(text, [layerCount, n, dim]);
-                for (int l = 0; l < layerCount; l++) writer.WriteValues(output.Layer(b, l));
-                break;
-            case LayerSelection.Top:
-                writer.AddDataset(text, [n, dim], output.Layer(b, layerCount - 1));
-                break;
-            default:
-                writer.AddDataset(text, [n, dim], mixed);
-                break;
-        }
+        public void Report(EmbeddingFileProgress value) => bar.Update(value.Sentences, value.Tokens);
     }
 
     /// <summary>What the options ask for, checked; the two spellings resolved.</summary>
-    private sealed record EmbedSettings(string Input, string Output, bool AllenNlpSpelling, LayerSelection Layers, Pooling? Pool,
-        int BatchSize, bool Stateful, EmbeddingFileLayout Layout)
+    private sealed record EmbedSettings(string Input, string Output, bool AllenNlpSpelling, EmbeddingFileOptions File)
     {
         public static EmbedSettings From(OptionValues args)
         {
@@ -227,9 +135,9 @@ internal static class EmbedCommand
             if (allenNlp && flags.Length == 0 && layersValue is null) throw args.Error("one of --all, --top, --average is required (as in AllenNLP's elmo command)");
             var layers = (flags.Length == 1 ? flags[0][2..] : layersValue ?? "all") switch
             {
-                "all" => LayerSelection.All,
-                "top" => LayerSelection.Top,
-                "average" => LayerSelection.Average,
+                "all" => EmbeddingLayers.All,
+                "top" => EmbeddingLayers.Top,
+                "average" => EmbeddingLayers.Average,
                 var other => throw args.Error($"--layers must be all, top or average, not '{other}'"),
             };
             Pooling? pool = args.Value("--pool") switch
@@ -251,38 +159,7 @@ internal static class EmbedCommand
                     throw args.Error($"--cuda-device must be an integer, not '{device}'");
                 if (d != -1) throw args.Error($"no GPU: ElmoNative runs on the CPU (--cuda-device {device}; only -1 is accepted)");
             }
-            return new EmbedSettings(input, output, allenNlp, layers, pool, batchSize, stateful, layout);
-        }
-    }
-
-    /// <summary>
-    /// The sentences of the input, as AllenNLP reads them: <c>line.strip()</c>, then <c>.split()</c>; an empty line is an
-    /// error naming its line and 0-based index. With sentence keys, a repeated sentence and one HDF5 cannot take as a
-    /// name are errors too.
-    /// </summary>
-    private sealed class SentenceReader(Utf8LineReader lines, string name, bool sentenceKeys)
-    {
-        private readonly Dictionary<string, long>? seen = sentenceKeys ? new(StringComparer.Ordinal) : null;
-
-        /// <summary>The next sentence (its stripped text and tokens), or null at the end.</summary>
-        public (string Text, string[] Tokens)? Next()
-        {
-            if (!lines.TryRead(out string? line)) return null;
-            long number = lines.LineNumber;
-            string where = string.Create(CultureInfo.InvariantCulture, $"{name}:{number}: ");
-            string index = string.Create(CultureInfo.InvariantCulture, $"(index {number - 1})");
-            if (line.Length == 0) throw CliException.DataError($"{where}empty line {index}");
-            string text = PythonText.Strip(line);
-            if (text.Length == 0) throw CliException.DataError($"{where}line has only whitespace {index}");
-            if (seen is not null)
-            {
-                if (!EmbeddingFileWriter.IsValidKey(text))
-                    throw CliException.DataError($"{where}the sentence cannot name an HDF5 dataset ('/' or NUL in it, or '.' alone) {index}; drop --use-sentence-keys");
-                if (seen.TryGetValue(text, out long first))
-                    throw CliException.DataError($"{where}the same sentence as line {first} {index}; --use-sentence-keys needs distinct sentences (drop it to encode duplicates)");
-                seen.Add(text, number);
-            }
-            return (text, PythonText.Split(text));
+            return new EmbedSettings(input, output, allenNlp, new EmbeddingFileOptions { Layers = layers, Pooling = pool, BatchSize = batchSize, Stateful = stateful, Layout = layout });
         }
     }
 

@@ -1,50 +1,7 @@
 using System.Globalization;
-using ElmoNative.Checkpoints;
 using ElmoNative.Training;
-using ElmoNative.Training.Data;
 
 namespace ElmoNative.Cli;
-
-/// <summary>Perplexities of a text under a biLM: exp of the mean full-softmax cross-entropy (nats per token).</summary>
-/// <param name="ForwardLoss">Mean cross-entropy of the forward LM.</param>
-/// <param name="BackwardLoss">Mean cross-entropy of the backward LM.</param>
-/// <param name="Tokens">Tokens predicted per direction (each word plus one sentence boundary per sentence).</param>
-internal readonly record struct Perplexities(double ForwardLoss, double BackwardLoss, long Tokens)
-{
-    public double Forward => Math.Exp(ForwardLoss);
-
-    public double Backward => Math.Exp(BackwardLoss);
-
-    /// <summary>exp of the mean of the two losses (the geometric mean of the two perplexities), as bilm-tf averages its losses.</summary>
-    public double Average => Math.Exp((ForwardLoss + BackwardLoss) / 2);
-
-    public string Format() => string.Format(CultureInfo.InvariantCulture, "{0:F2} (forward {1:F2}, backward {2:F2})", Average, Forward, Backward);
-
-    /// <summary>Runs <paramref name="trainer"/>'s full softmax over the whole of <paramref name="corpus"/> from a zero state.</summary>
-    public static Perplexities Evaluate(BiLmTrainer trainer, TextCorpus corpus, Vocabulary vocabulary, CancellationToken cancellation, Action<long>? progress = null)
-    {
-        var o = trainer.Options;
-        var reader = new EvaluationWindowReader(corpus, vocabulary, o.BatchSize, o.UnrollSteps, o.Model.MaxCharactersPerToken);
-        var window = new TrainingWindow(o.BatchSize, o.UnrollSteps, o.Model.MaxCharactersPerToken);
-        trainer.ResetEvaluationState();
-        double forward = 0, backward = 0;
-        long forwardTokens = 0, backwardTokens = 0, windows = 0;
-        while (reader.TryRead(window))
-        {
-            cancellation.ThrowIfCancellationRequested();
-            var r = trainer.Evaluate(window);
-            forward += r.ForwardLossSum;
-            backward += r.BackwardLossSum;
-            forwardTokens += r.ForwardTokens;
-            backwardTokens += r.BackwardTokens;
-            progress?.Invoke(++windows);
-        }
-        trainer.ResetEvaluationState();
-        if (forwardTokens != corpus.Tokens || backwardTokens != corpus.Tokens)
-            throw new InvalidOperationException($"evaluation counted {forwardTokens}/{backwardTokens} tokens, the text has {corpus.Tokens}");
-        return new Perplexities(forward / forwardTokens, backward / backwardTokens, forwardTokens);
-    }
-}
 
 /// <summary><c>elmo perplexity</c>: forward, backward and average perplexity of a text under a trained biLM.</summary>
 internal static class PerplexityCommand
@@ -81,30 +38,23 @@ internal static class PerplexityCommand
         int? batchSize = args.OptionalPositiveInt("--batch-size");
         using var threads = CommandContext.Threads(args);
 
-        if (!Directory.Exists(model)) throw CliException.DataError($"{model}: model directory not found");
-        string optionsPath = Path.Combine(model, TrainingOptionsFile.FileName);
-        if (!File.Exists(optionsPath))
-            throw CliException.DataError($"{optionsPath}: not found ({model} is not a checkpoint written by 'elmo train')");
-        var options = TrainingOptionsFile.Load(optionsPath);
-        if (batchSize is { } b) options = options with { BatchSize = b };
-        string vocabPath = args.Value("--vocab") ?? Path.Combine(model, TrainCommand.VocabularyFileName);
-        var vocabulary = Vocabulary.Load(vocabPath);
-        if (vocabulary.Count != options.VocabularySize)
-            throw CliException.DataError(string.Create(CultureInfo.InvariantCulture,
-                $"{vocabPath}: vocabulary has {vocabulary.Count} tokens but the model's n_tokens_vocab is {options.VocabularySize}"));
-        var corpus = TextCorpus.Open(inputs, context.Cancellation);
-
-        using var trainer = BiLmTrainer.LoadForEvaluation(model, options);
-        var reader = new EvaluationWindowReader(corpus, vocabulary, options.BatchSize, options.UnrollSteps, options.Model.MaxCharactersPerToken);
-        using var progress = new ProgressBar(context.Error, context.Progress(args), "perplexity", reader.EstimatedWindows, "windows");
-        var result = Perplexities.Evaluate(trainer, corpus, vocabulary, context.Cancellation, w => progress.Update(w));
+        using var evaluation = PerplexityEvaluation.Open(model, inputs, args.Value("--vocab"), batchSize, context.Cancellation);
+        var corpus = evaluation.Corpus;
+        using var progress = new ProgressBar(context.Error, context.Progress(args), "perplexity", evaluation.EstimatedWindows, "windows");
+        var result = evaluation.Run(new WindowsToBar(progress), context.Cancellation);
         progress.Finish();
         var c = CultureInfo.InvariantCulture;
         context.Out.WriteLine(string.Format(c, "forward perplexity: {0:F3}", result.Forward));
         context.Out.WriteLine(string.Format(c, "backward perplexity: {0:F3}", result.Backward));
         context.Out.WriteLine(string.Format(c, "average perplexity: {0:F3}", result.Average));
-        context.Out.WriteLine(string.Format(c, "tokens: {0} ({1} sentences, {2} words) in {3} file(s), vocabulary {4}", result.Tokens, corpus.Sentences, corpus.Words, corpus.Files.Count, vocabulary.Count));
+        context.Out.WriteLine(string.Format(c, "tokens: {0} ({1} sentences, {2} words) in {3} file(s), vocabulary {4}", result.Tokens, corpus.Sentences, corpus.Words, corpus.Files.Count, evaluation.Vocabulary.Count));
         context.Summary = new RunSummary(string.Format(c, "{0} tokens per direction, average perplexity {1:F3}", result.Tokens, result.Average), null, 2.0 * result.Tokens, "tokens");
         return 0;
+    }
+
+    /// <summary>Windows done, to the progress bar.</summary>
+    private sealed class WindowsToBar(ProgressBar bar) : IProgress<long>
+    {
+        public void Report(long value) => bar.Update(value);
     }
 }

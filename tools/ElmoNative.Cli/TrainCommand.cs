@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using ElmoNative.Checkpoints;
 using ElmoNative.Training;
-using ElmoNative.Training.Data;
 
 namespace ElmoNative.Cli;
 
@@ -12,9 +10,6 @@ namespace ElmoNative.Cli;
 /// </summary>
 internal static class TrainCommand
 {
-    /// <summary>The copy of the vocabulary a checkpoint directory holds.</summary>
-    public const string VocabularyFileName = "vocab.txt";
-
     /// <summary>The command and its options.</summary>
     public static ElmoCommand Create()
     {
@@ -58,7 +53,6 @@ internal static class TrainCommand
     private static int Run(CommandContext context, OptionValues args)
     {
         var trainPatterns = args.List("--train");
-        var validPatterns = args.List("--valid");
         string? resume = args.Value("--resume");
         string? optionsPath = args.Value("--options"), vocabPath = args.Value("--vocab");
         if (trainPatterns.Count == 0) throw args.Error("missing option '--train'");
@@ -69,252 +63,111 @@ internal static class TrainCommand
         int checkpointEvery = args.Int("--checkpoint-every", 1000);
         if (checkpointEvery < 0) throw args.Error($"--checkpoint-every must be 0 or a positive integer, not '{checkpointEvery}'");
         long? maxWindows = args.OptionalPositiveInt("--max-windows");
-        bool force = args.Has("--force");
+        bool force = args.Has(CommonOptions.Force);
         using var threads = CommandContext.Threads(args);
 
-        // Everything is checked before any training: options, vocabulary, texts, the output directory.
-        TrainingOptions? given = null;
-        if (optionsPath is not null)
+        string full = Path.GetFullPath(output);
+        if (Path.GetDirectoryName(full.TrimEnd(Path.DirectorySeparatorChar)) is null) throw CliException.UsageError("train: --output cannot be the root directory");
+        if (!force && !TrainingRun.IsResumedFolder(output, resume) && Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
+            throw CliException.DataError($"{output}: directory is not empty (pass --force to replace it)");
+        var options = new TrainingRunOptions
         {
-            RequireFile(optionsPath, "training options file");
-            given = TrainingOptionsFile.Load(optionsPath);
-        }
-        TrainingOptions options;
-        WindowReaderPosition? position = null;
-        Vocabulary? savedVocabulary = null;
-        int seed;
-        if (resume is not null)
-        {
-            if (!Directory.Exists(resume)) throw CliException.DataError($"{resume}: checkpoint directory to resume not found");
-            string savedOptionsPath = Path.Combine(resume, TrainingOptionsFile.FileName);
-            string positionPath = Path.Combine(resume, WindowReaderPosition.FileName);
-            string savedVocabPath = Path.Combine(resume, VocabularyFileName);
-            foreach (string f in new[] { savedOptionsPath, positionPath, savedVocabPath })
-                if (!File.Exists(f)) throw CliException.DataError($"{f}: not found ({resume} is not a checkpoint written by 'elmo train')");
-            var saved = TrainingOptionsFile.Load(savedOptionsPath);
-            if (given is not null)
-            {
-                var differences = TrainingOptionsFile.Differences(saved, given);
-                if (differences.Count > 0)
-                    throw CliException.DataError($"{optionsPath}: contradicts the checkpoint in {resume} ({string.Join("; ", differences)})");
-            }
-            options = given ?? saved;
-            position = WindowReaderPosition.Load(positionPath);
-            if (seedOption is { } s && s != position.Seed)
-                throw CliException.DataError($"--seed {s} contradicts the checkpoint in {resume}, which was trained with seed {position.Seed}");
-            seed = position.Seed;
-            savedVocabulary = Vocabulary.Load(savedVocabPath);
-        }
-        else
-        {
-            options = given!;
-            seed = seedOption ?? 0;
-        }
-        var vocabulary = vocabPath is null ? savedVocabulary! : Vocabulary.Load(vocabPath);
-        string vocabName = vocabPath ?? Path.Combine(resume!, VocabularyFileName);
-        if (vocabulary.Count != options.VocabularySize)
-            throw CliException.DataError(string.Create(CultureInfo.InvariantCulture,
-                $"{vocabName}: vocabulary has {vocabulary.Count} tokens but n_tokens_vocab is {options.VocabularySize} in {optionsPath ?? Path.Combine(resume!, TrainingOptionsFile.FileName)}"));
-        if (savedVocabulary is not null && !savedVocabulary.Words.SequenceEqual(vocabulary.Words))
-            throw CliException.DataError($"{vocabName}: differs from the vocabulary of the checkpoint in {resume}");
-
-        var train = TextCorpus.Open(trainPatterns, context.Cancellation);
-        var valid = validPatterns.Count > 0 ? TextCorpus.Open(validPatterns, context.Cancellation) : null;
-        CheckOutput(output, resume, force, [optionsPath, vocabPath, .. train.Files.Select(f => f.Path), .. valid?.Files.Select(f => f.Path) ?? []]);
-
-        int b = options.BatchSize, t = options.UnrollSteps, w = options.Model.MaxCharactersPerToken;
-        long tokensPerEpoch = options.TrainTokens ?? train.Tokens;
-        long windowsPerEpoch = Math.Max(1, tokensPerEpoch / ((long)b * t));
-        long totalWindows = options.Epochs * windowsPerEpoch;
-        if (maxWindows is { } max) totalWindows = Math.Min(totalWindows, max);
-
-        TrainingWindowReader reader;
-        BiLmTrainer trainer;
+            TrainFiles = trainPatterns,
+            ValidFiles = args.List("--valid"),
+            OutputDirectory = output,
+            ReplaceOutput = force,
+            OptionsFile = optionsPath,
+            VocabularyFile = vocabPath,
+            ResumeFrom = resume,
+            Seed = resume is null ? seedOption : null, // checked below, with the option's name
+            CheckpointEvery = checkpointEvery,
+            MaxWindows = maxWindows,
+        };
+        TrainingRun run;
         try
         {
-            reader = new TrainingWindowReader(train, vocabulary, b, t, w, seed, position);
+            run = TrainingRun.Open(options, context.Cancellation); // everything is checked before any training
         }
-        catch (InvalidDataException e)
+        catch (ArgumentException e)
         {
-            throw CliException.DataError($"{Path.Combine(resume!, WindowReaderPosition.FileName)}: {e.Message} (the training text or options changed)");
+            throw CliException.UsageError("train: " + e.Message);
         }
-        trainer = resume is null ? new BiLmTrainer(options, seed) : BiLmTrainer.Load(resume, options);
-        using var trainerScope = trainer;
-        if (trainer.Step != reader.WindowsRead)
-            throw CliException.DataError($"{resume}: inconsistent checkpoint (trainer at window {trainer.Step}, reader at window {reader.WindowsRead})");
-
-        var run = new TrainingRun(context, args, options, vocabulary, valid, reader, trainer, output, totalWindows, windowsPerEpoch, checkpointEvery);
-        return run.Train();
+        using (run)
+        {
+            if (resume is not null && seedOption is { } s && s != run.Seed)
+                throw CliException.DataError($"--seed {s} contradicts the checkpoint in {resume}, which was trained with seed {run.Seed}");
+            return Train(context, args, run);
+        }
     }
 
-    private static void RequireFile(string path, string what)
+    /// <summary>Runs the training, printing the opening line, a line per checkpoint, the progress and the summary.</summary>
+    private static int Train(CommandContext context, OptionValues args, TrainingRun run)
     {
-        if (Directory.Exists(path)) throw CliException.DataError($"{path}: {what} is a directory, not a file");
-        if (!File.Exists(path)) throw CliException.DataError($"{path}: {what} not found");
-    }
-
-    /// <summary>The output directory: new, empty, the resumed one, or replaced with --force; never one holding an input.</summary>
-    private static void CheckOutput(string output, string? resume, bool force, IEnumerable<string?> inputs)
-    {
-        string full = Path.GetFullPath(output);
-        if (File.Exists(full)) throw CliException.DataError($"{output}: output is a file, not a directory");
-        string? parent = Path.GetDirectoryName(full.TrimEnd(Path.DirectorySeparatorChar));
-        if (parent is null) throw CliException.UsageError($"train: --output cannot be the root directory");
-        if (!Directory.Exists(parent)) throw CliException.DataError($"{output}: parent directory {parent} does not exist");
-        string prefix = full.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
-        foreach (string? input in inputs)
+        var c = CultureInfo.InvariantCulture;
+        var o = run.Options;
+        long first = run.FirstWindow;
+        string output = run.OutputDirectory;
+        var clock = Stopwatch.StartNew();
+        context.Error.Flush();
+        if (first >= run.TotalWindows)
         {
-            if (input is not null && Path.GetFullPath(input).StartsWith(prefix, StringComparison.Ordinal))
-                throw CliException.UsageError($"train: the output directory {output} holds the input {input}; it would be replaced");
-        }
-        bool same = resume is not null && string.Equals(Path.GetFullPath(resume).TrimEnd(Path.DirectorySeparatorChar), full.TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal);
-        if (!same && !force && Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
-            throw CliException.DataError($"{output}: directory is not empty (pass --force to replace it)");
-    }
-
-    /// <summary>One training run: the loop, checkpoints, validation and the summary.</summary>
-    private sealed class TrainingRun(
-        CommandContext context, OptionValues args, TrainingOptions options, Vocabulary vocabulary, TextCorpus? valid,
-        TrainingWindowReader reader, BiLmTrainer trainer, string output, long totalWindows, long windowsPerEpoch, int checkpointEvery)
-    {
-        private readonly CultureInfo c = CultureInfo.InvariantCulture;
-
-        public int Train()
-        {
-            long first = trainer.Step;
-            long tokensPerWindow = (long)options.BatchSize * options.UnrollSteps;
-            var window = new TrainingWindow(options.BatchSize, options.UnrollSteps, options.Model.MaxCharactersPerToken);
-            var clock = Stopwatch.StartNew();
-            var stepTime = TimeSpan.Zero; // reading and training only: checkpoints and validation excluded
-            context.Error.Flush();
-            if (first >= totalWindows)
-            {
-                context.Out.WriteLine(string.Format(c, "{0}: already trained {1} windows (target {2}); nothing to do", output, first, totalWindows));
-                context.Summary = new RunSummary("0 windows (nothing to do)", output);
-                return 0;
-            }
-            context.Out.WriteLine(string.Format(c, "{0} {1:N0} parameters (V {2}, B {3} x T {4}, S {5}); {6:N0} windows of {7:N0} tokens per epoch, {8} epochs, windows {9} to {10}; seed {11}",
-                first == 0 ? "training" : "resuming", trainer.ParameterCount, options.VocabularySize, options.BatchSize, options.UnrollSteps, options.NegativeSamples,
-                windowsPerEpoch, tokensPerWindow, options.Epochs, first + 1, totalWindows, reader.Position.Seed));
-            context.Out.Flush();
-            // Mean sampled-softmax losses: since the last checkpoint (reported there) and a moving average (progress).
-            double sinceForward = 0, sinceBackward = 0, smoothed = double.NaN;
-            long sinceWindows = 0;
-            Perplexities? lastValid = null;
-            double lastTrainLoss = double.NaN;
-            using (var progress = new ProgressBar(context.Error, context.Progress(args), "train", totalWindows - first, "windows", "tokens"))
-            {
-                while (trainer.Step < totalWindows)
-                {
-                    if (context.Cancellation.IsCancellationRequested)
-                    {
-                        progress.Dispose();
-                        Checkpoint(withValidation: false);
-                        throw Interrupted();
-                    }
-                    long started = Stopwatch.GetTimestamp();
-                    reader.Read(window);
-                    var step = trainer.TrainStep(window);
-                    stepTime += Stopwatch.GetElapsedTime(started);
-                    double loss = (step.ForwardLoss + step.BackwardLoss) / 2;
-                    if (!double.IsFinite(loss))
-                        throw CliException.DataError(string.Format(c, "training diverged at window {0} (loss {1}); the last checkpoint in {2} is kept", trainer.Step, loss, output));
-                    sinceForward += step.ForwardLoss;
-                    sinceBackward += step.BackwardLoss;
-                    sinceWindows++;
-                    smoothed = double.IsNaN(smoothed) ? loss : 0.98 * smoothed + 0.02 * loss;
-                    long done = trainer.Step - first;
-                    progress.Detail = string.Format(c, "epoch {0}, loss {1:F3}, perplexity {2:F1}", (trainer.Step - 1) / windowsPerEpoch + 1, smoothed, Math.Exp(smoothed));
-                    progress.Update(done, done * tokensPerWindow);
-                    bool last = trainer.Step == totalWindows;
-                    if (last || (checkpointEvery > 0 && trainer.Step % checkpointEvery == 0))
-                    {
-                        lastTrainLoss = (sinceForward + sinceBackward) / (2 * sinceWindows);
-                        lastValid = Checkpoint(withValidation: valid is not null);
-                        string line = string.Format(c, "window {0}/{1} (epoch {2:F2}): train perplexity {3:F2} (sampled softmax, forward {4:F2}, backward {5:F2}, {6} windows)",
-                            trainer.Step, totalWindows, (double)trainer.Step / windowsPerEpoch, Math.Exp(lastTrainLoss), Math.Exp(sinceForward / sinceWindows), Math.Exp(sinceBackward / sinceWindows), sinceWindows);
-                        if (lastValid is { } v) line += ", valid perplexity " + v.Format();
-                        progress.Dispose(); // a terminal bar is erased and redrawn after the line
-                        context.Out.WriteLine(line + "; saved " + output);
-                        context.Out.Flush();
-                        if (context.Cancellation.IsCancellationRequested) throw Interrupted(); // Ctrl+C during validation
-                        sinceForward = sinceBackward = 0;
-                        sinceWindows = 0;
-                    }
-                }
-                progress.Finish();
-            }
-            double seconds = clock.Elapsed.TotalSeconds;
-            long tokens = (trainer.Step - first) * tokensPerWindow;
-            string summary = string.Format(c, "trained {0} windows ({1} tokens per direction) in {2:F1} s ({3:F1} s of training steps, {4:F0} tokens/s); final train perplexity {5:F2} (sampled softmax)",
-                trainer.Step - first, tokens, seconds, stepTime.TotalSeconds, tokens / Math.Max(stepTime.TotalSeconds, 1e-9), Math.Exp(lastTrainLoss));
-            if (lastValid is { } final) summary += ", valid perplexity " + final.Format();
-            context.Out.WriteLine(summary + "; model in " + output);
-            context.Summary = new RunSummary(string.Format(c, "{0} windows, {1} tokens per direction", trainer.Step - first, tokens), output, tokens, "tokens");
+            context.Out.WriteLine(string.Format(c, "{0}: already trained {1} windows (target {2}); nothing to do", output, first, run.TotalWindows));
+            context.Summary = new RunSummary("0 windows (nothing to do)", output);
             return 0;
         }
-
-        private CliException Interrupted() =>
-            new(string.Format(c, "interrupted at window {0}; checkpoint saved in {1} (continue with --resume {1})", trainer.Step, output), 130);
-
-        /// <summary>
-        /// Measures the validation perplexity (skipped if Ctrl+C comes meanwhile), then saves the whole checkpoint into a
-        /// sibling temporary directory and swaps it in for the output.
-        /// </summary>
-        private Perplexities? Checkpoint(bool withValidation)
+        context.Out.WriteLine(string.Format(c, "{0} {1:N0} parameters (V {2}, B {3} x T {4}, S {5}); {6:N0} windows of {7:N0} tokens per epoch, {8} epochs, windows {9} to {10}; seed {11}",
+            first == 0 ? "training" : "resuming", run.ParameterCount, o.VocabularySize, o.BatchSize, o.UnrollSteps, o.NegativeSamples,
+            run.WindowsPerEpoch, run.TokensPerWindow, o.Epochs, first + 1, run.TotalWindows, run.Seed));
+        context.Out.Flush();
+        TrainingRunResult result;
+        using (var progress = new ProgressBar(context.Error, context.Progress(args), "train", run.TotalWindows - first, "windows", "tokens"))
         {
-            Perplexities? result = null;
-            if (withValidation)
-            {
-                try
-                {
-                    result = Perplexities.Evaluate(trainer, valid!, vocabulary, context.Cancellation);
-                }
-                catch (OperationCanceledException)
-                {
-                    trainer.ResetEvaluationState();
-                }
-            }
-            string full = Path.GetFullPath(output).TrimEnd(Path.DirectorySeparatorChar);
-            string parent = Path.GetDirectoryName(full)!, name = Path.GetFileName(full);
-            string tag = Guid.NewGuid().ToString("N")[..8];
-            string temp = Path.Combine(parent, $".{name}.saving-{tag}");
-            string old = Path.Combine(parent, $".{name}.old-{tag}");
             try
             {
-                trainer.Save(temp);
-                TrainingOptionsFile.Save(options, Path.Combine(temp, TrainingOptionsFile.FileName));
-                reader.Position.Save(Path.Combine(temp, WindowReaderPosition.FileName));
-                vocabulary.Save(Path.Combine(temp, VocabularyFileName));
-                if (Directory.Exists(full))
-                {
-                    Directory.Move(full, old);
-                    Directory.Move(temp, full);
-                    Directory.Delete(old, recursive: true);
-                }
-                else
-                {
-                    Directory.Move(temp, full);
-                }
+                result = run.Run(new TrainingDisplay(context, progress), context.Cancellation);
             }
-            catch
+            catch (OperationCanceledException)
             {
-                TryDelete(temp);
-                if (!Directory.Exists(full) && Directory.Exists(old)) Directory.Move(old, full);
-                throw;
+                progress.Dispose();
+                throw new CliException(string.Format(c, "interrupted at window {0}; checkpoint saved in {1} (continue with --resume {1})", run.Window, output), 130);
             }
-            return result;
+            catch (TrainingDivergedException e)
+            {
+                throw CliException.DataError(e.Message);
+            }
+            progress.Finish();
         }
+        double seconds = clock.Elapsed.TotalSeconds;
+        string summary = string.Format(c, "trained {0} windows ({1} tokens per direction) in {2:F1} s ({3:F1} s of training steps, {4:F0} tokens/s); final train perplexity {5:F2} (sampled softmax)",
+            result.Windows, result.Tokens, seconds, result.StepTime.TotalSeconds, result.Tokens / Math.Max(result.StepTime.TotalSeconds, 1e-9), Math.Exp(result.FinalTrainLoss));
+        if (result.Validation is { } final) summary += ", valid perplexity " + Format(final);
+        context.Out.WriteLine(summary + "; model in " + output);
+        context.Summary = new RunSummary(string.Format(c, "{0} windows, {1} tokens per direction", result.Windows, result.Tokens), output, result.Tokens, "tokens");
+        return 0;
+    }
 
-        private static void TryDelete(string directory)
+    /// <summary>Perplexities as the train command prints them: average (forward, backward).</summary>
+    internal static string Format(Perplexities p) =>
+        string.Format(CultureInfo.InvariantCulture, "{0:F2} (forward {1:F2}, backward {2:F2})", p.Average, p.Forward, p.Backward);
+
+    /// <summary>Shows the run's reports: the progress bar after each window, a line after each checkpoint.</summary>
+    private sealed class TrainingDisplay(CommandContext context, ProgressBar progress) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
         {
-            try
+            var c = CultureInfo.InvariantCulture;
+            if (value.Checkpoint is not { } saved)
             {
-                if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+                progress.Detail = string.Format(c, "epoch {0}, loss {1:F3}, perplexity {2:F1}", value.EpochNumber, value.SmoothedLoss, Math.Exp(value.SmoothedLoss));
+                progress.Update(value.WindowsThisRun, value.TokensThisRun);
+                return;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
+            string line = string.Format(c, "window {0}/{1} (epoch {2:F2}): train perplexity {3:F2} (sampled softmax, forward {4:F2}, backward {5:F2}, {6} windows)",
+                value.Window, value.TotalWindows, value.Epochs, Math.Exp(saved.Loss), Math.Exp(saved.ForwardLoss), Math.Exp(saved.BackwardLoss), saved.Windows);
+            if (saved.Validation is { } v) line += ", valid perplexity " + Format(v);
+            progress.Dispose(); // a terminal bar is erased and redrawn after the line
+            context.Out.WriteLine(line + "; saved " + saved.Directory);
+            context.Out.Flush();
         }
     }
 }

@@ -1,4 +1,4 @@
-namespace ElmoNative.Cli;
+namespace ElmoNative.Text;
 
 /// <summary>
 /// Python's <c>str.strip()</c> and <c>str.split()</c> (no arguments), which AllenNLP's <c>elmo</c> command applies to

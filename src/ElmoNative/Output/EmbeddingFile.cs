@@ -1,0 +1,188 @@
+using System.Globalization;
+using ElmoNative.Checkpoints;
+using ElmoNative.Text;
+
+namespace ElmoNative.Output;
+
+/// <summary>
+/// Embeds one-sentence-per-line text into the HDF5 file of AllenNLP's <c>elmo</c> command (what <c>elmo embed</c>
+/// writes; docs/formats.md): one float32 dataset per line and <c>sentence_to_index</c>, as
+/// <see cref="EmbeddingFileOptions"/> choose. One pass: a line is read and checked, batched, embedded and its dataset
+/// written from the batch output; memory does not grow with the input (except the keys of
+/// <see cref="EmbeddingFileLayout.SentenceKeys"/>). The file is written to a temporary name beside the output and
+/// renamed at the end, so nothing partial is left behind on an error or cancellation.
+/// <para>
+/// Lines are read as AllenNLP reads them: <c>line.strip()</c>, then <c>.split()</c> (Python's whitespace). An empty
+/// or whitespace-only line, invalid UTF-8, input without any line, and, with sentence keys, a repeated sentence or one
+/// HDF5 cannot take as a name are <see cref="InvalidDataException"/>s naming the input, the 1-based line and its
+/// 0-based index.
+/// </para>
+/// </summary>
+public static class EmbeddingFile
+{
+    /// <summary>
+    /// Embeds the lines of <paramref name="lines"/> with <paramref name="model"/> into <paramref name="outputPath"/>
+    /// (replaced if it exists). <paramref name="progress"/> gets the counts after each batch, on the calling thread.
+    /// Returns the sentences and tokens written.
+    /// </summary>
+    public static EmbeddingFileProgress Write(ElmoModel model, Utf8LineReader lines, string outputPath, EmbeddingFileOptions? options = null,
+                                              IProgress<EmbeddingFileProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(lines);
+        ArgumentNullException.ThrowIfNull(outputPath);
+        options ??= new EmbeddingFileOptions();
+        if (options.BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "the batch size must be positive");
+        if (!Enum.IsDefined(options.Layers)) throw new ArgumentOutOfRangeException(nameof(options), options.Layers, "unknown layer selection");
+
+        int layerCount = model.LayerCount, dim = model.Dim;
+        var average = options.Layers == EmbeddingLayers.Average ? ScalarMix.Average(layerCount) : null;
+        var reader = new SentenceReader(lines, options.Layout == EmbeddingFileLayout.SentenceKeys);
+        var sentence = reader.Next();
+        if (sentence is null) throw new InvalidDataException($"{lines.Path}: input is empty (no sentences)");
+        long written = 0, tokensDone = 0;
+        AtomicFile.Write(outputPath, temp =>
+        {
+            using var writer = new EmbeddingFileWriter(temp, options.Layout);
+            var state = options.Stateful ? model.CreateState() : null;
+            var batch = new List<IReadOnlyList<string>>(Math.Min(options.BatchSize, 4096));
+            var texts = new List<string>(batch.Capacity);
+            var output = new ElmoBatchOutput(); // reused from batch to batch
+            float[] mixed = []; // [B, T, D] for the average of the layers, grown as needed
+            float[] pooled = options.Pooling is null ? [] : new float[layerCount * dim];
+            while (true)
+            {
+                if (sentence is not null)
+                {
+                    batch.Add(sentence.Value.Tokens);
+                    texts.Add(sentence.Value.Text);
+                }
+                if (batch.Count == options.BatchSize || (sentence is null && batch.Count > 0))
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    model.Embed(batch, output, state);
+                    if (average is not null)
+                    {
+                        int size = output.Count * output.MaxLength * dim;
+                        if (mixed.Length < size) mixed = new float[size];
+                        average.Mix(output, mixed.AsSpan(0, size));
+                    }
+                    for (int b = 0; b < batch.Count; b++)
+                    {
+                        int n = output.Lengths[b];
+                        var averaged = average is null ? default : mixed.AsSpan(b * output.MaxLength * dim, n * dim);
+                        WriteSentence(writer, texts[b], output, b, options, averaged, pooled);
+                        tokensDone += n;
+                    }
+                    written += batch.Count;
+                    batch.Clear();
+                    texts.Clear();
+                    progress?.Report(new EmbeddingFileProgress(written, tokensDone));
+                }
+                if (sentence is null) break;
+                sentence = reader.Next();
+            }
+            writer.Finish();
+        });
+        return new EmbeddingFileProgress(written, tokensDone);
+    }
+
+    /// <summary>As <see cref="Write(ElmoModel, Utf8LineReader, string, EmbeddingFileOptions?, IProgress{EmbeddingFileProgress}?, CancellationToken)"/>, reading the UTF-8 file <paramref name="inputPath"/>.</summary>
+    public static EmbeddingFileProgress Write(ElmoModel model, string inputPath, string outputPath, EmbeddingFileOptions? options = null,
+                                              IProgress<EmbeddingFileProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        using var lines = new Utf8LineReader(inputPath, "input file");
+        return Write(model, lines, outputPath, options, progress, cancellation);
+    }
+
+    /// <summary>
+    /// As <see cref="Write(ElmoModel, Utf8LineReader, string, EmbeddingFileOptions?, IProgress{EmbeddingFileProgress}?, CancellationToken)"/>,
+    /// reading already-decoded text (errors name it <paramref name="inputName"/>); the reader is not disposed.
+    /// </summary>
+    public static EmbeddingFileProgress Write(ElmoModel model, TextReader input, string outputPath, EmbeddingFileOptions? options = null,
+                                              IProgress<EmbeddingFileProgress>? progress = null, string inputName = "<text>",
+                                              CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var lines = new Utf8LineReader(new TextReaderStream(input, inputName), inputName);
+        return Write(model, lines, outputPath, options, progress, cancellation);
+    }
+
+    /// <summary>
+    /// <see cref="Write(ElmoModel, string, string, EmbeddingFileOptions?, IProgress{EmbeddingFileProgress}?, CancellationToken)"/>
+    /// on a thread-pool thread (the work is CPU-bound; the model must not be used meanwhile).
+    /// </summary>
+    public static Task<EmbeddingFileProgress> WriteAsync(ElmoModel model, string inputPath, string outputPath, EmbeddingFileOptions? options = null,
+                                                         IProgress<EmbeddingFileProgress>? progress = null, CancellationToken cancellation = default) =>
+        Task.Run(() => Write(model, inputPath, outputPath, options, progress, cancellation), cancellation);
+
+    /// <summary>Writes sentence <paramref name="b"/> of the batch: its layers as chosen, pooled over tokens or not.</summary>
+    private static void WriteSentence(EmbeddingFileWriter writer, string text, ElmoBatchOutput output, int b, EmbeddingFileOptions options, ReadOnlySpan<float> mixed, float[] pooled)
+    {
+        int n = output.Lengths[b], dim = output.Dim, layerCount = output.LayerCount;
+        if (options.Pooling is { } pooling)
+        {
+            switch (options.Layers)
+            {
+                case EmbeddingLayers.All:
+                    for (int l = 0; l < layerCount; l++) SentencePooling.Pool(output.Layer(b, l), dim, pooling, pooled.AsSpan(l * dim, dim));
+                    writer.AddDataset(text, [layerCount, dim], pooled.AsSpan(0, layerCount * dim));
+                    break;
+                case EmbeddingLayers.Top:
+                    SentencePooling.Pool(output.Layer(b, layerCount - 1), dim, pooling, pooled);
+                    writer.AddDataset(text, [dim], pooled.AsSpan(0, dim));
+                    break;
+                default:
+                    SentencePooling.Pool(mixed, dim, pooling, pooled);
+                    writer.AddDataset(text, [dim], pooled.AsSpan(0, dim));
+                    break;
+            }
+            return;
+        }
+        switch (options.Layers)
+        {
+            case EmbeddingLayers.All:
+                writer.BeginDataset(text, [layerCount, n, dim]);
+                for (int l = 0; l < layerCount; l++) writer.WriteValues(output.Layer(b, l));
+                break;
+            case EmbeddingLayers.Top:
+                writer.AddDataset(text, [n, dim], output.Layer(b, layerCount - 1));
+                break;
+            default:
+                writer.AddDataset(text, [n, dim], mixed);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The sentences of the input, as AllenNLP reads them: <c>line.strip()</c>, then <c>.split()</c>; an empty line is an
+    /// error naming its line and 0-based index. With sentence keys, a repeated sentence and one HDF5 cannot take as a
+    /// name are errors too.
+    /// </summary>
+    private sealed class SentenceReader(Utf8LineReader lines, bool sentenceKeys)
+    {
+        private readonly Dictionary<string, long>? seen = sentenceKeys ? new(StringComparer.Ordinal) : null;
+
+        /// <summary>The next sentence (its stripped text and tokens), or null at the end.</summary>
+        public (string Text, string[] Tokens)? Next()
+        {
+            if (!lines.TryRead(out string? line)) return null;
+            long number = lines.LineNumber;
+            string where = string.Create(CultureInfo.InvariantCulture, $"{lines.Path}:{number}: ");
+            string index = string.Create(CultureInfo.InvariantCulture, $"(index {number - 1})");
+            if (line.Length == 0) throw new InvalidDataException($"{where}empty line {index}");
+            string text = PythonText.Strip(line);
+            if (text.Length == 0) throw new InvalidDataException($"{where}line has only whitespace {index}");
+            if (seen is not null)
+            {
+                // The messages name the command line's flag too, which EmbeddingFileLayout.SentenceKeys stands for.
+                if (!EmbeddingFileWriter.IsValidKey(text))
+                    throw new InvalidDataException($"{where}the sentence cannot name an HDF5 dataset ('/' or NUL in it, or '.' alone) {index}; drop --use-sentence-keys");
+                if (seen.TryGetValue(text, out long first))
+                    throw new InvalidDataException($"{where}the same sentence as line {first} {index}; --use-sentence-keys needs distinct sentences (drop it to encode duplicates)");
+                seen.Add(text, number);
+            }
+            return (text, PythonText.Split(text));
+        }
+    }
+}

@@ -1,0 +1,44 @@
+namespace ElmoNative.Output;
+
+/// <summary>Which layers of the biLM an embedding file holds per sentence (docs/formats.md).</summary>
+public enum EmbeddingLayers
+{
+    /// <summary>Every layer: (L+1, n, 2P) per sentence (<c>--layers all</c>, AllenNLP's <c>--all</c>).</summary>
+    All,
+
+    /// <summary>The top layer: (n, 2P) (<c>--layers top</c>, <c>--top</c>).</summary>
+    Top,
+
+    /// <summary>The mean of the layers: (n, 2P) (<c>--layers average</c>, <c>--average</c>).</summary>
+    Average,
+}
+
+/// <summary>How <see cref="EmbeddingFile"/> embeds and writes (the options of <c>elmo embed</c>).</summary>
+public sealed record EmbeddingFileOptions
+{
+    /// <summary>The layers written per sentence.</summary>
+    public EmbeddingLayers Layers { get; init; } = EmbeddingLayers.All;
+
+    /// <summary>
+    /// One vector per sentence instead of one per token: the mean or maximum over its tokens of the chosen layers,
+    /// (L+1, 2P) with <see cref="EmbeddingLayers.All"/>, (2P) otherwise; null: every token.
+    /// </summary>
+    public Pooling? Pooling { get; init; }
+
+    /// <summary>Sentences per batch.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>
+    /// Carry the LSTM state from batch to batch (batch k is lines k B .. k B + B - 1), as AllenNLP's <c>elmo</c> command
+    /// does; false: every sentence starts from a zero state.
+    /// </summary>
+    public bool Stateful { get; init; }
+
+    /// <summary>How datasets are named and whether <c>sentence_to_index</c> is written.</summary>
+    public EmbeddingFileLayout Layout { get; init; } = EmbeddingFileLayout.LineNumbersWithSentenceToIndex;
+}
+
+/// <summary>Sentences and tokens embedded and written so far (a progress report), or in all (the result).</summary>
+/// <param name="Sentences">Sentences (input lines) written.</param>
+/// <param name="Tokens">Their tokens.</param>
+public readonly record struct EmbeddingFileProgress(long Sentences, long Tokens);
