@@ -187,11 +187,13 @@ public class ModelCacheDownloadTests
         using var setup = new DownloadSetup();
         setup.Serve(mode, 1000);
         var (_, model) = setup.Registry();
-        setup.Cache.Timeout = TimeSpan.FromSeconds(1);
+        // Long enough that the options file (served at once) never times out on a loaded machine (1 s did, once, with
+        // four builds running); the weights then hang for the whole timeout.
+        setup.Cache.Timeout = TimeSpan.FromSeconds(3);
 
         var error = await Assert.ThrowsAsync<ModelDownloadException>(() => setup.Cache.DownloadAsync(model));
 
-        AssertOneLine(error.Message, setup.Server.UrlOf(DownloadSetup.WeightsPath).ToString(), "timeout", "1 s", setup.Folder, "elmo_tiny_weights.hdf5");
+        AssertOneLine(error.Message, setup.Server.UrlOf(DownloadSetup.WeightsPath).ToString(), "timeout", "3 s", setup.Folder, "elmo_tiny_weights.hdf5");
         if (mode == ServeMode.HangAfterBytes)
             Assert.Equal(1000, new FileInfo(setup.CachedWeights + ".partial").Length); // kept for resuming
         else
