@@ -66,7 +66,7 @@ public sealed class BiLmTrainer : IDisposable
         softmaxWeight = layout[ParameterLayout.SoftmaxWeight];
         softmaxBias = layout[ParameterLayout.SoftmaxBias];
         touched = new TouchedRows(options.VocabularySize);
-        network = new BiLmNetwork(layout, options.BatchSize, options.UnrollSteps, options.NegativeSamples, options.Dropout);
+        network = new BiLmNetwork(parameters, gradients, options.BatchSize, options.UnrollSteps, options.NegativeSamples, options.Dropout);
         var m = options.Model;
         trainingState = new LstmStates(m.LstmLayers, options.BatchSize, m.ProjectionDim, m.LstmDim);
         evaluationState = new LstmStates(m.LstmLayers, options.BatchSize, m.ProjectionDim, m.LstmDim);
@@ -116,7 +116,7 @@ public sealed class BiLmTrainer : IDisposable
         WindowLoss loss;
         try
         {
-            loss = network.Run(parameters, gradients, window, WindowMode.Train, StepKey(seed, Step), trainingState, commitState: true);
+            loss = network.Run(window, WindowMode.Train, StepKey(seed, Step), trainingState, commitState: true);
         }
         catch
         {
@@ -139,7 +139,7 @@ public sealed class BiLmTrainer : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(window);
-        var loss = network.Run(parameters, null, window, WindowMode.Evaluate, 0, evaluationState, commitState: true);
+        var loss = network.Run(window, WindowMode.Evaluate, 0, evaluationState, commitState: true);
         return new EvaluationResult(loss.ForwardSum, loss.BackwardSum, loss.ForwardCount, loss.BackwardCount);
     }
 

@@ -1,4 +1,5 @@
 using ElmoNative.Checkpoints;
+using ElmoNative.Layers;
 using ElmoNative.Training.Layers;
 
 namespace ElmoNative.Training.Tests;
@@ -32,7 +33,7 @@ public class GradientLayerTests
         var g = new ParameterSet(layout);
         var random = new Random(1);
         Randomize(p.Data, random);
-        var layer = new CharCnn(options, layout);
+        var layer = new Training.Layers.CharCnn(options, layout);
         const int N = 4;
         int w = options.MaxCharactersPerToken, f = options.FilterCount;
         var ids = Enumerable.Range(0, N * w).Select(_ => 1 + random.Next(261)).ToArray();
@@ -69,8 +70,8 @@ public class GradientLayerTests
         Randomize(p.Data, random);
         int f = options.FilterCount;
         const int N = 5;
-        var layer = new Highway(layout, 0, f);
-        var cache = new HighwayCache(N, f);
+        var layer = new Highway(0, f, LayerWeights.Views(p, g));
+        var cache = new HighwaySaved(N, f);
         var x = new float[N * f];
         Randomize(x, random);
         var r = new float[N * f];
@@ -79,14 +80,14 @@ public class GradientLayerTests
         (double, ulong) Loss()
         {
             x.CopyTo(h, 0);
-            layer.Forward(p, h, N, cache);
+            layer.Forward(h, N, default, default, cache);
             ulong sig = 0;
             foreach (float t in cache.Transform) sig = sig * 31 + (t > 0 ? 1UL : 0UL);
             return (Dot(h, r), sig);
         }
         Loss();
         var dh = (float[])r.Clone();
-        layer.Backward(p, g, dh, N, cache);
+        layer.Backward(dh, N, cache);
         var failures = new List<string>();
         foreach (var name in new[] { CheckpointLayout.HighwayCarryWeight(0), CheckpointLayout.HighwayCarryBias(0), CheckpointLayout.HighwayTransformWeight(0), CheckpointLayout.HighwayTransformBias(0) })
             FiniteDifference.Check(name, p[name], g[name], Loss, random, 10, failures, step: 3e-3);
@@ -105,7 +106,8 @@ public class GradientLayerTests
         Randomize(p.Data, random);
         int f = options.FilterCount, o = options.ProjectionDim;
         const int N = 3;
-        var layer = new Dense(layout, CheckpointLayout.ProjectionWeight, CheckpointLayout.ProjectionBias, f, o);
+        var weights = LayerWeights.Views(p, g);
+        var layer = new Dense(weights.Matrix(CheckpointLayout.ProjectionWeight), weights.Tensor(CheckpointLayout.ProjectionBias));
         var x = new float[N * f];
         Randomize(x, random);
         var r = new float[N * o];
@@ -113,11 +115,11 @@ public class GradientLayerTests
         var y = new float[N * o];
         (double, ulong) Loss()
         {
-            layer.Forward(p, x, N, y);
+            layer.Forward(x, f, y, o, N);
             return (Dot(y, r), 0);
         }
         var dx = new float[N * f];
-        layer.Backward(p, g, x, r, N, dx);
+        layer.Backward(x, r, N, dx);
         var failures = new List<string>();
         FiniteDifference.Check(CheckpointLayout.ProjectionWeight, p[CheckpointLayout.ProjectionWeight], g[CheckpointLayout.ProjectionWeight], Loss, random, 10, failures);
         FiniteDifference.Check(CheckpointLayout.ProjectionBias, p[CheckpointLayout.ProjectionBias], g[CheckpointLayout.ProjectionBias], Loss, random, 4, failures);

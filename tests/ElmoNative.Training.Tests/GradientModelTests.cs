@@ -47,11 +47,11 @@ public class GradientModelTests
 
         (double, ulong) Loss()
         {
-            double total = trainer.Network.Run(p, null, window, WindowMode.Train, key, trainer.TrainingState, commitState: false).Total;
+            double total = trainer.Network.Run(window, WindowMode.TrainLoss, key, trainer.TrainingState, commitState: false).Total;
             return (total, trainer.Network.DecisionSignature());
         }
         g.Clear();
-        var loss = trainer.Network.Run(p, g, window, WindowMode.Train, key, trainer.TrainingState, commitState: false);
+        var loss = trainer.Network.Run(window, WindowMode.Train, key, trainer.TrainingState, commitState: false);
         Assert.True(double.IsFinite(loss.Total) && loss.Total > 0);
         Assert.Equal(options.BatchSize * options.UnrollSteps - 1, loss.ForwardCount); // one padding position
 
@@ -91,7 +91,7 @@ public class GradientModelTests
         var random = new Random(11);
         TrainingTestSupport.RandomState(trainer, random);
         var window = TrainingTestSupport.RandomWindow(options, random);
-        trainer.Network.Run(trainer.Parameters, null, window, WindowMode.Train, 1, trainer.TrainingState, commitState: false);
+        trainer.Network.Run(window, WindowMode.TrainLoss, 1, trainer.TrainingState, commitState: false);
         var (cells, outputs) = trainer.Network.ClippedCounts();
         Assert.True(cells > 0, "no cell reached the cell clip");
         Assert.True(outputs > 0, "no output reached the projection clip");

@@ -1,5 +1,6 @@
 using ElmoNative.Checkpoints;
 using ElmoNative.Kernels;
+using ElmoNative.Layers;
 using ElmoNative.Training.Data;
 using ElmoNative.Training.Diagnostics;
 using ElmoNative.Training.Layers;
@@ -10,8 +11,10 @@ namespace ElmoNative.Training;
 /// <summary>How a window is run.</summary>
 internal enum WindowMode
 {
-    /// <summary>Dropout on, sampled softmax, backward pass.</summary>
+    /// <summary>Dropout on, sampled softmax, backward pass: the gradient is added to the gradient block.</summary>
     Train,
+    /// <summary>Dropout on, sampled softmax, forward only: the training loss (what a gradient check differentiates).</summary>
+    TrainLoss,
     /// <summary>No dropout, full softmax, forward only.</summary>
     Evaluate,
 }
@@ -42,7 +45,7 @@ internal sealed class BiLmNetwork : IDisposable
     private readonly ElmoOptions options;
     private readonly int batch, steps, width, p, f, layers;
     private readonly float keep;
-    private readonly CharCnn cnn;
+    private readonly Training.Layers.CharCnn cnn;
     private readonly Highway[] highways;
     private readonly Dense? projection;
     private readonly LstmLayer[][] lstm;
@@ -53,7 +56,7 @@ internal sealed class BiLmNetwork : IDisposable
     private readonly int[][] tokenIndex; // [direction][T * B]: distinct index of each position
     private readonly int[][] targets;    // [direction][T * B]
     private readonly CharCnnCache cnnCache;
-    private readonly HighwayCache[] highwayCaches;
+    private readonly HighwaySaved[] highwayCaches;
     private readonly float[] encoded;     // [N, F]: char CNN output, then highway output (the projection's input)
     private readonly float[] tokens;      // [N, P]: token representations
     private readonly float[] tokenGradient, encodedGradient;
@@ -73,14 +76,20 @@ internal sealed class BiLmNetwork : IDisposable
     private PairRunner? pair;
     private readonly Optimization.TouchedRows softmaxRows;
 
+    private readonly ParameterSet parameters, gradients;
+
     // The arguments of the window being run, for runDirection.
-    private ParameterSet? runParameters, runGradients;
-    private bool runTrain, runCommit;
+    private bool runTrain, runBackward, runCommit;
     private ulong runKey;
     private LstmStates? runState;
 
-    public BiLmNetwork(ParameterLayout layout, int batch, int steps, int negativeSamples, float dropout)
+    /// <summary>The network over <paramref name="parameters"/>; training windows add their gradient to <paramref name="gradients"/>.</summary>
+    public BiLmNetwork(ParameterSet parameters, ParameterSet gradients, int batch, int steps, int negativeSamples, float dropout)
     {
+        this.parameters = parameters;
+        this.gradients = gradients;
+        var layout = parameters.Layout;
+        var weights = LayerWeights.Views(parameters, gradients);
         options = layout.Options;
         this.batch = batch;
         this.steps = steps;
@@ -91,10 +100,10 @@ internal sealed class BiLmNetwork : IDisposable
         keep = 1f - dropout;
         int rows = batch * steps, maxTokens = 2 * rows, h = options.LstmDim;
 
-        cnn = new CharCnn(options, layout);
+        cnn = new Training.Layers.CharCnn(options, layout);
         highways = new Highway[options.HighwayLayers];
-        for (int k = 0; k < highways.Length; k++) highways[k] = new Highway(layout, k, f);
-        if (options.HasTokenProjection) projection = new Dense(layout, CheckpointLayout.ProjectionWeight, CheckpointLayout.ProjectionBias, f, p);
+        for (int k = 0; k < highways.Length; k++) highways[k] = new Highway(k, f, weights);
+        if (options.HasTokenProjection) projection = new Dense(weights.Matrix(CheckpointLayout.ProjectionWeight), weights.Tensor(CheckpointLayout.ProjectionBias));
         softmaxWeight = layout[ParameterLayout.SoftmaxWeight];
         softmaxBias = layout[ParameterLayout.SoftmaxBias];
 
@@ -102,8 +111,8 @@ internal sealed class BiLmNetwork : IDisposable
         tokenIndex = [new int[rows], new int[rows]];
         targets = [new int[rows], new int[rows]];
         cnnCache = new CharCnnCache(maxTokens, width, options.CharEmbeddingDim, f);
-        highwayCaches = new HighwayCache[highways.Length];
-        for (int k = 0; k < highways.Length; k++) highwayCaches[k] = new HighwayCache(maxTokens, f);
+        highwayCaches = new HighwaySaved[highways.Length];
+        for (int k = 0; k < highways.Length; k++) highwayCaches[k] = new HighwaySaved(maxTokens, f);
         encoded = new float[maxTokens * f];
         encodedGradient = new float[maxTokens * f];
         tokens = new float[maxTokens * p];
@@ -143,27 +152,25 @@ internal sealed class BiLmNetwork : IDisposable
     /// <summary>The softmax rows the last training <see cref="Run"/> with a gradient added to (sampled ids and targets of both directions).</summary>
     public Optimization.TouchedRows SoftmaxRows => softmaxRows;
 
-    /// <summary>The sampler of direction d (its last draw), for tests.</summary>
-    public LogUniformSampler Sampler(int direction) => sampled[direction].Sampler;
-
     /// <summary>
     /// Runs one window. Train: forward with dropout, sampled softmax, and the gradient of
-    /// 0.5 (mean forward + mean backward cross-entropy) ADDED to <paramref name="g"/>. Evaluate: full softmax, forward only.
+    /// 0.5 (mean forward + mean backward cross-entropy) ADDED to the gradient block; TrainLoss: the same loss, forward
+    /// only. Evaluate: full softmax, forward only.
     /// The LSTMs start from <paramref name="state"/>; when <paramref name="commitState"/> their final state is written back.
     /// All randomness comes from <paramref name="key"/>.
     /// </summary>
-    public WindowLoss Run(ParameterSet parameters, ParameterSet? g, TrainingWindow window, WindowMode mode, ulong key,
-        LstmStates state, bool commitState)
+    public WindowLoss Run(TrainingWindow window, WindowMode mode, ulong key, LstmStates state, bool commitState)
     {
         if (window.Batch != batch || window.Steps != steps || window.CharsPerToken != width)
             throw new ArgumentException($"window is {window.Batch} x {window.Steps} x {window.CharsPerToken}, the trainer expects {batch} x {steps} x {width}", nameof(window));
-        bool train = mode == WindowMode.Train;
+        bool train = mode != WindowMode.Evaluate, backward = mode == WindowMode.Train;
+        var g = gradients;
         long clock = PhaseTimer.Start();
         int n = Gather(window);
         clock = PhaseTimer.Stop(Phase.Gather, clock);
         EncodeForward(parameters, n);
 
-        (runParameters, runGradients, runTrain, runKey, runState, runCommit) = (parameters, train ? g : null, train, key, state, commitState);
+        (runTrain, runBackward, runKey, runState, runCommit) = (train, backward, key, state, commitState);
         try
         {
             int threads = KernelSettings.MaxThreads;
@@ -177,10 +184,10 @@ internal sealed class BiLmNetwork : IDisposable
         }
         finally
         {
-            (runParameters, runGradients, runState) = (null, null, null);
+            runState = null;
         }
 
-        if (train && g is not null)
+        if (backward)
         {
             clock = PhaseTimer.Start();
             // Where the directions meet, in a fixed order: the shared softmax, then the token representations.
@@ -221,7 +228,6 @@ internal sealed class BiLmNetwork : IDisposable
     /// <summary>Direction d of the window in <see cref="Run"/>: LSTM stack, softmax, state, and (training) its backward pass.</summary>
     private void RunDirection(int d)
     {
-        var parameters = runParameters!;
         DirectionForward(parameters, d, runTrain, runKey, runState!);
         long clock = PhaseTimer.Start();
         int valid = 0;
@@ -239,7 +245,7 @@ internal sealed class BiLmNetwork : IDisposable
                 caches[d][l].Outputs.AsSpan(steps * batch * p, batch * p).CopyTo(runState!.Outputs[d][l]);
                 caches[d][l].Cells.AsSpan(steps * batch * h, batch * h).CopyTo(runState.Cells[d][l]);
             }
-        if (runGradients is not null) DirectionBackward(parameters, d, runTrain);
+        if (runBackward) DirectionBackward(parameters, d, runTrain);
     }
 
     /// <summary>Distinct tokens of both directions; time-major position indices and targets. Returns N.</summary>
@@ -267,9 +273,9 @@ internal sealed class BiLmNetwork : IDisposable
         long clock = PhaseTimer.Start();
         cnn.Forward(parameters, distinct.CharIds, n, cnnCache, h);
         clock = PhaseTimer.Stop(Phase.CharCnnForward, clock);
-        for (int k = 0; k < highways.Length; k++) highways[k].Forward(parameters, h, n, highwayCaches[k]);
+        for (int k = 0; k < highways.Length; k++) highways[k].Forward(h, n, default, default, highwayCaches[k]);
         if (projection is null) h.CopyTo(tokens);
-        else projection.Forward(parameters, h, n, tokens);
+        else projection.Forward(h, f, tokens, p, n);
         PhaseTimer.Stop(Phase.HighwayProjectionForward, clock);
     }
 
@@ -278,8 +284,8 @@ internal sealed class BiLmNetwork : IDisposable
         var dh = encodedGradient.AsSpan(0, n * f);
         long clock = PhaseTimer.Start();
         if (projection is null) tokenGradient.AsSpan(0, n * p).CopyTo(dh);
-        else projection.Backward(parameters, g, encoded.AsSpan(0, n * f), tokenGradient.AsSpan(0, n * p), n, dh);
-        for (int k = highways.Length - 1; k >= 0; k--) highways[k].Backward(parameters, g, dh, n, highwayCaches[k]);
+        else projection.Backward(encoded.AsSpan(0, n * f), tokenGradient.AsSpan(0, n * p), n, dh);
+        for (int k = highways.Length - 1; k >= 0; k--) highways[k].Backward(dh, n, highwayCaches[k]);
         clock = PhaseTimer.Stop(Phase.HighwayProjectionBackward, clock);
         cnn.Backward(parameters, g, distinct.CharIds, n, cnnCache, dh);
         PhaseTimer.Stop(Phase.CharCnnBackward, clock);
@@ -332,7 +338,7 @@ internal sealed class BiLmNetwork : IDisposable
             if (options.UseSkipConnections && l > 0) dy.CopyTo(dx);
             else dx.Clear();
             PhaseTimer.Stop(Phase.Glue, clock);
-            lstm[d][l].Backward(parameters, runGradients!, caches[d][l], steps, batch, dy, dx);
+            lstm[d][l].Backward(parameters, gradients, caches[d][l], steps, batch, dy, dx);
             clock = PhaseTimer.Start();
             if (drop) Dropout.Backward(masks[d][l], dx);
             var swap = dy;

@@ -1,4 +1,5 @@
 using ElmoNative.Checkpoints;
+using ElmoNative.Parameters;
 using ElmoNative.Kernels;
 
 namespace ElmoNative.Layers;
@@ -35,10 +36,10 @@ internal sealed class LstmWithProjection : IDisposable
         OutputDim = options.ProjectionDim;
         int gates = 4 * CellDim;
         string w0 = CheckpointLayout.LstmWeight(direction, layer); // W_0 [P_in + P, 4H], read and packed in two parts
-        input = new Dense(weights.ReadPacked(w0, 0, InputDim), weights.Read(CheckpointLayout.LstmBias(direction, layer)));
+        input = new Dense(Weight.Packed(weights.ReadPacked(w0, 0, InputDim)), Weight.Plain(weights.Read(CheckpointLayout.LstmBias(direction, layer))));
         recurrent = weights.ReadPacked(w0, InputDim, OutputDim);
         if (options.HasLstmProjection)
-            projection = new Dense(weights.ReadPacked(CheckpointLayout.LstmProjection(direction, layer)), null);
+            projection = new Dense(Weight.Packed(weights.ReadPacked(CheckpointLayout.LstmProjection(direction, layer))), null);
         cellClip = options.CellClip ?? float.PositiveInfinity;
         projectionClip = options.ProjectionClip ?? float.PositiveInfinity;
     }

@@ -1,4 +1,5 @@
 using ElmoNative.Checkpoints;
+using ElmoNative.Parameters;
 
 namespace ElmoNative.Layers;
 
@@ -15,10 +16,11 @@ internal sealed class TokenEncoder : IDisposable
     public TokenEncoder(ElmoOptions options, WeightSource weights)
     {
         cnn = new CharCnn(options, weights);
+        var packed = LayerWeights.Packed(weights);
         highways = new Highway[options.HighwayLayers];
-        for (int k = 0; k < highways.Length; k++) highways[k] = new Highway(k, cnn.Filters, weights);
+        for (int k = 0; k < highways.Length; k++) highways[k] = new Highway(k, cnn.Filters, packed);
         if (options.HasTokenProjection)
-            projection = new Dense(weights.ReadPacked(CheckpointLayout.ProjectionWeight), weights.Read(CheckpointLayout.ProjectionBias));
+            projection = new Dense(packed.Matrix(CheckpointLayout.ProjectionWeight), packed.Tensor(CheckpointLayout.ProjectionBias));
         OutputDim = options.ProjectionDim;
     }
 
@@ -43,7 +45,7 @@ internal sealed class TokenEncoder : IDisposable
             int n = Math.Min(ChunkTokens, tokens - start);
             var h = ws.Filters(n * f);
             cnn.Forward(charIds.Slice(start * w, n * w), n, ws.Embedded(cnn.WorkspaceSize(n)), ws.DistinctPositions(n), h);
-            foreach (var highway in highways) highway.Forward(h, n, ws.Gate(n * f), ws.Candidate(n * f));
+            foreach (var highway in highways) highway.Forward(h, n, ws.Gate(n * f), ws.Candidate(n * f), saved: null);
             var y = output.Slice(start * p, n * p);
             if (projection is null) h.CopyTo(y);
             else projection.Forward(h, f, y, p, n);

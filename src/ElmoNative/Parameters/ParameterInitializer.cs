@@ -1,6 +1,6 @@
 using ElmoNative.Checkpoints;
 
-namespace ElmoNative.Training;
+namespace ElmoNative.Parameters;
 
 /// <summary>
 /// bilm-tf's initialization (bilm/training.py), seeded and reproducible:
