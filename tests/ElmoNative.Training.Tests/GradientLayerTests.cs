@@ -142,8 +142,8 @@ public class GradientLayerTests
         Randomize(p.Data, random, 0.7);
         const int T = 4, B = 2;
         int pd = options.ProjectionDim, h = options.LstmDim;
-        var layer = new LstmLayer(options, layout, 1, 0);
-        var cache = new LstmCache(T, B, pd, h, pd);
+        var layer = new LstmWithProjection(options, 1, 0, LayerWeights.Views(p, g));
+        var cache = new LstmSaved(T, B, pd, h, pd);
         var x = new float[T * B * pd];
         Randomize(x, random);
         var m0 = new float[B * pd];
@@ -158,7 +158,7 @@ public class GradientLayerTests
             x.CopyTo(cache.Input, 0);
             m0.CopyTo(cache.Outputs, 0);
             c0.CopyTo(cache.Cells, 0);
-            layer.Forward(p, cache, T, B);
+            layer.Forward(cache);
             ulong sig = 0;
             foreach (float v in cache.Cells.AsSpan(B * h)) sig = sig * 31 + (MathF.Abs(v) >= cc ? 1UL : 0UL);
             foreach (float v in cache.Outputs.AsSpan(B * pd)) sig = sig * 31 + (MathF.Abs(v) >= pc ? 1UL : 0UL);
@@ -167,7 +167,7 @@ public class GradientLayerTests
         Loss();
         var dy = (float[])r.Clone();
         var dx = new float[T * B * pd];
-        layer.Backward(p, g, cache, T, B, dy, dx);
+        layer.Backward(cache, dy, dx);
         var failures = new List<string>();
         var names = new List<string> { CheckpointLayout.LstmWeight(1, 0), CheckpointLayout.LstmBias(1, 0) };
         if (projection) names.Add(CheckpointLayout.LstmProjection(1, 0));

@@ -48,7 +48,7 @@ internal sealed class BiLmNetwork : IDisposable
     private readonly Training.Layers.CharCnn cnn;
     private readonly Highway[] highways;
     private readonly Dense? projection;
-    private readonly LstmLayer[][] lstm;
+    private readonly LstmWithProjection[][] lstm;
     private readonly ParameterTensor softmaxWeight, softmaxBias;
 
     // Token encoder workspace (N <= 2 B T distinct tokens).
@@ -62,7 +62,7 @@ internal sealed class BiLmNetwork : IDisposable
     private readonly float[] tokenGradient, encodedGradient;
 
     // Per direction.
-    private readonly LstmCache[][] caches;
+    private readonly LstmSaved[][] caches;
     private readonly float[][][] layerOutputs; // [d][l][T*B, P] (with skip)
     private readonly float[][][] masks;        // [d][l][T*B, P]: dropout of the input of layer l; index L: of the top output
     private readonly float[][] top;            // [d][T*B, P]: softmax input
@@ -80,6 +80,7 @@ internal sealed class BiLmNetwork : IDisposable
 
     // The arguments of the window being run, for runDirection.
     private bool runTrain, runBackward, runCommit;
+    private int runGemmThreads;
     private ulong runKey;
     private LstmStates? runState;
 
@@ -118,8 +119,8 @@ internal sealed class BiLmNetwork : IDisposable
         tokens = new float[maxTokens * p];
         tokenGradient = new float[maxTokens * p];
 
-        lstm = new LstmLayer[2][];
-        caches = new LstmCache[2][];
+        lstm = new LstmWithProjection[2][];
+        caches = new LstmSaved[2][];
         layerOutputs = new float[2][][];
         masks = new float[2][][];
         top = new float[2][];
@@ -128,14 +129,14 @@ internal sealed class BiLmNetwork : IDisposable
         sampled = new SampledSoftmax[2];
         for (int d = 0; d < 2; d++)
         {
-            lstm[d] = new LstmLayer[layers];
-            caches[d] = new LstmCache[layers];
+            lstm[d] = new LstmWithProjection[layers];
+            caches[d] = new LstmSaved[layers];
             layerOutputs[d] = new float[layers][];
             masks[d] = new float[layers + 1][];
             for (int l = 0; l < layers; l++)
             {
-                lstm[d][l] = new LstmLayer(options, layout, d, l);
-                caches[d][l] = new LstmCache(steps, batch, p, h, p);
+                lstm[d][l] = new LstmWithProjection(options, d, l, weights);
+                caches[d][l] = new LstmSaved(steps, batch, p, h, p);
                 layerOutputs[d][l] = new float[rows * p];
             }
             for (int l = 0; l <= layers; l++) masks[d][l] = keep < 1f ? new float[rows * p] : [];
@@ -174,7 +175,8 @@ internal sealed class BiLmNetwork : IDisposable
         try
         {
             int threads = KernelSettings.MaxThreads;
-            SetGemmThreads(threads >= 2 ? 1 : threads);
+            runGemmThreads = threads >= 2 ? 1 : threads;
+            SetGemmThreads(runGemmThreads);
             if (threads >= 2) (pair ??= new PairRunner()).Run(runDirection);
             else
             {
@@ -219,7 +221,6 @@ internal sealed class BiLmNetwork : IDisposable
     {
         for (int d = 0; d < 2; d++)
         {
-            foreach (var layer in lstm[d]) layer.GemmThreads = threads;
             sampled[d].GemmThreads = threads;
             full[d].GemmThreads = threads;
         }
@@ -228,6 +229,7 @@ internal sealed class BiLmNetwork : IDisposable
     /// <summary>Direction d of the window in <see cref="Run"/>: LSTM stack, softmax, state, and (training) its backward pass.</summary>
     private void RunDirection(int d)
     {
+        using var limit = KernelSettings.LimitCurrentThread(runGemmThreads); // the directions run one per core
         DirectionForward(parameters, d, runTrain, runKey, runState!);
         long clock = PhaseTimer.Start();
         int valid = 0;
@@ -307,7 +309,7 @@ internal sealed class BiLmNetwork : IDisposable
             state.Outputs[d][l].CopyTo(cache.Outputs, 0);
             state.Cells[d][l].CopyTo(cache.Cells, 0);
             PhaseTimer.Stop(Phase.Glue, clock);
-            lstm[d][l].Forward(parameters, cache, steps, batch);
+            lstm[d][l].Forward(cache);
             clock = PhaseTimer.Start();
             var y = layerOutputs[d][l].AsSpan();
             cache.Outputs.AsSpan(batch * p, rows * p).CopyTo(y);
@@ -338,7 +340,7 @@ internal sealed class BiLmNetwork : IDisposable
             if (options.UseSkipConnections && l > 0) dy.CopyTo(dx);
             else dx.Clear();
             PhaseTimer.Stop(Phase.Glue, clock);
-            lstm[d][l].Backward(parameters, gradients, caches[d][l], steps, batch, dy, dx);
+            lstm[d][l].Backward(caches[d][l], dy, dx);
             clock = PhaseTimer.Start();
             if (drop) Dropout.Backward(masks[d][l], dx);
             var swap = dy;

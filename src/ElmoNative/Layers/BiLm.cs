@@ -1,5 +1,6 @@
 using ElmoNative.Checkpoints;
 using ElmoNative.Kernels;
+using ElmoNative.Parameters;
 using ElmoNative.Text;
 
 namespace ElmoNative.Layers;
@@ -25,11 +26,12 @@ internal sealed class BiLm : IDisposable
     {
         this.options = options;
         encoder = new TokenEncoder(options, weights);
+        var packed = LayerWeights.Packed(weights);
         lstm = new LstmWithProjection[2][];
         for (int d = 0; d < 2; d++)
         {
             lstm[d] = new LstmWithProjection[options.LstmLayers];
-            for (int l = 0; l < options.LstmLayers; l++) lstm[d][l] = new LstmWithProjection(options, d, l, weights);
+            for (int l = 0; l < options.LstmLayers; l++) lstm[d][l] = new LstmWithProjection(options, d, l, packed);
         }
         using var ws = new InferenceWorkspace();
         beginOfSentence = new float[options.ProjectionDim];
