@@ -33,18 +33,18 @@ public class GradientLayerTests
         var g = new ParameterSet(layout);
         var random = new Random(1);
         Randomize(p.Data, random);
-        var layer = new Training.Layers.CharCnn(options, layout);
+        var layer = new CharCnn(options, LayerWeights.Views(p, g));
         const int N = 4;
         int w = options.MaxCharactersPerToken, f = options.FilterCount;
         var ids = Enumerable.Range(0, N * w).Select(_ => 1 + random.Next(261)).ToArray();
         ids.AsSpan(3 * w, w).Clear(); // an all-zero padding token
-        var cache = new CharCnnCache(N, w, options.CharEmbeddingDim, f);
+        var cache = new CharCnnSaved(N, w, options.CharEmbeddingDim, f);
         var y = new float[N * f];
         var r = new float[N * f];
         Randomize(r, random);
         (double, ulong) Loss()
         {
-            layer.Forward(p, ids, N, cache, y);
+            layer.Forward(ids, N, cache, y);
             ulong sig = 17;
             foreach (int a in cache.ArgMax) sig = sig * 31 + (ulong)a;
             foreach (float v in y) sig = sig * 31 + (v > 0 ? 1UL : 0UL);
@@ -52,7 +52,7 @@ public class GradientLayerTests
         }
         Loss();
         r.CopyTo(y, 0);
-        layer.Backward(p, g, ids, N, cache, y);
+        layer.Backward(ids, N, cache, y);
         var failures = new List<string>();
         foreach (var name in new[] { CheckpointLayout.CharEmbedding, CheckpointLayout.ConvWeight(0), CheckpointLayout.ConvBias(0), CheckpointLayout.ConvWeight(2), CheckpointLayout.ConvBias(2) })
             FiniteDifference.Check(name, p[name], g[name], Loss, random, 10, failures, step: 1e-3, absolute: 5e-4);

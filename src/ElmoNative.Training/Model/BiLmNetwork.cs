@@ -45,7 +45,7 @@ internal sealed class BiLmNetwork : IDisposable
     private readonly ElmoOptions options;
     private readonly int batch, steps, width, p, f, layers;
     private readonly float keep;
-    private readonly Training.Layers.CharCnn cnn;
+    private readonly CharCnn cnn;
     private readonly Highway[] highways;
     private readonly Dense? projection;
     private readonly LstmWithProjection[][] lstm;
@@ -55,7 +55,7 @@ internal sealed class BiLmNetwork : IDisposable
     private readonly DistinctTokens distinct;
     private readonly int[][] tokenIndex; // [direction][T * B]: distinct index of each position
     private readonly int[][] targets;    // [direction][T * B]
-    private readonly CharCnnCache cnnCache;
+    private readonly CharCnnSaved cnnCache;
     private readonly HighwaySaved[] highwayCaches;
     private readonly float[] encoded;     // [N, F]: char CNN output, then highway output (the projection's input)
     private readonly float[] tokens;      // [N, P]: token representations
@@ -101,7 +101,7 @@ internal sealed class BiLmNetwork : IDisposable
         keep = 1f - dropout;
         int rows = batch * steps, maxTokens = 2 * rows, h = options.LstmDim;
 
-        cnn = new Training.Layers.CharCnn(options, layout);
+        cnn = new CharCnn(options, weights);
         highways = new Highway[options.HighwayLayers];
         for (int k = 0; k < highways.Length; k++) highways[k] = new Highway(k, f, weights);
         if (options.HasTokenProjection) projection = new Dense(weights.Matrix(CheckpointLayout.ProjectionWeight), weights.Tensor(CheckpointLayout.ProjectionBias));
@@ -111,7 +111,7 @@ internal sealed class BiLmNetwork : IDisposable
         distinct = new DistinctTokens(maxTokens, width);
         tokenIndex = [new int[rows], new int[rows]];
         targets = [new int[rows], new int[rows]];
-        cnnCache = new CharCnnCache(maxTokens, width, options.CharEmbeddingDim, f);
+        cnnCache = new CharCnnSaved(maxTokens, width, options.CharEmbeddingDim, f);
         highwayCaches = new HighwaySaved[highways.Length];
         for (int k = 0; k < highways.Length; k++) highwayCaches[k] = new HighwaySaved(maxTokens, f);
         encoded = new float[maxTokens * f];
@@ -273,7 +273,7 @@ internal sealed class BiLmNetwork : IDisposable
     {
         var h = encoded.AsSpan(0, n * f);
         long clock = PhaseTimer.Start();
-        cnn.Forward(parameters, distinct.CharIds, n, cnnCache, h);
+        cnn.Forward(distinct.CharIds, n, cnnCache, h);
         clock = PhaseTimer.Stop(Phase.CharCnnForward, clock);
         for (int k = 0; k < highways.Length; k++) highways[k].Forward(h, n, default, default, highwayCaches[k]);
         if (projection is null) h.CopyTo(tokens);
@@ -289,7 +289,7 @@ internal sealed class BiLmNetwork : IDisposable
         else projection.Backward(encoded.AsSpan(0, n * f), tokenGradient.AsSpan(0, n * p), n, dh);
         for (int k = highways.Length - 1; k >= 0; k--) highways[k].Backward(dh, n, highwayCaches[k]);
         clock = PhaseTimer.Stop(Phase.HighwayProjectionBackward, clock);
-        cnn.Backward(parameters, g, distinct.CharIds, n, cnnCache, dh);
+        cnn.Backward(distinct.CharIds, n, cnnCache, dh);
         PhaseTimer.Stop(Phase.CharCnnBackward, clock);
     }
 

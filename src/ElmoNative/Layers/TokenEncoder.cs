@@ -15,8 +15,8 @@ internal sealed class TokenEncoder : IDisposable
 
     public TokenEncoder(ElmoOptions options, WeightSource weights)
     {
-        cnn = new CharCnn(options, weights);
         var packed = LayerWeights.Packed(weights);
+        cnn = new CharCnn(options, packed);
         highways = new Highway[options.HighwayLayers];
         for (int k = 0; k < highways.Length; k++) highways[k] = new Highway(k, cnn.Filters, packed);
         if (options.HasTokenProjection)
