@@ -27,6 +27,12 @@ internal sealed class TokenEncoder : IDisposable
     /// <summary>The character CNN (its <see cref="CharCnn.PadAware"/> switch is what the equality tests flip).</summary>
     public CharCnn Cnn => cnn;
 
+    /// <summary>The highway layers, in order.</summary>
+    public IReadOnlyList<Highway> Highways => highways;
+
+    /// <summary>The projection to P (null when F == P).</summary>
+    public Dense? Projection => projection;
+
     /// <summary>W.</summary>
     public int CharsPerToken => cnn.CharsPerToken;
 
