@@ -104,15 +104,8 @@ public sealed class BiLmTrainer : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(window);
         // The gradient block is zero outside the dense part and the softmax rows the last step touched: clear only those.
-        long clock = PhaseTimer.Start();
         var tail = new SparseTail(softmaxWeight.Offset, Options.Model.ProjectionDim, softmaxBias.Offset, touched);
-        Array.Clear(gradients.Data, 0, softmaxWeight.Offset);
-        foreach (int r in touched.Rows)
-        {
-            tail.WeightRow(gradients.Data, r).Clear();
-            gradients.Data[softmaxBias.Offset + r] = 0f;
-        }
-        PhaseTimer.Stop(Phase.GradientClear, clock);
+        using (PhaseTimer.Time(Phase.GradientClear)) ClearGradients(tail);
         WindowLoss loss;
         try
         {
@@ -128,6 +121,17 @@ public sealed class BiLmTrainer : IDisposable
         double norm = Adagrad.Step(parameters.Data, accumulators.Data, gradients.Data, tail, Options.UnrollSteps, Options.ClipNorm, Options.LearningRate);
         Step++;
         return new TrainingStepResult(WindowLoss.Mean(loss.ForwardSum, loss.ForwardCount), WindowLoss.Mean(loss.BackwardSum, loss.BackwardCount), norm);
+    }
+
+    /// <summary>Zeros the gradient block where the last step wrote: the dense part and the softmax rows it touched.</summary>
+    private void ClearGradients(SparseTail tail)
+    {
+        Array.Clear(gradients.Data, 0, softmaxWeight.Offset);
+        foreach (int r in touched.Rows)
+        {
+            tail.WeightRow(gradients.Data, r).Clear();
+            gradients.Data[softmaxBias.Offset + r] = 0f;
+        }
     }
 
     /// <summary>

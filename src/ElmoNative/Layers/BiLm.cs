@@ -25,8 +25,8 @@ internal sealed class BiLm : IDisposable
     public BiLm(ElmoOptions options, WeightSource weights)
     {
         this.options = options;
-        encoder = new TokenEncoder(options, weights);
         var packed = LayerWeights.Packed(weights);
+        encoder = new TokenEncoder(options, packed);
         lstm = new LstmWithProjection[2][];
         for (int d = 0; d < 2; d++)
         {

@@ -6,6 +6,12 @@ namespace ElmoNative.Layers;
 /// <summary>
 /// The context-independent token representation (spec section 3): character CNN, highway layers, projection to P.
 /// This is layer 0 of ELMo. Shapes: charIds [N, W] -> [N, P].
+/// <code>
+///   forward:  h = CharCnn(ids)   h = Highway_k(h) for k = 0 .. K-1   y = h W_proj + b_proj   (y = h when F == P)
+///   backward: the same layers in reverse: projection, Highway_{K-1} .. Highway_0, CharCnn
+/// </code>
+/// Inference encodes in chunks of <see cref="ChunkTokens"/> through scratch buffers and saves nothing; training keeps
+/// every layer's saved state in a <see cref="TokenEncoderSaved"/>.
 /// </summary>
 internal sealed class TokenEncoder : IDisposable
 {
@@ -13,14 +19,13 @@ internal sealed class TokenEncoder : IDisposable
     private readonly Highway[] highways;
     private readonly Dense? projection; // absent when F == P
 
-    public TokenEncoder(ElmoOptions options, WeightSource weights)
+    public TokenEncoder(ElmoOptions options, LayerWeights weights)
     {
-        var packed = LayerWeights.Packed(weights);
-        cnn = new CharCnn(options, packed);
+        cnn = new CharCnn(options, weights);
         highways = new Highway[options.HighwayLayers];
-        for (int k = 0; k < highways.Length; k++) highways[k] = new Highway(k, cnn.Filters, packed);
+        for (int k = 0; k < highways.Length; k++) highways[k] = new Highway(k, cnn.Filters, weights);
         if (options.HasTokenProjection)
-            projection = new Dense(packed.Matrix(CheckpointLayout.ProjectionWeight), packed.Tensor(CheckpointLayout.ProjectionBias));
+            projection = new Dense(weights.Matrix(CheckpointLayout.ProjectionWeight), weights.Tensor(CheckpointLayout.ProjectionBias));
         OutputDim = options.ProjectionDim;
     }
 
@@ -42,7 +47,7 @@ internal sealed class TokenEncoder : IDisposable
     /// <summary>Tokens encoded per pass, which bounds the workspace.</summary>
     public const int ChunkTokens = 256;
 
-    /// <summary>charIds [N, W] -> output [N, P] (row stride P), N of any size (processed in chunks).</summary>
+    /// <summary>Inference: charIds [N, W] -> output [N, P] (row stride P), N of any size (processed in chunks).</summary>
     public void Encode(ReadOnlySpan<int> charIds, int tokens, InferenceWorkspace ws, Span<float> output)
     {
         int w = cnn.CharsPerToken, f = cnn.Filters, p = OutputDim;
@@ -58,6 +63,31 @@ internal sealed class TokenEncoder : IDisposable
         }
     }
 
+    /// <summary>Training: charIds [n, W] -> output [n, P]; <paramref name="saved"/> keeps what <see cref="Backward"/> needs.</summary>
+    public void Forward(ReadOnlySpan<int> charIds, int n, TokenEncoderSaved saved, Span<float> output)
+    {
+        int f = cnn.Filters, p = OutputDim;
+        var h = saved.Encoded.AsSpan(0, n * f);
+        cnn.Forward(charIds, n, saved.Cnn, h);
+        for (int k = 0; k < highways.Length; k++) highways[k].Forward(h, n, default, default, saved.Highways[k]);
+        if (projection is null) h.CopyTo(output);
+        else projection.Forward(h, f, output, p, n);
+    }
+
+    /// <summary>
+    /// Training: dOutput [n, P] is dL/d(token representation); the forward in reverse adds every weight gradient to the
+    /// weights' gradients (the character ids get none).
+    /// </summary>
+    public void Backward(ReadOnlySpan<int> charIds, int n, TokenEncoderSaved saved, ReadOnlySpan<float> dOutput)
+    {
+        int f = cnn.Filters, p = OutputDim;
+        var dh = saved.EncodedGradient.AsSpan(0, n * f);
+        if (projection is null) dOutput[..(n * p)].CopyTo(dh);
+        else projection.Backward(saved.Encoded.AsSpan(0, n * f), dOutput[..(n * p)], n, dh);
+        for (int k = highways.Length - 1; k >= 0; k--) highways[k].Backward(dh, n, saved.Highways[k]);
+        cnn.Backward(charIds, n, saved.Cnn, dh);
+    }
+
     /// <summary>Frees the packed weights.</summary>
     public void Dispose()
     {
@@ -65,4 +95,30 @@ internal sealed class TokenEncoder : IDisposable
         foreach (var highway in highways) highway.Dispose();
         projection?.Dispose();
     }
+}
+
+/// <summary>What the token encoder's training forward pass keeps for its backward pass, for up to a fixed number of tokens.</summary>
+internal sealed class TokenEncoderSaved
+{
+    public TokenEncoderSaved(ElmoOptions options, int tokens)
+    {
+        int f = options.FilterCount;
+        Cnn = new CharCnnSaved(tokens, options.MaxCharactersPerToken, options.CharEmbeddingDim, f);
+        Highways = new HighwaySaved[options.HighwayLayers];
+        for (int k = 0; k < Highways.Length; k++) Highways[k] = new HighwaySaved(tokens, f);
+        Encoded = new float[tokens * f];
+        EncodedGradient = new float[tokens * f];
+    }
+
+    /// <summary>The character CNN's.</summary>
+    public CharCnnSaved Cnn { get; }
+
+    /// <summary>Each highway layer's.</summary>
+    public HighwaySaved[] Highways { get; }
+
+    /// <summary>[N, F]: the CNN output, then each highway's in place; at the end the projection's input.</summary>
+    public float[] Encoded { get; }
+
+    /// <summary>Scratch [N, F]: dL/d(projection input), then back through the highways to the CNN output.</summary>
+    public float[] EncodedGradient { get; }
 }
