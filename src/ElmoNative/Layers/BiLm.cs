@@ -41,8 +41,6 @@ internal sealed class BiLm : IDisposable
         Cache = new TokenCache(options.MaxCharactersPerToken, options.ProjectionDim, DefaultCacheCapacity);
     }
 
-    public ElmoOptions Options => options;
-
     /// <summary>The token encoder (layer 0).</summary>
     public TokenEncoder Encoder => encoder;
 

@@ -60,7 +60,7 @@ internal sealed class CharCnn : IDisposable
             {
                 packed = PackedMatrix.Pack(filter.Values, f.Width * EmbeddingDim, f.Count, f.Count);
                 var padding = new float[f.Width * EmbeddingDim];
-                for (int k = 0; k < f.Width; k++) Embed(PaddingId, padding.AsSpan(k * EmbeddingDim, EmbeddingDim));
+                for (int k = 0; k < f.Width; k++) Embed(embedding.Values, PaddingId, padding.AsSpan(k * EmbeddingDim, EmbeddingDim));
                 paddingWindow = new float[f.Count];
                 Convolution1D.WindowSums(padding, packed, paddingWindow);
             }
@@ -94,7 +94,8 @@ internal sealed class CharCnn : IDisposable
     {
         int e = EmbeddingDim;
         var embedded = workspace[..WorkspaceSize(tokens)];
-        for (int q = 0; q < tokens * CharsPerToken; q++) Embed(charIds[q], embedded.Slice(q * e, e));
+        var table = embedding.Values;
+        for (int q = 0; q < tokens * CharsPerToken; q++) Embed(table, charIds[q], embedded.Slice(q * e, e));
 
         for (int n = 0; n < tokens; n++)
         {
@@ -133,9 +134,10 @@ internal sealed class CharCnn : IDisposable
             starts[s + 1] = starts[s] + Math.Min(w, len + widest);
         }
         var x = saved.Embedded.AsSpan(0, starts[n] * e);
+        var table = embedding.Values;
         for (int s = 0; s < n; s++)
             for (int q = 0, stored = starts[s + 1] - starts[s]; q < stored; q++)
-                Embed(charIds[s * w + q], x.Slice((starts[s] + q) * e, e));
+                Embed(table, charIds[s * w + q], x.Slice((starts[s] + q) * e, e));
         var y = output[..(n * f)];
         var windows = saved.Windows.AsSpan(0, n);
         foreach (var bank in banks)
@@ -179,11 +181,11 @@ internal sealed class CharCnn : IDisposable
         foreach (var bank in banks) bank.Packed?.Dispose();
     }
 
-    /// <summary>row [E] = the embedding of character id <paramref name="id"/> (zeros for id 0).</summary>
-    private void Embed(int id, Span<float> row)
+    /// <summary>row [E] = the embedding of character id <paramref name="id"/> in <paramref name="table"/> [261, E] (zeros for id 0).</summary>
+    private static void Embed(ReadOnlySpan<float> table, int id, Span<float> row)
     {
         if (id == 0) row.Clear();
-        else embedding.Values.Slice((id - 1) * EmbeddingDim, EmbeddingDim).CopyTo(row);
+        else table.Slice((id - 1) * row.Length, row.Length).CopyTo(row);
     }
 
     private void Activate(Span<float> y)

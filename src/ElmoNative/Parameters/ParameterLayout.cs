@@ -56,7 +56,4 @@ internal sealed class ParameterLayout
 
     /// <summary>The tensor called <paramref name="name"/>.</summary>
     public ParameterTensor this[string name] => byName[name];
-
-    /// <summary>Whether a tensor of that name exists.</summary>
-    public bool Contains(string name) => byName.ContainsKey(name);
 }

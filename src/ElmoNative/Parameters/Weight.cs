@@ -51,9 +51,6 @@ internal sealed class Weight : IDisposable
     /// <summary>Columns (Out).</summary>
     public int Columns { get; }
 
-    /// <summary>Whether this is the packed form (inference): then only <see cref="Multiply"/> reads it.</summary>
-    public bool IsPacked => packed is not null;
-
     /// <summary>The values, row-major [Rows, Columns] (not for a packed matrix).</summary>
     public ReadOnlySpan<float> Values => values is null
         ? throw new InvalidOperationException("a packed weight is only multiplied by")
