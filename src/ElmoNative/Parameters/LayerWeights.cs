@@ -18,7 +18,7 @@ internal abstract class LayerWeights
     /// <summary>Rows <paramref name="firstRow"/> .. firstRow + rows - 1 of the matrix <paramref name="name"/>.</summary>
     public abstract Weight Matrix(string name, int firstRow, int rows);
 
-    /// <summary>A tensor the layer reads as values (a bias, a filter, the character embedding), not multiplied by through the GEMM.</summary>
+    /// <summary>A tensor the layer reads as values, flat (a bias, a filter, the character embedding), not multiplied by through the GEMM.</summary>
     public abstract Weight Tensor(string name);
 
     /// <summary>Inference weights of a checkpoint.</summary>
@@ -44,13 +44,16 @@ internal abstract class LayerWeights
 
         public override Weight Matrix(string name) => Matrix(name, 0, parameters.Layout[name].Shape[0]);
 
-        public override Weight Matrix(string name, int firstRow, int rows) =>
-            Weight.View(parameters, gradients, parameters.Layout[name], firstRow, rows);
+        public override Weight Matrix(string name, int firstRow, int rows)
+        {
+            var tensor = parameters.Layout[name];
+            return Weight.View(parameters, gradients, tensor, firstRow, rows, tensor.Length / tensor.Shape[0]);
+        }
 
         public override Weight Tensor(string name)
         {
             var tensor = parameters.Layout[name];
-            return Weight.View(parameters, gradients, tensor, 0, tensor.Shape.Length == 1 ? 1 : tensor.Shape[0]);
+            return Weight.View(parameters, gradients, tensor, 0, 1, tensor.Length); // read flat, as a checkpoint tensor is
         }
     }
 }

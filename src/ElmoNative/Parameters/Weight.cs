@@ -32,16 +32,17 @@ internal sealed class Weight : IDisposable
     /// <summary>A matrix packed for the GEMM (inference).</summary>
     public static Weight Packed(PackedMatrix matrix) => new(matrix, null, null, 0, matrix.Rows, matrix.Columns);
 
-    /// <summary>A tensor kept as it was read, <paramref name="rows"/> x (length / rows) (inference).</summary>
-    public static Weight Plain(float[] values, int rows = 1) => new(null, values, null, 0, rows, values.Length / rows);
+    /// <summary>A tensor kept as it was read, flat (1 x length) (inference).</summary>
+    public static Weight Plain(float[] values) => new(null, values, null, 0, 1, values.Length);
 
     /// <summary>
-    /// Rows <paramref name="firstRow"/> .. firstRow + rows - 1 of <paramref name="tensor"/> in <paramref name="parameters"/>,
-    /// with its gradient in <paramref name="gradients"/> (training).
+    /// Rows <paramref name="firstRow"/> .. firstRow + rows - 1 of <paramref name="tensor"/> read as [R, columns], in
+    /// <paramref name="parameters"/>, with its gradient in <paramref name="gradients"/> (training).
     /// </summary>
-    public static Weight View(ParameterSet parameters, ParameterSet? gradients, ParameterTensor tensor, int firstRow, int rows)
+    public static Weight View(ParameterSet parameters, ParameterSet? gradients, ParameterTensor tensor, int firstRow, int rows, int columns)
     {
-        int columns = tensor.Shape.Length == 1 ? tensor.Length : tensor.Length / tensor.Shape[0];
+        if (firstRow < 0 || rows < 0 || (firstRow + rows) * columns > tensor.Length)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"rows {firstRow} .. {firstRow + rows - 1} of {columns} columns are outside {tensor.Name} ({tensor.Length} values)");
         return new(null, parameters.Data, gradients?.Data, tensor.Offset + firstRow * columns, rows, columns);
     }
 
