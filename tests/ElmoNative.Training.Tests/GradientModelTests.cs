@@ -57,7 +57,7 @@ public class GradientModelTests
 
         var failures = new List<string>();
         foreach (var t in p.Layout.Tensors)
-            {
+        {
             // Max-over-time switches are the densest kinks: the char CNN gets a smaller step (noise bound 1.5e-4, so a
             // looser absolute tolerance); everything else 3e-3.
             bool cnn = t.Name.StartsWith("CNN/", StringComparison.Ordinal);

@@ -54,22 +54,25 @@ internal sealed class TokenEncoder : IDisposable
         for (int start = 0; start < tokens; start += ChunkTokens)
         {
             int n = Math.Min(ChunkTokens, tokens - start);
-            var h = ws.Filters(n * f);
-            cnn.Forward(charIds.Slice(start * w, n * w), n, ws.Embedded(cnn.WorkspaceSize(n)), ws.DistinctPositions(n), h);
-            foreach (var highway in highways) highway.Forward(h, n, ws.Gate(n * f), ws.Candidate(n * f), saved: null);
-            var y = output.Slice(start * p, n * p);
-            if (projection is null) h.CopyTo(y);
-            else projection.Forward(h, f, y, p, n);
+            Forward(charIds.Slice(start * w, n * w), n, ws.Filters(n * f), output.Slice(start * p, n * p), ws, null);
         }
     }
 
     /// <summary>Training: charIds [n, W] -> output [n, P]; <paramref name="saved"/> keeps what <see cref="Backward"/> needs.</summary>
     public void Forward(ReadOnlySpan<int> charIds, int n, TokenEncoderSaved saved, Span<float> output)
+        => Forward(charIds, n, saved.Encoded.AsSpan(0, n * cnn.Filters), output, null, saved);
+
+    /// <summary>The layers in order over n tokens, h [n, F] their running value: scratch from ws (inference) or kept in saved (training).</summary>
+    private void Forward(ReadOnlySpan<int> charIds, int n, Span<float> h, Span<float> output, InferenceWorkspace? ws, TokenEncoderSaved? saved)
     {
         int f = cnn.Filters, p = OutputDim;
-        var h = saved.Encoded.AsSpan(0, n * f);
-        cnn.Forward(charIds, n, saved.Cnn, h);
-        for (int k = 0; k < highways.Length; k++) highways[k].Forward(h, n, default, default, saved.Highways[k]);
+        if (saved is null) cnn.Forward(charIds, n, ws!.Embedded(cnn.WorkspaceSize(n)), ws.DistinctPositions(n), h);
+        else cnn.Forward(charIds, n, saved.Cnn, h);
+        for (int k = 0; k < highways.Length; k++)
+        {
+            if (saved is null) highways[k].Forward(h, n, ws!.Gate(n * f), ws.Candidate(n * f), null);
+            else highways[k].Forward(h, n, default, default, saved.Highways[k]);
+        }
         if (projection is null) h.CopyTo(output);
         else projection.Forward(h, f, output, p, n);
     }
