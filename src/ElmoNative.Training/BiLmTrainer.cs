@@ -66,7 +66,7 @@ public sealed class BiLmTrainer : IDisposable
         softmaxWeight = layout[ParameterLayout.SoftmaxWeight];
         softmaxBias = layout[ParameterLayout.SoftmaxBias];
         touched = new TouchedRows(options.VocabularySize);
-        network = new BiLmNetwork(layout, options.BatchSize, options.UnrollSteps, options.NegativeSamples, options.Dropout);
+        network = new BiLmNetwork(parameters, gradients, options.BatchSize, options.UnrollSteps, options.NegativeSamples, options.Dropout);
         var m = options.Model;
         trainingState = new LstmStates(m.LstmLayers, options.BatchSize, m.ProjectionDim, m.LstmDim);
         evaluationState = new LstmStates(m.LstmLayers, options.BatchSize, m.ProjectionDim, m.LstmDim);
@@ -104,19 +104,12 @@ public sealed class BiLmTrainer : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(window);
         // The gradient block is zero outside the dense part and the softmax rows the last step touched: clear only those.
-        long clock = PhaseTimer.Start();
         var tail = new SparseTail(softmaxWeight.Offset, Options.Model.ProjectionDim, softmaxBias.Offset, touched);
-        Array.Clear(gradients.Data, 0, softmaxWeight.Offset);
-        foreach (int r in touched.Rows)
-        {
-            tail.WeightRow(gradients.Data, r).Clear();
-            gradients.Data[softmaxBias.Offset + r] = 0f;
-        }
-        PhaseTimer.Stop(Phase.GradientClear, clock);
+        using (PhaseTimer.Time(Phase.GradientClear)) ClearGradients(tail);
         WindowLoss loss;
         try
         {
-            loss = network.Run(parameters, gradients, window, WindowMode.Train, StepKey(seed, Step), trainingState, commitState: true);
+            loss = network.Run(window, WindowMode.Train, StepKey(seed, Step), trainingState, commitState: true);
         }
         catch
         {
@@ -130,6 +123,17 @@ public sealed class BiLmTrainer : IDisposable
         return new TrainingStepResult(WindowLoss.Mean(loss.ForwardSum, loss.ForwardCount), WindowLoss.Mean(loss.BackwardSum, loss.BackwardCount), norm);
     }
 
+    /// <summary>Zeros the gradient block where the last step wrote: the dense part and the softmax rows it touched.</summary>
+    private void ClearGradients(SparseTail tail)
+    {
+        Array.Clear(gradients.Data, 0, softmaxWeight.Offset);
+        foreach (int r in touched.Rows)
+        {
+            tail.WeightRow(gradients.Data, r).Clear();
+            gradients.Data[softmaxBias.Offset + r] = 0f;
+        }
+    }
+
     /// <summary>
     /// Full-softmax cross-entropy sums of <paramref name="window"/> without dropout; parameters do not change. Carries a
     /// separate evaluation LSTM state from window to window (see <see cref="ResetEvaluationState"/>). Positions whose
@@ -139,7 +143,7 @@ public sealed class BiLmTrainer : IDisposable
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentNullException.ThrowIfNull(window);
-        var loss = network.Run(parameters, null, window, WindowMode.Evaluate, 0, evaluationState, commitState: true);
+        var loss = network.Run(window, WindowMode.Evaluate, 0, evaluationState, commitState: true);
         return new EvaluationResult(loss.ForwardSum, loss.BackwardSum, loss.ForwardCount, loss.BackwardCount);
     }
 

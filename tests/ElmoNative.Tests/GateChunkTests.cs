@@ -31,7 +31,7 @@ public class GateChunkTests
         float[] m0 = Enumerable.Range(0, batch * p).Select(_ => random.NextSingle() - 0.5f).ToArray();
         float[] c0 = Enumerable.Range(0, batch * h).Select(_ => random.NextSingle() - 0.5f).ToArray();
         using var weights = WeightSource.FromCheckpoint(SharedModels.Tiny);
-        var lstm = new LstmWithProjection(options, 1, 1, weights);
+        var lstm = new LstmWithProjection(options, 1, 1, ElmoNative.Parameters.LayerWeights.Packed(weights));
 
         (float[] Y, float[] M, float[] C) Run(int chunkFloats)
         {

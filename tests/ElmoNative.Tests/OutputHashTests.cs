@@ -20,15 +20,17 @@ public class OutputHashTests(ITestOutputHelper output)
     private static readonly Dictionary<(string Case, SimdVariant Variant), string> Expected = new()
     {
         // Recorded before the issue-9 refactoring (the 256- and 512-bit variants sum in the same order: equal bits).
+        // random-original re-recorded when RandomCheckpoint took the trainer's initializer (relu convolutions uniform
+        // in +-0.05 instead of normal with std sqrt(1 / (w E))): the weights changed, not the computation.
         [("allennlp-elmo", SimdVariant.Scalar)] = "04A6B10448FD282BF7F4695DB55EC1E688136A21053F15309D67635C2964B112",
         [("bilm-tf-model", SimdVariant.Scalar)] = "579C70157FD6CE41A4927FAF52BF6E8AEE7F4828CEA77FE6AE57009FA9F4668D",
-        [("random-original", SimdVariant.Scalar)] = "2037DD6A4A825FDCDA20152F072E3FA64F464ADF411FB2EC572FF27FF64BA088",
+        [("random-original", SimdVariant.Scalar)] = "CA352383B2ABBC941D480220591248333C2D31EBDD8D45DD097AB6D5362DD738",
         [("allennlp-elmo", SimdVariant.Vector256)] = "35C7654A5B27F78A5153EA60D7B5DB10554F7C9DEBA33F9BBC7B76A0B3652747",
         [("bilm-tf-model", SimdVariant.Vector256)] = "443F6D77D0B30AED8A66F6EB441A480897F997E2DE62D399C36D2912ED3747E2",
-        [("random-original", SimdVariant.Vector256)] = "DE6461D97BC4FA244D7F0234FFE2E2FF9C685AE7528B35D7FD0ACF5DDC3C7A8A",
+        [("random-original", SimdVariant.Vector256)] = "24D0E2E8C630E1079B7A645BFE37A207EFD950811213AA01181858B22614BCC5",
         [("allennlp-elmo", SimdVariant.Vector512)] = "35C7654A5B27F78A5153EA60D7B5DB10554F7C9DEBA33F9BBC7B76A0B3652747",
         [("bilm-tf-model", SimdVariant.Vector512)] = "443F6D77D0B30AED8A66F6EB441A480897F997E2DE62D399C36D2912ED3747E2",
-        [("random-original", SimdVariant.Vector512)] = "DE6461D97BC4FA244D7F0234FFE2E2FF9C685AE7528B35D7FD0ACF5DDC3C7A8A",
+        [("random-original", SimdVariant.Vector512)] = "24D0E2E8C630E1079B7A645BFE37A207EFD950811213AA01181858B22614BCC5",
     };
 
     public static TheoryData<string> Cases => new() { "allennlp-elmo", "bilm-tf-model", "random-original" };

@@ -159,6 +159,44 @@ public class ScalarMixTests
             Assert.True(Compare.BitIdentical(y.AsSpan(b * t * d, x.Lengths[b] * d), yPadded.AsSpan(b * t * d, x.Lengths[b] * d)), $"row {b}");
     }
 
+    /// <summary>
+    /// The backward pass against central differences of the double-precision direct mix: loss = sum(y * R) for a fixed
+    /// random R (R is nonzero past the sentences' ends too, where the mix must not depend on anything).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BackwardMatchesFiniteDifferencesOfTheDirectMix(bool layerNorm)
+    {
+        var x = batch.Value;
+        var random = new Random(5);
+        var r = Enumerable.Range(0, x.Count * x.MaxLength * x.Dim).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        double[] w = [0.4, -0.7, 1.1];
+        const double Gamma = 1.3, Step = 1e-5;
+        double Loss(double[] parameters, double gamma) =>
+            Direct(x, Softmax(parameters), gamma, layerNorm).Zip(r, (y, rr) => y * rr).Sum();
+
+        var mix = ScalarMix.FromParameters(w.Select(v => (float)v).ToArray(), (float)Gamma, layerNorm);
+        var gradient = mix.Backward(x, r);
+        double Check(double analytic, double numeric) => Math.Abs(analytic - numeric) / Math.Max(1, Math.Abs(numeric));
+
+        double dGamma = (Loss(w, Gamma + Step) - Loss(w, Gamma - Step)) / (2 * Step);
+        Assert.True(Check(gradient.Gamma, dGamma) <= 1e-4, $"dgamma {gradient.Gamma} vs {dGamma}");
+        for (int j = 0; j < w.Length; j++)
+        {
+            double[] plus = (double[])w.Clone(), minus = (double[])w.Clone();
+            plus[j] += Step;
+            minus[j] -= Step;
+            double dw = (Loss(plus, Gamma) - Loss(minus, Gamma)) / (2 * Step);
+            Assert.True(Check(gradient.Parameters[j], dw) <= 1e-4, $"dw_{j} {gradient.Parameters[j]} vs {dw}");
+            // ds_j exactly: the loss is linear in s, so dL/ds_j is the loss with s = e_j.
+            var unit = new double[w.Length];
+            unit[j] = 1;
+            double ds = Direct(x, unit, Gamma, layerNorm).Zip(r, (y, rr) => y * rr).Sum();
+            Assert.True(Check(gradient.Weights[j], ds) <= 1e-4, $"ds_{j} {gradient.Weights[j]} vs {ds}");
+        }
+    }
+
     [Fact]
     public void WrongLayerCountIsRejected()
     {

@@ -1,4 +1,5 @@
 using ElmoNative.Checkpoints;
+using ElmoNative.Layers;
 using ElmoNative.Training.Layers;
 
 namespace ElmoNative.Training.Tests;
@@ -32,18 +33,18 @@ public class GradientLayerTests
         var g = new ParameterSet(layout);
         var random = new Random(1);
         Randomize(p.Data, random);
-        var layer = new CharCnn(options, layout);
+        var layer = new CharCnn(options, LayerWeights.Views(p, g));
         const int N = 4;
         int w = options.MaxCharactersPerToken, f = options.FilterCount;
         var ids = Enumerable.Range(0, N * w).Select(_ => 1 + random.Next(261)).ToArray();
         ids.AsSpan(3 * w, w).Clear(); // an all-zero padding token
-        var cache = new CharCnnCache(N, w, options.CharEmbeddingDim, f);
+        var cache = new CharCnnSaved(N, w, options.CharEmbeddingDim, f);
         var y = new float[N * f];
         var r = new float[N * f];
         Randomize(r, random);
         (double, ulong) Loss()
         {
-            layer.Forward(p, ids, N, cache, y);
+            layer.Forward(ids, N, cache, y);
             ulong sig = 17;
             foreach (int a in cache.ArgMax) sig = sig * 31 + (ulong)a;
             foreach (float v in y) sig = sig * 31 + (v > 0 ? 1UL : 0UL);
@@ -51,7 +52,7 @@ public class GradientLayerTests
         }
         Loss();
         r.CopyTo(y, 0);
-        layer.Backward(p, g, ids, N, cache, y);
+        layer.Backward(ids, N, cache, y);
         var failures = new List<string>();
         foreach (var name in new[] { CheckpointLayout.CharEmbedding, CheckpointLayout.ConvWeight(0), CheckpointLayout.ConvBias(0), CheckpointLayout.ConvWeight(2), CheckpointLayout.ConvBias(2) })
             FiniteDifference.Check(name, p[name], g[name], Loss, random, 10, failures, step: 1e-3, absolute: 5e-4);
@@ -69,8 +70,8 @@ public class GradientLayerTests
         Randomize(p.Data, random);
         int f = options.FilterCount;
         const int N = 5;
-        var layer = new Highway(layout, 0, f);
-        var cache = new HighwayCache(N, f);
+        var layer = new Highway(0, f, LayerWeights.Views(p, g));
+        var cache = new HighwaySaved(N, f);
         var x = new float[N * f];
         Randomize(x, random);
         var r = new float[N * f];
@@ -79,14 +80,14 @@ public class GradientLayerTests
         (double, ulong) Loss()
         {
             x.CopyTo(h, 0);
-            layer.Forward(p, h, N, cache);
+            layer.Forward(h, N, default, default, cache);
             ulong sig = 0;
             foreach (float t in cache.Transform) sig = sig * 31 + (t > 0 ? 1UL : 0UL);
             return (Dot(h, r), sig);
         }
         Loss();
         var dh = (float[])r.Clone();
-        layer.Backward(p, g, dh, N, cache);
+        layer.Backward(dh, N, cache);
         var failures = new List<string>();
         foreach (var name in new[] { CheckpointLayout.HighwayCarryWeight(0), CheckpointLayout.HighwayCarryBias(0), CheckpointLayout.HighwayTransformWeight(0), CheckpointLayout.HighwayTransformBias(0) })
             FiniteDifference.Check(name, p[name], g[name], Loss, random, 10, failures, step: 3e-3);
@@ -105,7 +106,8 @@ public class GradientLayerTests
         Randomize(p.Data, random);
         int f = options.FilterCount, o = options.ProjectionDim;
         const int N = 3;
-        var layer = new Dense(layout, CheckpointLayout.ProjectionWeight, CheckpointLayout.ProjectionBias, f, o);
+        var weights = LayerWeights.Views(p, g);
+        var layer = new Dense(weights.Matrix(CheckpointLayout.ProjectionWeight), weights.Tensor(CheckpointLayout.ProjectionBias));
         var x = new float[N * f];
         Randomize(x, random);
         var r = new float[N * o];
@@ -113,11 +115,11 @@ public class GradientLayerTests
         var y = new float[N * o];
         (double, ulong) Loss()
         {
-            layer.Forward(p, x, N, y);
+            layer.Forward(x, f, y, o, N);
             return (Dot(y, r), 0);
         }
         var dx = new float[N * f];
-        layer.Backward(p, g, x, r, N, dx);
+        layer.Backward(x, r, N, dx);
         var failures = new List<string>();
         FiniteDifference.Check(CheckpointLayout.ProjectionWeight, p[CheckpointLayout.ProjectionWeight], g[CheckpointLayout.ProjectionWeight], Loss, random, 10, failures);
         FiniteDifference.Check(CheckpointLayout.ProjectionBias, p[CheckpointLayout.ProjectionBias], g[CheckpointLayout.ProjectionBias], Loss, random, 4, failures);
@@ -140,8 +142,8 @@ public class GradientLayerTests
         Randomize(p.Data, random, 0.7);
         const int T = 4, B = 2;
         int pd = options.ProjectionDim, h = options.LstmDim;
-        var layer = new LstmLayer(options, layout, 1, 0);
-        var cache = new LstmCache(T, B, pd, h, pd);
+        var layer = new LstmWithProjection(options, 1, 0, LayerWeights.Views(p, g));
+        var cache = new LstmSaved(T, B, pd, h, pd);
         var x = new float[T * B * pd];
         Randomize(x, random);
         var m0 = new float[B * pd];
@@ -156,7 +158,7 @@ public class GradientLayerTests
             x.CopyTo(cache.Input, 0);
             m0.CopyTo(cache.Outputs, 0);
             c0.CopyTo(cache.Cells, 0);
-            layer.Forward(p, cache, T, B);
+            layer.Forward(cache);
             ulong sig = 0;
             foreach (float v in cache.Cells.AsSpan(B * h)) sig = sig * 31 + (MathF.Abs(v) >= cc ? 1UL : 0UL);
             foreach (float v in cache.Outputs.AsSpan(B * pd)) sig = sig * 31 + (MathF.Abs(v) >= pc ? 1UL : 0UL);
@@ -165,7 +167,7 @@ public class GradientLayerTests
         Loss();
         var dy = (float[])r.Clone();
         var dx = new float[T * B * pd];
-        layer.Backward(p, g, cache, T, B, dy, dx);
+        layer.Backward(cache, dy, dx);
         var failures = new List<string>();
         var names = new List<string> { CheckpointLayout.LstmWeight(1, 0), CheckpointLayout.LstmBias(1, 0) };
         if (projection) names.Add(CheckpointLayout.LstmProjection(1, 0));

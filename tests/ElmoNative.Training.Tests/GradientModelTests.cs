@@ -47,17 +47,17 @@ public class GradientModelTests
 
         (double, ulong) Loss()
         {
-            double total = trainer.Network.Run(p, null, window, WindowMode.Train, key, trainer.TrainingState, commitState: false).Total;
+            double total = trainer.Network.Run(window, WindowMode.TrainLoss, key, trainer.TrainingState, commitState: false).Total;
             return (total, trainer.Network.DecisionSignature());
         }
         g.Clear();
-        var loss = trainer.Network.Run(p, g, window, WindowMode.Train, key, trainer.TrainingState, commitState: false);
+        var loss = trainer.Network.Run(window, WindowMode.Train, key, trainer.TrainingState, commitState: false);
         Assert.True(double.IsFinite(loss.Total) && loss.Total > 0);
         Assert.Equal(options.BatchSize * options.UnrollSteps - 1, loss.ForwardCount); // one padding position
 
         var failures = new List<string>();
         foreach (var t in p.Layout.Tensors)
-            {
+        {
             // Max-over-time switches are the densest kinks: the char CNN gets a smaller step (noise bound 1.5e-4, so a
             // looser absolute tolerance); everything else 3e-3.
             bool cnn = t.Name.StartsWith("CNN/", StringComparison.Ordinal);
@@ -91,7 +91,7 @@ public class GradientModelTests
         var random = new Random(11);
         TrainingTestSupport.RandomState(trainer, random);
         var window = TrainingTestSupport.RandomWindow(options, random);
-        trainer.Network.Run(trainer.Parameters, null, window, WindowMode.Train, 1, trainer.TrainingState, commitState: false);
+        trainer.Network.Run(window, WindowMode.TrainLoss, 1, trainer.TrainingState, commitState: false);
         var (cells, outputs) = trainer.Network.ClippedCounts();
         Assert.True(cells > 0, "no cell reached the cell clip");
         Assert.True(outputs > 0, "no output reached the projection clip");

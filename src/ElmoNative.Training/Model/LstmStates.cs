@@ -46,15 +46,4 @@ internal sealed class LstmStates
                 Array.Clear(Cells[d][l]);
             }
     }
-
-    /// <summary>Copies every value from <paramref name="other"/> (same sizes).</summary>
-    public void CopyFrom(LstmStates other)
-    {
-        for (int d = 0; d < 2; d++)
-            for (int l = 0; l < Layers; l++)
-            {
-                other.Outputs[d][l].CopyTo(Outputs[d][l], 0);
-                other.Cells[d][l].CopyTo(Cells[d][l], 0);
-            }
-    }
 }

@@ -35,7 +35,15 @@ internal static class Adagrad
     /// </summary>
     public static double Step(Span<float> parameters, Span<float> accumulators, Span<float> gradient, SparseTail tail, float scale, float clipNorm, float learningRate)
     {
-        long clock = PhaseTimer.Start();
+        double norm;
+        using (PhaseTimer.Time(Phase.Norm)) norm = ScaleAndClip(gradient, tail, scale, clipNorm);
+        using (PhaseTimer.Time(Phase.Optimizer)) Apply(parameters, accumulators, gradient, tail, learningRate);
+        return norm;
+    }
+
+    /// <summary>Scales the gradient's dense part and listed softmax rows, clips them to the global norm; returns the norm before clipping.</summary>
+    private static double ScaleAndClip(Span<float> gradient, SparseTail tail, float scale, float clipNorm)
+    {
         var dense = gradient[..tail.WeightOffset];
         VectorOps.Scale(dense, scale);
         foreach (int r in tail.Rows)
@@ -67,28 +75,32 @@ internal static class Adagrad
                 gradient[tail.BiasOffset + r] *= clip;
             }
         }
-        clock = PhaseTimer.Stop(Phase.Norm, clock);
-        AdagradUpdate.Apply(parameters[..tail.WeightOffset], accumulators[..tail.WeightOffset], dense, learningRate);
+        return norm;
+    }
+
+    /// <summary>The Adagrad update of the dense part and of the listed softmax rows.</summary>
+    private static void Apply(Span<float> parameters, Span<float> accumulators, Span<float> gradient, SparseTail tail, float learningRate)
+    {
+        AdagradUpdate.Apply(parameters[..tail.WeightOffset], accumulators[..tail.WeightOffset], gradient[..tail.WeightOffset], learningRate);
         foreach (int r in tail.Rows)
         {
             AdagradUpdate.Apply(tail.WeightRow(parameters, r), tail.WeightRow(accumulators, r), tail.WeightRow(gradient, r), learningRate);
             int b = tail.BiasOffset + r;
             AdagradUpdate.Apply(parameters.Slice(b, 1), accumulators.Slice(b, 1), gradient.Slice(b, 1), learningRate);
         }
-        PhaseTimer.Stop(Phase.Optimizer, clock);
-        return norm;
     }
 
     /// <summary>Scales the gradient by <paramref name="scale"/>, clips it to global norm <paramref name="clipNorm"/>, applies the update; returns the norm before clipping.</summary>
     public static double Step(Span<float> parameters, Span<float> accumulators, Span<float> gradient, float scale, float clipNorm, float learningRate)
     {
-        long clock = PhaseTimer.Start();
-        VectorOps.Scale(gradient, scale);
-        double norm = GlobalNorm(gradient);
-        if (norm > clipNorm) VectorOps.Scale(gradient, (float)(clipNorm / norm));
-        clock = PhaseTimer.Stop(Phase.Norm, clock);
-        AdagradUpdate.Apply(parameters, accumulators, gradient, learningRate);
-        PhaseTimer.Stop(Phase.Optimizer, clock);
+        double norm;
+        using (PhaseTimer.Time(Phase.Norm))
+        {
+            VectorOps.Scale(gradient, scale);
+            norm = GlobalNorm(gradient);
+            if (norm > clipNorm) VectorOps.Scale(gradient, (float)(clipNorm / norm));
+        }
+        using (PhaseTimer.Time(Phase.Optimizer)) AdagradUpdate.Apply(parameters, accumulators, gradient, learningRate);
         return norm;
     }
 }

@@ -1,3 +1,5 @@
+using ElmoNative.Parameters;
+
 namespace ElmoNative.Checkpoints;
 
 /// <summary>The published model sizes (spec section 8), for benchmarks and random checkpoints.</summary>
@@ -12,9 +14,8 @@ public enum ModelPreset
 }
 
 /// <summary>
-/// Seeded, reproducible random-weight checkpoints. Weights are scaled as bilm-tf initializes them (character embedding
-/// uniform in [-1, 1], convolutions normal with variance 1 / (w E), highway and projection normal with variance 1 / F and
-/// a carry bias of -2, LSTM Glorot-uniform), so that activations stay in the range a trained model shows.
+/// Seeded, reproducible random-weight checkpoints, initialized as the trainer initializes a fresh model
+/// (<see cref="ParameterInitializer"/>, bilm-tf's scheme): the same seed gives the weights training would start from.
 /// </summary>
 public static class RandomCheckpoint
 {
@@ -56,37 +57,12 @@ public static class RandomCheckpoint
         options.Validate();
         var random = new Random(seed);
         var tensors = new List<CheckpointTensor>();
-        int e = options.CharEmbeddingDim, f = options.FilterCount;
         foreach (var (name, shape) in CheckpointLayout.Expected(options))
         {
-            int count = shape.Aggregate(1, (a, b) => a * b);
-            var data = new float[count];
-            string leaf = name[(name.LastIndexOf('/') + 1)..];
-            if (name == CheckpointLayout.CharEmbedding) Uniform(random, data, 1.0);
-            else if (leaf.StartsWith("W_cnn_", StringComparison.Ordinal)) Normal(random, data, Math.Sqrt(1.0 / (shape[1] * e)));
-            else if (leaf is "W_carry" or "W_transform" or "W_proj") Normal(random, data, Math.Sqrt(1.0 / f));
-            else if (leaf == "b_carry") Array.Fill(data, -2f);
-            else if (leaf is "W_0" or "W_P_0") Uniform(random, data, Math.Sqrt(6.0 / (shape[0] + shape[1])));
-            // Remaining biases (b_cnn, b_transform, b_proj, B) start at zero.
+            var data = new float[shape.Aggregate(1, (a, b) => a * b)];
+            ParameterInitializer.Fill(options, name, shape, random, data);
             tensors.Add(new CheckpointTensor(name, shape, data));
         }
         return new Checkpoint(options, tensors, $"random checkpoint (seed {seed})");
-    }
-
-    private static void Uniform(Random random, float[] data, double limit)
-    {
-        for (int i = 0; i < data.Length; i++) data[i] = (float)((random.NextDouble() * 2 - 1) * limit);
-    }
-
-    private static void Normal(Random random, float[] data, double std)
-    {
-        for (int i = 0; i < data.Length; i += 2)
-        {
-            // Box-Muller: two independent standard normals from two uniforms.
-            double u1 = 1.0 - random.NextDouble(), u2 = random.NextDouble();
-            double r = Math.Sqrt(-2 * Math.Log(u1));
-            data[i] = (float)(std * r * Math.Cos(2 * Math.PI * u2));
-            if (i + 1 < data.Length) data[i + 1] = (float)(std * r * Math.Sin(2 * Math.PI * u2));
-        }
     }
 }

@@ -1,5 +1,6 @@
 using ElmoNative.Checkpoints;
 using ElmoNative.Kernels;
+using ElmoNative.Parameters;
 
 namespace ElmoNative.Layers;
 
@@ -7,52 +8,67 @@ namespace ElmoNative.Layers;
 /// The character convolutions of Kim et al. (2016), spec section 3 steps 1-2: embed each of the W character ids of a
 /// token (E wide), run every filter bank i as a valid 1-D convolution of width w_i over the W positions, take the
 /// max over time, then the activation. The banks are concatenated into F = sum n_i values per token.
-/// <para>
-/// Pad-aware (the default): a token's row of ids ends in padding (id 261) after its few real characters, and every
-/// window lying entirely in that padding gives the same sums, so only windows starting at a real character or a
-/// word mark are computed, and the padding-only windows count through one per-filter constant computed at load.
-/// The result is bit-identical to the plain convolution over all W positions (<see cref="PadAware"/> = false).
-/// </para>
+/// <code>
+///   forward:  x[n, w] = char_embed[id - 1] (zeros for id 0, the "no token" padding id)
+///             y[n, f] = act(b[f] + max_t sum_{k, e} x[n, t + k, e] W[k, e, f])        (t* = the argmax)
+///   backward: dy_pre = dy act'(y)      (relu: [y &gt; 0]; tanh: 1 - y^2)
+///             dW[k, e, f] += dy_pre[n, f] x[n, t* + k, e]    db[f] += dy_pre[n, f]
+///             dx[n, t* + k, e] += dy_pre[n, f] W[k, e, f]   dchar_embed[id - 1] += dx[n, w]
+/// </code>
+/// Only the argmax window of each (token, filter) receives gradient. A token's row of ids is its characters followed by
+/// padding up to W, and every window lying entirely in that padding gives the same sums; both modes use that:
+/// <list type="bullet">
+/// <item>inference (pad-aware, the default): only windows starting at a real character or a word mark are computed, and
+/// the padding-only windows count through one per-filter constant computed at load, with the filters packed for the
+/// GEMM; bit-identical to the plain convolution over all W positions (<see cref="PadAware"/> = false);</item>
+/// <item>training: each token is embedded only up to len + (widest filter) positions (len = its length before the
+/// repeated tail), the tokens are stored back to back, and only windows t &lt;= len are convolved (the first tail window
+/// stands for all of them, the later ones can never be the first argmax). Forward saves the embedded characters, the
+/// argmax positions and the output (a <see cref="CharCnnSaved"/>).</item>
+/// </list>
 /// </summary>
 internal sealed class CharCnn : IDisposable
 {
-    private readonly float[] embedding; // [262, E]: row 0 is the all-zero row for id 0 ("no token")
+    private readonly Weight embedding; // char_embed [261, E]: row r is character id r + 1 (id 0 embeds to zeros)
     private readonly Bank[] banks;
     private readonly CharCnnActivation activation;
+    private readonly int widest;
 
-    // Filter [w * E, n] as stored and packed; PaddingWindow [n]: sums of a window of padding characters (no bias).
-    private sealed record Bank(float[] Filter, PackedMatrix Packed, float[] PaddingWindow, float[] Bias, int Width, int Count, int Offset);
+    // Filter [w * E, n] (W_cnn_i [1, w, E, n], row k * E + e); inference adds it packed and PaddingWindow [n]: the sums
+    // of a window of padding characters (no bias).
+    private sealed record Bank(Weight Filter, Weight Bias, int Width, int Count, int Offset, PackedMatrix? Packed, float[]? PaddingWindow);
 
     /// <summary>The shifted id of the padding character that fills a token's row after its end-of-word mark.</summary>
     private const int PaddingId = Text.CharacterIds.PaddingChar + 1;
 
-    public CharCnn(ElmoOptions options, WeightSource weights)
+    public CharCnn(ElmoOptions options, LayerWeights weights)
     {
         CharsPerToken = options.MaxCharactersPerToken;
         EmbeddingDim = options.CharEmbeddingDim;
         activation = options.Activation;
-
-        // The checkpoint stores 261 rows for ids 1..261; id 0 embeds to zeros (spec section 2).
-        float[] saved = weights.Read(Checkpoints.CheckpointLayout.CharEmbedding);
-        embedding = new float[(saved.Length / EmbeddingDim + 1) * EmbeddingDim];
-        saved.CopyTo(embedding, EmbeddingDim);
+        embedding = weights.Tensor(CheckpointLayout.CharEmbedding);
 
         banks = new Bank[options.Filters.Count];
         int offset = 0;
         for (int i = 0; i < banks.Length; i++)
         {
             var f = options.Filters[i];
-            // W_cnn_i is [1, w, E, n]: read as [w * E, n], the row index being k * E + e.
-            float[] filter = weights.Read(Checkpoints.CheckpointLayout.ConvWeight(i));
-            var packed = PackedMatrix.Pack(filter, f.Width * EmbeddingDim, f.Count, f.Count);
-            var padding = new float[f.Width * EmbeddingDim];
-            for (int k = 0; k < f.Width; k++) embedding.AsSpan(PaddingId * EmbeddingDim, EmbeddingDim).CopyTo(padding.AsSpan(k * EmbeddingDim));
-            var paddingWindow = new float[f.Count];
-            Convolution1D.WindowSums(padding, packed, paddingWindow);
-            banks[i] = new Bank(filter, packed, paddingWindow, weights.Read(Checkpoints.CheckpointLayout.ConvBias(i)), f.Width, f.Count, offset);
+            var filter = weights.Tensor(CheckpointLayout.ConvWeight(i));
+            PackedMatrix? packed = null;
+            float[]? paddingWindow = null;
+            if (!weights.Trainable)
+            {
+                packed = PackedMatrix.Pack(filter.Values, f.Width * EmbeddingDim, f.Count, f.Count);
+                var padding = new float[f.Width * EmbeddingDim];
+                for (int k = 0; k < f.Width; k++) Embed(embedding.Values, PaddingId, padding.AsSpan(k * EmbeddingDim, EmbeddingDim));
+                paddingWindow = new float[f.Count];
+                Convolution1D.WindowSums(padding, packed, paddingWindow);
+            }
+            banks[i] = new Bank(filter, weights.Tensor(CheckpointLayout.ConvBias(i)), f.Width, f.Count, offset, packed, paddingWindow);
             offset += f.Count;
         }
         Filters = offset;
+        widest = options.Filters.Max(filter => filter.Width);
     }
 
     /// <summary>W: characters per token.</summary>
@@ -64,22 +80,22 @@ internal sealed class CharCnn : IDisposable
     /// <summary>F.</summary>
     public int Filters { get; }
 
-    /// <summary>Whether windows of padding only are skipped (default); false runs the plain full convolution.</summary>
+    /// <summary>Whether inference skips windows of padding only (default); false runs the plain full convolution.</summary>
     public bool PadAware { get; set; } = true;
 
-    /// <summary>Floats of workspace <see cref="Forward"/> needs for <paramref name="tokens"/> tokens.</summary>
+    /// <summary>Floats of workspace the inference <see cref="Forward(ReadOnlySpan{int}, int, Span{float}, Span{int}, Span{float})"/> needs for <paramref name="tokens"/> tokens.</summary>
     public int WorkspaceSize(int tokens) => tokens * CharsPerToken * EmbeddingDim;
 
     /// <summary>
-    /// charIds [N, W] -> output [N, F]. workspace holds the embedded characters [N, W, E]; distinct receives, per token,
-    /// the number of leading positions that are not padding [N].
+    /// Inference: charIds [N, W] -> output [N, F]. workspace holds the embedded characters [N, W, E]; distinct receives,
+    /// per token, the number of leading positions that are not padding [N].
     /// </summary>
     public void Forward(ReadOnlySpan<int> charIds, int tokens, Span<float> workspace, Span<int> distinct, Span<float> output)
     {
         int e = EmbeddingDim;
         var embedded = workspace[..WorkspaceSize(tokens)];
-        for (int q = 0; q < tokens * CharsPerToken; q++)
-            embedding.AsSpan(charIds[q] * e, e).CopyTo(embedded.Slice(q * e, e));
+        var table = embedding.Values;
+        for (int q = 0; q < tokens * CharsPerToken; q++) Embed(table, charIds[q], embedded.Slice(q * e, e));
 
         for (int n = 0; n < tokens; n++)
         {
@@ -93,21 +109,113 @@ internal sealed class CharCnn : IDisposable
         {
             // y[t, f] = b[f] + sum_{k < w, e} x[t + k, e] W[k, e, f], then max over t.
             if (PadAware)
-                Convolution1D.MaxOverTimePadded(embedded, tokens, CharsPerToken, e, distinct[..tokens], bank.Packed, bank.Width,
-                    bank.PaddingWindow, bank.Bias, output[bank.Offset..], Filters);
+                Convolution1D.MaxOverTimePadded(embedded, tokens, CharsPerToken, e, distinct[..tokens], bank.Packed!, bank.Width,
+                    bank.PaddingWindow, bank.Bias.Values, output[bank.Offset..], Filters);
             else
-                Convolution1D.MaxOverTime(embedded, tokens, CharsPerToken, e, bank.Filter, bank.Width, bank.Bias,
+                Convolution1D.MaxOverTime(embedded, tokens, CharsPerToken, e, bank.Filter.Values, bank.Width, bank.Bias.Values,
                     output[bank.Offset..], Filters);
         }
+        Activate(output[..(tokens * Filters)]);
+    }
 
-        var all = output[..(tokens * Filters)];
-        if (activation == CharCnnActivation.Relu) Activations.Relu(all, all);
-        else Activations.Tanh(all, all);
+    /// <summary>Training: charIds [n, W] -> output [n, F]; <paramref name="saved"/> keeps what backward needs.</summary>
+    public void Forward(ReadOnlySpan<int> charIds, int n, CharCnnSaved saved, Span<float> output)
+    {
+        int e = EmbeddingDim, w = CharsPerToken, f = Filters;
+        var starts = saved.Starts.AsSpan(0, n + 1);
+        var lengths = saved.Lengths.AsSpan(0, n);
+        starts[0] = 0;
+        for (int s = 0; s < n; s++)
+        {
+            var ids = charIds.Slice(s * w, w);
+            int len = w;
+            while (len > 0 && ids[len - 1] == ids[w - 1]) len--;
+            lengths[s] = len;
+            starts[s + 1] = starts[s] + Math.Min(w, len + widest);
+        }
+        var x = saved.Embedded.AsSpan(0, starts[n] * e);
+        var table = embedding.Values;
+        for (int s = 0; s < n; s++)
+            for (int q = 0, stored = starts[s + 1] - starts[s]; q < stored; q++)
+                Embed(table, charIds[s * w + q], x.Slice((starts[s] + q) * e, e));
+        var y = output[..(n * f)];
+        var windows = saved.Windows.AsSpan(0, n);
+        foreach (var bank in banks)
+        {
+            // Windows t < len touch a character; t = len is the first of the identical tail windows (if it fits).
+            for (int s = 0; s < n; s++) windows[s] = Math.Min(lengths[s] + 1, w - bank.Width + 1);
+            RaggedMaxOverTime.Forward(x, e, starts, windows, bank.Filter.Values, bank.Width, bank.Bias.Values,
+                y[bank.Offset..], saved.ArgMax.AsSpan(bank.Offset), f);
+        }
+        Activate(y);
+        y.CopyTo(saved.Output);
+    }
+
+    /// <summary>Training: dOutput [n, F] (overwritten) -> weight gradients added to the weights' gradients.</summary>
+    public void Backward(ReadOnlySpan<int> charIds, int n, CharCnnSaved saved, Span<float> dOutput)
+    {
+        int e = EmbeddingDim, w = CharsPerToken, f = Filters;
+        var dy = dOutput[..(n * f)];
+        var y = saved.Output.AsSpan(0, n * f);
+        if (activation == CharCnnActivation.Relu) Gradients.ReluBackward(y, dy);
+        else Gradients.TanhBackward(y, dy);
+        var starts = saved.Starts.AsSpan(0, n + 1);
+        var x = saved.Embedded.AsSpan(0, starts[n] * e);
+        var dx = saved.EmbeddedGradient.AsSpan(0, starts[n] * e);
+        dx.Clear();
+        foreach (var bank in banks)
+            RaggedMaxOverTime.Backward(x, e, starts, bank.Filter.Values, bank.Width, saved.ArgMax.AsSpan(bank.Offset), dy[bank.Offset..], f,
+                bank.Filter.Gradient, bank.Bias.Gradient, dx);
+        var dTable = embedding.Gradient;
+        for (int s = 0; s < n; s++)
+            for (int q = 0, stored = starts[s + 1] - starts[s]; q < stored; q++)
+            {
+                int id = charIds[s * w + q];
+                if (id != 0) VectorOps.Add(dx.Slice((starts[s] + q) * e, e), dTable.Slice((id - 1) * e, e));
+            }
     }
 
     /// <summary>Frees the packed filters.</summary>
     public void Dispose()
     {
-        foreach (var bank in banks) bank.Packed.Dispose();
+        foreach (var bank in banks) bank.Packed?.Dispose();
     }
+
+    /// <summary>row [E] = the embedding of character id <paramref name="id"/> in <paramref name="table"/> [261, E] (zeros for id 0).</summary>
+    private static void Embed(ReadOnlySpan<float> table, int id, Span<float> row)
+    {
+        if (id == 0) row.Clear();
+        else table.Slice((id - 1) * row.Length, row.Length).CopyTo(row);
+    }
+
+    private void Activate(Span<float> y)
+    {
+        if (activation == CharCnnActivation.Relu) Activations.Relu(y, y);
+        else Activations.Tanh(y, y);
+    }
+}
+
+/// <summary>What the character CNN's training forward pass keeps for its backward pass (and backward's scratch), for up to a fixed number of tokens.</summary>
+internal sealed class CharCnnSaved(int tokens, int charsPerToken, int embeddingDim, int filters)
+{
+    /// <summary>x: the first positions of each token, back to back [Starts[N], E] (at most [N * W, E]).</summary>
+    public float[] Embedded { get; } = new float[tokens * charsPerToken * embeddingDim];
+
+    /// <summary>[N + 1]: where token s starts in <see cref="Embedded"/> (in positions).</summary>
+    public int[] Starts { get; } = new int[tokens + 1];
+
+    /// <summary>[N]: characters before the repeated padding tail of each token.</summary>
+    public int[] Lengths { get; } = new int[tokens];
+
+    /// <summary>[N]: scratch, windows to convolve per token for one filter width.</summary>
+    public int[] Windows { get; } = new int[tokens];
+
+    /// <summary>Scratch dL/dx, laid out as <see cref="Embedded"/>.</summary>
+    public float[] EmbeddedGradient { get; } = new float[tokens * charsPerToken * embeddingDim];
+
+    /// <summary>t* [N, F].</summary>
+    public int[] ArgMax { get; } = new int[tokens * filters];
+
+    /// <summary>y [N, F] after the activation.</summary>
+    public float[] Output { get; } = new float[tokens * filters];
 }

@@ -198,7 +198,7 @@ public sealed partial class ElmoModel : IDisposable
         using var limit = LimitThreads();
         try
         {
-            bilm.EncodeTokens(tokens, output, ws);
+            bilm.Tokens.EncodeTokens(tokens, output, ws);
         }
         finally
         {
@@ -216,12 +216,12 @@ public sealed partial class ElmoModel : IDisposable
     /// </summary>
     public int TokenCacheCapacity
     {
-        get => bilm.Cache.Capacity;
-        set => bilm.Cache.Capacity = value;
+        get => bilm.Tokens.Cache.Capacity;
+        set => bilm.Tokens.Cache.Capacity = value;
     }
 
     /// <summary>Hits, misses and size of the token cache since load (or the last <see cref="ClearTokenCache"/>).</summary>
-    public TokenCacheStatistics TokenCacheStatistics => bilm.Cache.Statistics;
+    public TokenCacheStatistics TokenCacheStatistics => bilm.Tokens.Cache.Statistics;
 
     /// <summary>
     /// Computes the representations of <paramref name="vocabulary"/> now and keeps them for good, like the vocabulary
@@ -234,7 +234,7 @@ public sealed partial class ElmoModel : IDisposable
         using var limit = LimitThreads();
         try
         {
-            bilm.Preload(vocabulary.Select((t, i) => string.IsNullOrEmpty(t) ? throw new ArgumentException($"vocabulary token {i} is empty", nameof(vocabulary)) : t), ws);
+            bilm.Tokens.Preload(vocabulary.Select((t, i) => string.IsNullOrEmpty(t) ? throw new ArgumentException($"vocabulary token {i} is empty", nameof(vocabulary)) : t), ws);
         }
         finally
         {
@@ -243,7 +243,7 @@ public sealed partial class ElmoModel : IDisposable
     }
 
     /// <summary>Empties the token cache (preloaded vocabulary included) and resets its counters.</summary>
-    public void ClearTokenCache() => bilm.Cache.Clear();
+    public void ClearTokenCache() => bilm.Tokens.Cache.Clear();
 
     /// <summary>The biLM (for tests and benchmarks).</summary>
     internal BiLm BiLm => bilm;

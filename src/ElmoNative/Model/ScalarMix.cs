@@ -3,7 +3,8 @@ namespace ElmoNative;
 /// <summary>
 /// The task-specific combination of the biLM layers (Peters et al. 2018, equation 1; spec section 6):
 /// ELMo = gamma * sum_k s_k * h_k, with s = softmax(w) for learned mixes. With layer normalization, each h_k is first
-/// normalized by the mean and variance of all its non-padded elements in the batch.
+/// normalized by the mean and variance of all its non-padded elements in the batch. <see cref="Mix(ElmoBatchOutput, Span{float})"/>
+/// is the forward pass, <see cref="Backward"/> beside it gives the gradients of the mix's own parameters.
 /// </summary>
 public sealed class ScalarMix
 {
@@ -91,6 +92,53 @@ public sealed class ScalarMix
                 for (int i = 0; i < h.Length; i++) y[i] += scale * (h[i] - shift);
             }
         }
+    }
+
+    /// <summary>
+    /// The backward pass of <see cref="Mix(ElmoBatchOutput, Span{float})"/>, for training the mix on a downstream task
+    /// (the biLM layers h_k are constants): from <paramref name="dOutput"/> [B, T, D] = dL/dy, the gradients of gamma,
+    /// of the weights s_k, and of the parameters w that <see cref="FromParameters"/> maps to s = softmax(w).
+    /// <code>
+    ///   forward:  y = gamma sum_k s_k n_k        (n_k = h_k, or (h_k - mean_k) / std_k with layer normalization)
+    ///   backward: dgamma = sum_k s_k (dy . n_k)   ds_k = gamma (dy . n_k)   dw_j = s_j (ds_j - sum_k s_k ds_k)
+    /// </code>
+    /// Positions past each sentence's end take no part (the forward writes zeros there).
+    /// </summary>
+    /// <param name="batch">The batch that was mixed.</param>
+    /// <param name="dOutput">dL/dy [B, T, D], laid out as the mixed output.</param>
+    public ScalarMixGradient Backward(ElmoBatchOutput batch, ReadOnlySpan<float> dOutput)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.LayerCount != weights.Length)
+            throw new ArgumentException($"the mix has {weights.Length} weights but the batch has {batch.LayerCount} layers", nameof(batch));
+        int d = batch.Dim, t = batch.MaxLength;
+        if (dOutput.Length < batch.Count * t * d)
+            throw new ArgumentException($"dOutput has {dOutput.Length} values, the mixed batch {batch.Count * t * d}", nameof(dOutput));
+        var dots = new double[weights.Length]; // dy . n_k
+        double dGamma = 0, mean = 0;
+        for (int k = 0; k < weights.Length; k++)
+        {
+            double shift = 0, inverseStd = 1;
+            if (LayerNorm) (shift, inverseStd) = Moments(batch, k);
+            double dot = 0;
+            for (int b = 0; b < batch.Count; b++)
+            {
+                var h = batch.Layer(b, k);
+                var dy = dOutput.Slice(b * t * d, h.Length);
+                for (int i = 0; i < h.Length; i++) dot += dy[i] * (h[i] - shift);
+            }
+            dots[k] = dot * inverseStd;
+            dGamma += weights[k] * dots[k];
+            mean += weights[k] * Gamma * dots[k]; // sum_k s_k ds_k
+        }
+        var dWeights = new float[weights.Length];
+        var dParameters = new float[weights.Length];
+        for (int k = 0; k < weights.Length; k++)
+        {
+            dWeights[k] = (float)(Gamma * dots[k]);
+            dParameters[k] = (float)(weights[k] * (Gamma * dots[k] - mean));
+        }
+        return new ScalarMixGradient((float)dGamma, dWeights, dParameters);
     }
 
     /// <summary>Mean and 1 / sqrt(variance + eps) of layer k over all real tokens and features.</summary>

@@ -59,6 +59,16 @@ public sealed class ClipStatistics
 /// <param name="Clips">What the clips did.</param>
 public sealed record ReferenceResult(double[][][] Layers, ReferenceState Final, ClipStatistics Clips);
 
+/// <summary>The stages of one token representation (section 3).</summary>
+/// <param name="CharCnn">After the convolutions, max over time and activation [F].</param>
+/// <param name="Highways">After each highway layer [F].</param>
+/// <param name="Projection">After the projection [P]; null when F == P (there is none).</param>
+public sealed record ReferenceTokenStages(double[] CharCnn, double[][] Highways, double[]? Projection)
+{
+    /// <summary>The token representation: the projection, or the last highway (or the CNN) output when there is none.</summary>
+    public double[] Representation => Projection ?? (Highways.Length > 0 ? Highways[^1] : CharCnn);
+}
+
 /// <summary>
 /// A plain, double-precision implementation of the ELMo biLM written directly from the spec
 /// (/work/shared/spec/elmo-reference.md, sections 2-5), one sentence at a time, with plain loops.
@@ -170,7 +180,13 @@ public sealed class ScalarElmo
     public double[] TokenRepresentation(string token) => TokenRepresentationFromIds(CharacterIds(token, width));
 
     /// <summary>Section 3, steps 1-4, for a row of <see cref="ElmoOptions.MaxCharactersPerToken"/> shifted ids.</summary>
-    public double[] TokenRepresentationFromIds(int[] ids)
+    public double[] TokenRepresentationFromIds(int[] ids) => TokenStagesFromIds(ids).Representation;
+
+    /// <summary>Section 3 stage by stage, for the per-tensor comparison: char CNN [F], each highway [F], projection [P].</summary>
+    public ReferenceTokenStages TokenStages(string token) => TokenStagesFromIds(CharacterIds(token, width));
+
+    /// <summary><see cref="TokenStages(string)"/> for a row of shifted ids.</summary>
+    public ReferenceTokenStages TokenStagesFromIds(int[] ids)
     {
         // 1. x = embedding of its W ids: W x E. "The embedding used at run time is char_embed with a zero row prepended,
         //    so id 0 embeds to zeros": id r >= 1 is row r - 1 of char_embed.
@@ -204,6 +220,8 @@ public sealed class ScalarElmo
 
         // 3. Highway layer k: g = sigmoid(h W_carry + b_carry), t = relu(h W_transform + b_transform),
         //    h = g * t + (1 - g) * h.
+        var cnn = hw;
+        var highways = new double[o.HighwayLayers][];
         for (int layer = 0; layer < o.HighwayLayers; layer++)
         {
             var next = new double[f];
@@ -220,10 +238,11 @@ public sealed class ScalarElmo
                 next[j] = g * t + (1 - g) * hw[j];
             }
             hw = next;
+            highways[layer] = hw;
         }
 
         // 4. Projection: h W_proj + b_proj (P values); none when F == P.
-        if (projW is null) return hw;
+        if (projW is null) return new ReferenceTokenStages(cnn, highways, null);
         var result = new double[p];
         for (int j = 0; j < p; j++)
         {
@@ -231,7 +250,7 @@ public sealed class ScalarElmo
             for (int i = 0; i < f; i++) s += hw[i] * projW[i * p + j];
             result[j] = s;
         }
-        return result;
+        return new ReferenceTokenStages(cnn, highways, result);
     }
 
     // ------------------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 using ElmoNative.Checkpoints;
 
-namespace ElmoNative.Training;
+namespace ElmoNative.Parameters;
 
 /// <summary>One named tensor of a <see cref="ParameterLayout"/>: its checkpoint dataset name, shape and place in the block.</summary>
 internal sealed record ParameterTensor(string Name, int[] Shape, int Offset, int Length);
@@ -56,32 +56,4 @@ internal sealed class ParameterLayout
 
     /// <summary>The tensor called <paramref name="name"/>.</summary>
     public ParameterTensor this[string name] => byName[name];
-
-    /// <summary>Whether a tensor of that name exists.</summary>
-    public bool Contains(string name) => byName.ContainsKey(name);
-}
-
-/// <summary>A block of floats laid out by a <see cref="ParameterLayout"/>, with named views.</summary>
-internal sealed class ParameterSet
-{
-    public ParameterSet(ParameterLayout layout)
-    {
-        Layout = layout;
-        Data = new float[layout.Size];
-    }
-
-    /// <summary>The layout.</summary>
-    public ParameterLayout Layout { get; }
-
-    /// <summary>All values, tensor after tensor.</summary>
-    public float[] Data { get; }
-
-    /// <summary>The values of the tensor called <paramref name="name"/>.</summary>
-    public Span<float> this[string name] => View(Layout[name]);
-
-    /// <summary>The values of <paramref name="tensor"/>.</summary>
-    public Span<float> View(ParameterTensor tensor) => Data.AsSpan(tensor.Offset, tensor.Length);
-
-    /// <summary>Sets every value to zero.</summary>
-    public void Clear() => Array.Clear(Data);
 }

@@ -1,0 +1,133 @@
+using ElmoNative.Text;
+
+namespace ElmoNative.Layers;
+
+/// <summary>
+/// Layer 0 of the biLM at inference: the <see cref="TokenEncoder"/> behind a <see cref="TokenCache"/>. Token
+/// representations are context independent, so each distinct token of a batch is looked up once and encoded only when
+/// not cached; &lt;S&gt; and &lt;/S&gt; are encoded once, at load.
+/// </summary>
+internal sealed class CachedTokenEncoder : IDisposable
+{
+    private readonly ElmoOptions options;
+    private readonly TokenEncoder encoder;
+    private readonly float[] beginOfSentence, endOfSentence; // representations of <S> and </S> [P], computed once
+
+    public CachedTokenEncoder(ElmoOptions options, TokenEncoder encoder, int cacheCapacity)
+    {
+        this.options = options;
+        this.encoder = encoder;
+        using var ws = new InferenceWorkspace();
+        beginOfSentence = new float[options.ProjectionDim];
+        endOfSentence = new float[options.ProjectionDim];
+        encoder.Encode(CharacterIds.Map(CharacterIds.BeginOfSentence, options.MaxCharactersPerToken), 1, ws, beginOfSentence);
+        encoder.Encode(CharacterIds.Map(CharacterIds.EndOfSentence, options.MaxCharactersPerToken), 1, ws, endOfSentence);
+        Cache = new TokenCache(options.MaxCharactersPerToken, options.ProjectionDim, cacheCapacity);
+    }
+
+    /// <summary>The token encoder.</summary>
+    public TokenEncoder Encoder => encoder;
+
+    /// <summary>Cached token representations, keyed by character ids.</summary>
+    public TokenCache Cache { get; }
+
+    /// <summary>Context-independent representations of <paramref name="tokens"/> into output [N, P] (through the cache).</summary>
+    public void EncodeTokens(IReadOnlyList<string> tokens, Span<float> output, BiLmWorkspace ws)
+    {
+        int w = options.MaxCharactersPerToken, p = options.ProjectionDim;
+        for (int start = 0; start < tokens.Count; start += TokenEncoder.ChunkTokens)
+        {
+            int n = Math.Min(TokenEncoder.ChunkTokens, tokens.Count - start);
+            var ids = ws.BatchCharIds(n * w);
+            for (int i = 0; i < n; i++) CharacterIds.Map(tokens[start + i], ids.Slice(i * w, w));
+            EncodeCached(ids, n, output.Slice(start * p, n * p), ws);
+        }
+    }
+
+    /// <summary>Encodes <paramref name="tokens"/> and keeps them in the cache for good (a preloaded vocabulary).</summary>
+    public void Preload(IEnumerable<string> tokens, BiLmWorkspace ws)
+    {
+        int w = options.MaxCharactersPerToken, p = options.ProjectionDim, n = 0;
+        var ids = ws.BatchCharIds(TokenEncoder.ChunkTokens * w);
+        var vectors = ws.Fresh(TokenEncoder.ChunkTokens * p);
+        using var e = tokens.GetEnumerator();
+        bool more = true;
+        while (more)
+        {
+            n = 0;
+            while (n < TokenEncoder.ChunkTokens && (more = e.MoveNext())) CharacterIds.Map(e.Current, ids.Slice(n++ * w, w));
+            if (n == 0) break;
+            encoder.Encode(ids, n, ws.Inference, vectors);
+            Cache.Pin(ids, n, vectors);
+        }
+    }
+
+    /// <summary>
+    /// Token representations of every step of every row of a packed batch into x [R, P] (<see cref="PackedBatch"/>):
+    /// &lt;S&gt; at step 0, the sentence's tokens, &lt;/S&gt; at its last step.
+    /// </summary>
+    public void EncodeBatch(IReadOnlyList<IReadOnlyList<string>> sentences, ReadOnlySpan<int> order, ReadOnlySpan<int> steps,
+        ReadOnlySpan<int> offsets, Span<float> x, BiLmWorkspace ws)
+    {
+        int p = options.ProjectionDim, w = options.MaxCharactersPerToken, batch = order.Length;
+        int total = 0;
+        for (int s = 0; s < batch; s++) total += Math.Max(0, steps[s] - 2);
+
+        var distinct = ws.DistinctTokens;
+        distinct.Clear();
+        var ids = ws.BatchCharIds(total * w);
+        var tokenOf = ws.TokenRows(total); // for the i-th token of the batch: its index among the distinct tokens
+        int i = 0;
+        for (int s = 0; s < batch; s++)
+        {
+            if (steps[s] == 0) continue;
+            var sentence = sentences[order[s]];
+            beginOfSentence.CopyTo(x.Slice(s * p, p));
+            endOfSentence.CopyTo(x.Slice((offsets[steps[s] - 1] + s) * p, p));
+            for (int k = 0; k < sentence.Count; k++) // (foreach over the interface would allocate an enumerator)
+            {
+                string token = sentence[k];
+                if (!distinct.TryGetValue(token, out int index))
+                {
+                    index = distinct.Count;
+                    distinct.Add(token, index);
+                    CharacterIds.Map(token, ids.Slice(index * w, w));
+                }
+                tokenOf[i++] = index;
+            }
+        }
+
+        var encoded = ws.Inference.Tokens(distinct.Count * p);
+        EncodeCached(ids, distinct.Count, encoded, ws);
+        i = 0;
+        for (int s = 0; s < batch; s++)
+            for (int k = 0; k < steps[s] - 2; k++, i++)
+                encoded.Slice(tokenOf[i] * p, p).CopyTo(x.Slice((offsets[k + 1] + s) * p, p));
+    }
+
+    /// <summary>Frees the packed weights (native memory).</summary>
+    public void Dispose() => encoder.Dispose();
+
+    /// <summary>
+    /// Representations of the tokens ids [count, W] into output [count, P]: cached ones are copied, the others run
+    /// through the encoder (in one batch) and are then cached.
+    /// </summary>
+    private void EncodeCached(ReadOnlySpan<int> ids, int count, Span<float> output, BiLmWorkspace ws)
+    {
+        if (!Cache.Enabled)
+        {
+            encoder.Encode(ids, count, ws.Inference, output);
+            return;
+        }
+        int w = options.MaxCharactersPerToken, p = options.ProjectionDim;
+        var missing = ws.Missing(count);
+        int missed = Cache.Lookup(ids, count, output, missing);
+        if (missed == 0) return;
+        var missingIds = ws.MissingCharIds(missed * w);
+        for (int j = 0; j < missed; j++) ids.Slice(missing[j] * w, w).CopyTo(missingIds.Slice(j * w, w));
+        var fresh = ws.Fresh(missed * p);
+        encoder.Encode(missingIds, missed, ws.Inference, fresh);
+        for (int j = 0; j < missed; j++) fresh.Slice(j * p, p).CopyTo(output.Slice(missing[j] * p, p));
+        Cache.Add(missingIds, missed, fresh);
+    }
+}

@@ -1,0 +1,74 @@
+using ElmoNative.Kernels;
+
+namespace ElmoNative.Parameters;
+
+/// <summary>
+/// One weight tensor of a layer (a matrix [Rows, Columns] or a vector [1, Columns]) in the form its mode needs:
+/// <list type="bullet">
+/// <item>inference: read once from a checkpoint, a matrix packed for the GEMM, a vector kept as an array;</item>
+/// <item>training: a named view of the parameter block and of the gradient block (the optimizer changes the values in
+/// place between calls; backward adds into the gradient).</item>
+/// </list>
+/// Layers multiply by a weight only through <see cref="Multiply"/>, so each mode keeps its own exact arithmetic (the
+/// packed and the plain GEMM may round differently); backward passes, which only training runs, read
+/// <see cref="Values"/> and add into <see cref="Gradient"/>.
+/// </summary>
+internal sealed class Weight : IDisposable
+{
+    private readonly PackedMatrix? packed;
+    private readonly float[]? values, gradients; // an array of its own (inference) or a whole block (training)
+    private readonly int offset;
+
+    private Weight(PackedMatrix? packed, float[]? values, float[]? gradients, int offset, int rows, int columns)
+    {
+        this.packed = packed;
+        this.values = values;
+        this.gradients = gradients;
+        this.offset = offset;
+        Rows = rows;
+        Columns = columns;
+    }
+
+    /// <summary>A matrix packed for the GEMM (inference).</summary>
+    public static Weight Packed(PackedMatrix matrix) => new(matrix, null, null, 0, matrix.Rows, matrix.Columns);
+
+    /// <summary>A tensor kept as it was read, flat (1 x length) (inference).</summary>
+    public static Weight Plain(float[] values) => new(null, values, null, 0, 1, values.Length);
+
+    /// <summary>
+    /// Rows <paramref name="firstRow"/> .. firstRow + rows - 1 of <paramref name="tensor"/> read as [R, columns], in
+    /// <paramref name="parameters"/>, with its gradient in <paramref name="gradients"/> (training).
+    /// </summary>
+    public static Weight View(ParameterSet parameters, ParameterSet? gradients, ParameterTensor tensor, int firstRow, int rows, int columns)
+    {
+        if (firstRow < 0 || rows < 0 || (firstRow + rows) * columns > tensor.Length)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"rows {firstRow} .. {firstRow + rows - 1} of {columns} columns are outside {tensor.Name} ({tensor.Length} values)");
+        return new(null, parameters.Data, gradients?.Data, tensor.Offset + firstRow * columns, rows, columns);
+    }
+
+    /// <summary>Rows (In of a matrix; 1 for a vector).</summary>
+    public int Rows { get; }
+
+    /// <summary>Columns (Out).</summary>
+    public int Columns { get; }
+
+    /// <summary>The values, row-major [Rows, Columns] (not for a packed matrix).</summary>
+    public ReadOnlySpan<float> Values => values is null
+        ? throw new InvalidOperationException("a packed weight is only multiplied by")
+        : values.AsSpan(offset, Rows * Columns);
+
+    /// <summary>dL/dW, laid out as <see cref="Values"/> (training only).</summary>
+    public Span<float> Gradient => gradients is null
+        ? throw new InvalidOperationException("this weight has no gradient (inference)")
+        : gradients.AsSpan(offset, Rows * Columns);
+
+    /// <summary>y [m, Columns] (row stride ldy) = x [m, Rows] (row stride ldx) W + beta y, on the calling thread's thread budget.</summary>
+    public void Multiply(int m, ReadOnlySpan<float> x, int ldx, float beta, Span<float> y, int ldy)
+    {
+        if (packed is not null) Sgemm.Multiply(m, x, ldx, packed, beta, y, ldy);
+        else Sgemm.Multiply(Transpose.No, Transpose.No, m, Columns, Rows, 1f, x, ldx, Values, Columns, beta, y, ldy);
+    }
+
+    /// <summary>Frees the packed matrix (native memory); views and arrays hold nothing.</summary>
+    public void Dispose() => packed?.Dispose();
+}
