@@ -1,6 +1,8 @@
-// Public SGEMM entry points: argument checks, pinning, and dispatch to the micro-kernel of the chosen
-// SIMD variant. The blocked loop nest is in GemmDriver, threading in GemmParallel, packing in Packing.
+// Public SGEMM entry points: argument checks, pinning, and the hand-off to the kernel set of the chosen SIMD variant
+// (Simd/KernelSet.cs), which runs its micro-kernel. The blocked loop nest is in GemmDriver, the split over threads in
+// GemmParallel, packing in Packing. The thread count comes from the one budget, KernelSettings.ThreadsForCurrentThread.
 using ElmoNative.Kernels.Gemm;
+using ElmoNative.Kernels.Simd;
 
 namespace ElmoNative.Kernels;
 
@@ -54,7 +56,7 @@ public static class Sgemm
                 TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
                 A = pa, Lda = lda, B = pb, Ldb = ldb, C = pc, Ldc = ldc,
             };
-            Run(variant, ref g, maxThreads, blocking);
+            Run(KernelSet.For(variant), ref g, maxThreads, blocking);
         }
     }
 
@@ -81,33 +83,19 @@ public static class Sgemm
                 TransA = transA, TransB = Transpose.No, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
                 A = pa, Lda = lda, PackedB = b.Panels, C = pc, Ldc = ldc,
             };
-            Run(b.Variant, ref g, maxThreads, blocking);
+            Run(b.Kernels, ref g, maxThreads, blocking);
             GC.KeepAlive(b);
         }
     }
 
-    private static void Run(SimdVariant variant, ref GemmArgs g, int maxThreads, GemmBlocking? blocking)
+    private static void Run(KernelSet kernels, ref GemmArgs g, int maxThreads, GemmBlocking? blocking)
     {
         if (g.K == 0 || g.Alpha == 0f)
         {
             ScaleOnly(ref g);
             return;
         }
-        switch (variant)
-        {
-            case SimdVariant.Vector512:
-                g.Blocking = blocking ?? MicroKernel512.DefaultBlocking;
-                GemmParallel.Run<MicroKernel512>(g, maxThreads);
-                break;
-            case SimdVariant.Vector256:
-                g.Blocking = blocking ?? MicroKernel256.DefaultBlocking;
-                GemmParallel.Run<MicroKernel256>(g, maxThreads);
-                break;
-            default:
-                g.Blocking = blocking ?? MicroKernelScalar.DefaultBlocking;
-                GemmParallel.Run<MicroKernelScalar>(g, maxThreads);
-                break;
-        }
+        kernels.Gemm(ref g, maxThreads, blocking);
     }
 
     /// <summary>C = beta * C (the product is empty or scaled by zero).</summary>

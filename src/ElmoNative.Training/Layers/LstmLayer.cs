@@ -43,9 +43,6 @@ internal sealed class LstmLayer
         projectionClip = options.ProjectionClip ?? float.PositiveInfinity;
     }
 
-    /// <summary>Most threads each GEMM of this layer may use (1 when the directions already run one per core).</summary>
-    public int GemmThreads { get; set; } = KernelSettings.MaxThreads;
-
     /// <summary>P (input width).</summary>
     public int Input { get; }
 
@@ -67,14 +64,14 @@ internal sealed class LstmLayer
         var wh = w[(Input * g4)..];
         var z = cache.Gates.AsSpan(0, rows * g4);
         long clock = PhaseTimer.Start();
-        SgemmThreads.Multiply(GemmThreads, Transpose.No, Transpose.No, rows, g4, Input, 1f, cache.Input, Input, wx, g4, 0f, z, g4);
+        Sgemm.Multiply(Transpose.No, Transpose.No, rows, g4, Input, 1f, cache.Input, Input, wx, g4, 0f, z, g4);
         Activations.AddRowVector(p.View(bias), z, rows, g4);
         clock = PhaseTimer.Stop(Phase.LstmInputGemm, clock);
         for (int t = 0; t < steps; t++)
         {
             var zt = z.Slice(t * batch * g4, batch * g4);
             var mPrev = cache.Outputs.AsSpan(t * batch * o, batch * o);
-            SgemmThreads.Multiply(GemmThreads, Transpose.No, Transpose.No, batch, g4, o, 1f, mPrev, o, wh, g4, 1f, zt, g4);
+            Sgemm.Multiply(Transpose.No, Transpose.No, batch, g4, o, 1f, mPrev, o, wh, g4, 1f, zt, g4);
             var hidden = cache.Hidden.AsSpan(t * batch * h, batch * h);
             clock = PhaseTimer.Stop(Phase.LstmStepGemm, clock);
             LstmCellTraining.Forward(zt, cache.Cells.AsSpan(t * batch * h, batch * h), cache.Cells.AsSpan((t + 1) * batch * h, batch * h),
@@ -82,7 +79,7 @@ internal sealed class LstmLayer
             clock = PhaseTimer.Stop(Phase.LstmCell, clock);
             var m = cache.Outputs.AsSpan((t + 1) * batch * o, batch * o);
             if (projection is null) hidden.CopyTo(m);
-            else SgemmThreads.Multiply(GemmThreads, Transpose.No, Transpose.No, batch, o, h, 1f, hidden, h, p.View(projection), o, 0f, m, o);
+            else Sgemm.Multiply(Transpose.No, Transpose.No, batch, o, h, 1f, hidden, h, p.View(projection), o, 0f, m, o);
             if (!float.IsPositiveInfinity(projectionClip)) Activations.Clip(m, projectionClip);
             clock = PhaseTimer.Stop(Phase.LstmStepGemm, clock);
         }
@@ -107,12 +104,12 @@ internal sealed class LstmLayer
         {
             var dm = outputGradient.Slice(t * batch * o, batch * o);
             if (t < steps - 1)
-                SgemmThreads.Multiply(GemmThreads, Transpose.No, Transpose.Yes, batch, o, g4, 1f, dz.Slice((t + 1) * batch * g4, batch * g4), g4, wh, g4, 1f, dm, o);
+                Sgemm.Multiply(Transpose.No, Transpose.Yes, batch, o, g4, 1f, dz.Slice((t + 1) * batch * g4, batch * g4), g4, wh, g4, 1f, dm, o);
             clock = PhaseTimer.Stop(Phase.LstmStepGemmBackward, clock);
             Gradients.ClipBackward(cache.Outputs.AsSpan((t + 1) * batch * o, batch * o), projectionClip, dm);
             clock = PhaseTimer.Stop(Phase.LstmCellBackward, clock);
             if (projection is null) dm.CopyTo(dh);
-            else SgemmThreads.Multiply(GemmThreads, Transpose.No, Transpose.Yes, batch, h, o, 1f, dm, o, p.View(projection), o, 0f, dh, h);
+            else Sgemm.Multiply(Transpose.No, Transpose.Yes, batch, h, o, 1f, dm, o, p.View(projection), o, 0f, dh, h);
             clock = PhaseTimer.Stop(Phase.LstmStepGemmBackward, clock);
             LstmCellTraining.Backward(cache.Gates.AsSpan(t * batch * g4, batch * g4), cache.Cells.AsSpan(t * batch * h, batch * h),
                 cache.Cells.AsSpan((t + 1) * batch * h, batch * h), cache.TanhCells.AsSpan(t * batch * h, batch * h), dh, dc,
@@ -121,12 +118,12 @@ internal sealed class LstmLayer
         }
         var dmAll = outputGradient[..(rows * o)];
         if (projection is not null)
-            SgemmThreads.Multiply(GemmThreads, Transpose.Yes, Transpose.No, h, o, rows, 1f, cache.Hidden, h, dmAll, o, 1f, g.View(projection), o);
+            Sgemm.Multiply(Transpose.Yes, Transpose.No, h, o, rows, 1f, cache.Hidden, h, dmAll, o, 1f, g.View(projection), o);
         var dw = g.View(weight);
-        SgemmThreads.Multiply(GemmThreads, Transpose.Yes, Transpose.No, Input, g4, rows, 1f, cache.Input, Input, dz, g4, 1f, dw[..(Input * g4)], g4);
-        SgemmThreads.Multiply(GemmThreads, Transpose.Yes, Transpose.No, o, g4, rows, 1f, cache.Outputs, o, dz, g4, 1f, dw[(Input * g4)..], g4);
+        Sgemm.Multiply(Transpose.Yes, Transpose.No, Input, g4, rows, 1f, cache.Input, Input, dz, g4, 1f, dw[..(Input * g4)], g4);
+        Sgemm.Multiply(Transpose.Yes, Transpose.No, o, g4, rows, 1f, cache.Outputs, o, dz, g4, 1f, dw[(Input * g4)..], g4);
         Gradients.AddColumnSums(dz, rows, g4, g.View(bias));
-        SgemmThreads.Multiply(GemmThreads, Transpose.No, Transpose.Yes, rows, Input, g4, 1f, dz, g4, wx, g4, 1f, inputGradient, Input);
+        Sgemm.Multiply(Transpose.No, Transpose.Yes, rows, Input, g4, 1f, dz, g4, wx, g4, 1f, inputGradient, Input);
         PhaseTimer.Stop(Phase.LstmWindowGemmBackward, clock);
     }
 }

@@ -70,7 +70,6 @@ internal sealed class BiLmNetwork : IDisposable
     private readonly int[] lossCounts = new int[2];
     private readonly float[][] positionGradient = new float[2][]; // [d]: which of gradientA/B holds dL/d(position input)
     private readonly Action<int> runDirection;
-    private PairRunner? pair;
     private readonly Optimization.TouchedRows softmaxRows;
 
     // The arguments of the window being run, for runDirection.
@@ -166,14 +165,9 @@ internal sealed class BiLmNetwork : IDisposable
         (runParameters, runGradients, runTrain, runKey, runState, runCommit) = (parameters, train ? g : null, train, key, state, commitState);
         try
         {
-            int threads = KernelSettings.MaxThreads;
-            SetGemmThreads(threads >= 2 ? 1 : threads);
-            if (threads >= 2) (pair ??= new PairRunner()).Run(runDirection);
-            else
-            {
-                RunDirection(0);
-                RunDirection(1);
-            }
+            // The two directions side by side when the budget allows, each running its kernels on one thread.
+            int threads = KernelSettings.ThreadsForCurrentThread;
+            using (KernelSettings.LimitCurrentThread(1)) ParallelParts.For(2, threads, runDirection);
         }
         finally
         {
@@ -205,17 +199,9 @@ internal sealed class BiLmNetwork : IDisposable
         return new WindowLoss(lossSums[0], lossCounts[0], lossSums[1], lossCounts[1]);
     }
 
-    /// <summary>Stops the second direction's thread.</summary>
-    public void Dispose() => pair?.Dispose();
-
-    private void SetGemmThreads(int threads)
+    /// <summary>Nothing to release: the directions run on the kernels' fork-join (ParallelParts), which owns no thread.</summary>
+    public void Dispose()
     {
-        for (int d = 0; d < 2; d++)
-        {
-            foreach (var layer in lstm[d]) layer.GemmThreads = threads;
-            sampled[d].GemmThreads = threads;
-            full[d].GemmThreads = threads;
-        }
     }
 
     /// <summary>Direction d of the window in <see cref="Run"/>: LSTM stack, softmax, state, and (training) its backward pass.</summary>

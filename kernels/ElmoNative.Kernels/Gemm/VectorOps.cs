@@ -1,3 +1,4 @@
+// BLAS-1 style helpers over spans; element-wise, so TensorPrimitives' own vector width cannot change a bit.
 using System.Numerics.Tensors;
 
 namespace ElmoNative.Kernels;
@@ -13,7 +14,4 @@ public static class VectorOps
 
     /// <summary>x *= alpha.</summary>
     public static void Scale(Span<float> x, float alpha) => TensorPrimitives.Multiply(x, alpha, x);
-
-    /// <summary>Sum of x.</summary>
-    public static float Sum(ReadOnlySpan<float> x) => TensorPrimitives.Sum(x);
 }
