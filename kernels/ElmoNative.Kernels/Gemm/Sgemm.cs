@@ -53,8 +53,19 @@ public static class Sgemm
         {
             var g = new GemmArgs
             {
-                TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
-                A = pa, Lda = lda, B = pb, Ldb = ldb, C = pc, Ldc = ldc,
+                TransA = transA,
+                TransB = transB,
+                M = m,
+                N = n,
+                K = k,
+                Alpha = alpha,
+                Beta = beta,
+                A = pa,
+                Lda = lda,
+                B = pb,
+                Ldb = ldb,
+                C = pc,
+                Ldc = ldc,
             };
             Run(KernelSet.For(variant), ref g, maxThreads, blocking);
         }
@@ -80,8 +91,18 @@ public static class Sgemm
         {
             var g = new GemmArgs
             {
-                TransA = transA, TransB = Transpose.No, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
-                A = pa, Lda = lda, PackedB = b.Panels, C = pc, Ldc = ldc,
+                TransA = transA,
+                TransB = Transpose.No,
+                M = m,
+                N = n,
+                K = k,
+                Alpha = alpha,
+                Beta = beta,
+                A = pa,
+                Lda = lda,
+                PackedB = b.Panels,
+                C = pc,
+                Ldc = ldc,
             };
             Run(b.Kernels, ref g, maxThreads, blocking);
             GC.KeepAlive(b);
