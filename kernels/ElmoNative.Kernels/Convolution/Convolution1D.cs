@@ -11,6 +11,7 @@
 // so both paths give the same bits.
 using System.Buffers;
 using System.Numerics.Tensors;
+using ElmoNative.Kernels.Simd;
 
 namespace ElmoNative.Kernels;
 
@@ -28,7 +29,7 @@ public static class Convolution1D
     /// </summary>
     public static void MaxOverTime(ReadOnlySpan<float> input, int sequences, int length, int channels,
         ReadOnlySpan<float> filter, int width, ReadOnlySpan<float> bias, Span<float> output, int ldOutput)
-        => MaxOverTime(SimdDispatch.Current, KernelSettings.ThreadsForCurrentThread, input, sequences, length, channels,
+        => MaxOverTime(KernelSet.Current.Variant, KernelSettings.ThreadsForCurrentThread, input, sequences, length, channels,
             filter, null, width, bias, output, ldOutput);
 
     /// <summary>

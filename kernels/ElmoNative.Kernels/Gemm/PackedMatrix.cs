@@ -75,7 +75,7 @@ public sealed unsafe class PackedMatrix : IDisposable
 
     /// <summary>Packs B [rows, columns] (row-major, row stride ldb) for use in <see cref="Sgemm.Multiply(int, ReadOnlySpan{float}, int, PackedMatrix, float, Span{float}, int)"/>.</summary>
     public static PackedMatrix Pack(ReadOnlySpan<float> b, int rows, int columns, int ldb)
-        => Pack(SimdDispatch.Current, Transpose.No, b, rows, columns, ldb);
+        => Pack(KernelSet.Current.Variant, Transpose.No, b, rows, columns, ldb);
 
     /// <summary>
     /// Packs op(B) [rows, columns]: with <paramref name="transB"/> = <see cref="Transpose.Yes"/>, b holds the
@@ -87,7 +87,7 @@ public sealed unsafe class PackedMatrix : IDisposable
     /// <param name="columns">Columns of op(B) (n).</param>
     /// <param name="ldb">Row stride of b as stored.</param>
     public static PackedMatrix Pack(Transpose transB, ReadOnlySpan<float> b, int rows, int columns, int ldb)
-        => Pack(SimdDispatch.Current, transB, b, rows, columns, ldb);
+        => Pack(KernelSet.Current.Variant, transB, b, rows, columns, ldb);
 
     /// <summary>Packs op(B) for an explicit variant's micro-kernel.</summary>
     internal static PackedMatrix Pack(SimdVariant variant, Transpose transB, ReadOnlySpan<float> b, int rows, int columns, int ldb)
@@ -123,7 +123,7 @@ public sealed unsafe class PackedMatrix : IDisposable
     /// </summary>
     /// <param name="rows">Rows of B (the inner dimension k).</param>
     /// <param name="columns">Columns of B (n).</param>
-    public static Builder CreateBuilder(int rows, int columns) => new(SimdDispatch.Current, rows, columns);
+    public static Builder CreateBuilder(int rows, int columns) => new(KernelSet.Current.Variant, rows, columns);
 
     /// <summary>Builder for an explicit variant's micro-kernel.</summary>
     internal static Builder CreateBuilder(SimdVariant variant, int rows, int columns) => new(variant, rows, columns);

@@ -16,7 +16,7 @@ public static class Sgemm
     /// </summary>
     public static void Multiply(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-        => Multiply(SimdDispatch.Current, KernelSettings.ThreadsForCurrentThread, null,
+        => Multiply(KernelSet.Current.Variant, KernelSettings.ThreadsForCurrentThread, null,
             transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 
     /// <summary>C = A B + beta * C with B prepacked by <see cref="PackedMatrix"/>; A is [m, B.Rows] with row stride lda.</summary>
