@@ -1,5 +1,5 @@
 // The element-wise training kernels (activation backward passes, gated-mix backward, Adagrad, column sums, the
-// argmax of max over time) on every SIMD variant against their naive twins in NaiveKernels, at every length 0..70,
+// argmax of max over time, and the element-wise arithmetic they share with inference) on every SIMD variant against their naive twins in NaiveKernels, at every length 0..70,
 // so every remainder of the 8- and 16-lane loops is met; element-wise kernels must also agree bit for bit across
 // the variants (each element goes through the same operations whichever loop reaches it).
 using ElmoNative.Kernels.Reference;
@@ -116,6 +116,44 @@ public class GradientKernelTests
             Assert.Equal(2f - 0.5f * 3f / MathF.Sqrt(10f), w[0], 1e-6f);
         }
         Assert.Throws<ArgumentException>(() => AdagradUpdate.Apply(new float[3], new float[2], new float[3], 0.1f));
+    }
+
+    [Fact]
+    public void ElementwiseArithmeticMatchesNaiveOnEveryVariant()
+    {
+        // relu, clip, y += x, y += alpha x, x *= alpha: each element alone, so every variant gives the naive result
+        // (exactly, but for y += alpha x, which the naive twin rounds once) and the same bits.
+        var random = new Random(7);
+        for (int n = 0; n <= MaxLength; n++)
+        {
+            float[] x = TestData.Uniform(random, n, -3f, 3f), y = TestData.Uniform(random, n, -3f, 3f);
+            float[] relu = new float[n], clip = (float[])x.Clone(), add = (float[])y.Clone(), madd = (float[])y.Clone(), scale = (float[])x.Clone();
+            NaiveKernels.Relu(x, relu);
+            NaiveKernels.Clip(clip, 1.5f);
+            NaiveKernels.MultiplyAdd(x, 1f, add);
+            NaiveKernels.MultiplyAdd(x, 0.3f, madd);
+            NaiveKernels.Scale(scale, 0.3f);
+            float[][]? first = null;
+            foreach (SimdVariant variant in TestData.Variants)
+            {
+                var kernels = KernelSet.For(variant);
+                float[] r = new float[n], c = (float[])x.Clone(), a = (float[])y.Clone(), m = (float[])y.Clone(), s = (float[])x.Clone();
+                Activations.Relu(kernels, x, r);
+                kernels.Clip(c, 1.5f);
+                kernels.Add(x, a);
+                kernels.MultiplyAdd(x, 0.3f, m);
+                kernels.Scale(s, 0.3f);
+                TestData.AssertBitIdentical(relu, r, $"relu {variant} n={n}");
+                TestData.AssertBitIdentical(clip, c, $"clip {variant} n={n}");
+                TestData.AssertBitIdentical(add, a, $"add {variant} n={n}");
+                TestData.AssertClose(madd, m, 1e-6, 1e-6, $"multiply-add {variant} n={n}");
+                TestData.AssertBitIdentical(scale, s, $"scale {variant} n={n}");
+                float[][] results = [r, c, a, m, s];
+                if (first is null) first = results;
+                else
+                    for (int i = 0; i < results.Length; i++) TestData.AssertBitIdentical(first[i], results[i], $"result {i} {variant} n={n}");
+            }
+        }
     }
 
     [Fact]

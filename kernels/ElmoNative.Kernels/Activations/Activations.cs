@@ -1,9 +1,7 @@
-// Element-wise activations, forward. Sigmoid, tanh and exp use FastMath (own vectorised exp; the same code as the
-// fused LSTM cell, so all variants agree bit for bit) through the kernel set of the chosen SIMD variant; plain
-// element-wise arithmetic (relu, clip, bias add) uses TensorPrimitives, which cannot change a bit by its own
-// vector width since every element is computed alone. Their backward passes are in Gradients.cs beside this file;
-// the reductions (softmax, log-sum-exp, sum) in Reductions/.
-using System.Numerics.Tensors;
+// Element-wise activations, forward, each written once on the lanes of the chosen SIMD variant (Simd/ISimd.cs) and run
+// through its kernel set. Sigmoid, tanh and exp use FastMath (own vectorised exp; the same code as the fused LSTM cell,
+// so all variants agree bit for bit). Their backward passes are in Gradients.cs beside this file; the reductions
+// (softmax, log-sum-exp, sum) in Reductions/.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ElmoNative.Kernels.Simd;
@@ -23,14 +21,10 @@ public static partial class Activations
     public static void Exp(ReadOnlySpan<float> x, Span<float> y) => Exp(KernelSet.Current, x, y);
 
     /// <summary>y = max(x, 0).</summary>
-    public static void Relu(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Max(x, 0f, y);
+    public static void Relu(ReadOnlySpan<float> x, Span<float> y) => Relu(KernelSet.Current, x, y);
 
     /// <summary>x = min(max(x, -limit), limit), in place.</summary>
-    public static void Clip(Span<float> x, float limit)
-    {
-        TensorPrimitives.Min(x, limit, x);
-        TensorPrimitives.Max(x, -limit, x);
-    }
+    public static void Clip(Span<float> x, float limit) => KernelSet.Current.Clip(x, limit);
 
     /// <summary>h = g * t + (1 - g) * h, in place on h (the highway / gated mix).</summary>
     public static void GatedMix(ReadOnlySpan<float> g, ReadOnlySpan<float> t, Span<float> h) => GatedMix(KernelSet.Current, g, t, h);
@@ -41,11 +35,15 @@ public static partial class Activations
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfLessThan(ldy, x.Length);
         Sgemm.CheckOperand(nameof(y), y.Length, rows, x.Length, ldy, true);
-        for (int r = 0; r < rows; r++)
-        {
-            var row = y.Slice(r * ldy, x.Length);
-            TensorPrimitives.Add(row, x, row);
-        }
+        var kernels = KernelSet.Current;
+        for (int r = 0; r < rows; r++) kernels.Add(x, y.Slice(r * ldy, x.Length));
+    }
+
+    /// <summary>Relu on an explicit kernel set.</summary>
+    internal static void Relu(KernelSet kernels, ReadOnlySpan<float> x, Span<float> y)
+    {
+        CheckDestination(x.Length, y.Length);
+        kernels.Relu(x, y);
     }
 
     /// <summary>Sigmoid on an explicit kernel set.</summary>
@@ -89,6 +87,30 @@ public static partial class Activations
             TSimd.Store(TFunction.Apply<TSimd, TVec>(TSimd.Load(ref xs, i)), ref ys, i);
         for (; i < n; i++)
             Unsafe.Add(ref ys, i) = TFunction.Apply<SimdScalar, float>(Unsafe.Add(ref xs, i));
+    }
+
+    /// <summary>y = max(x, 0) on the lanes TSimd.</summary>
+    internal static void Relu<TSimd, TVec>(ReadOnlySpan<float> x, Span<float> y)
+        where TSimd : ISimd<TVec>
+        where TVec : struct
+    {
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        ref float ys = ref MemoryMarshal.GetReference(y);
+        nuint n = (nuint)x.Length, i = 0;
+        for (; i + (nuint)TSimd.Count <= n; i += (nuint)TSimd.Count) TSimd.Store(TSimd.Max(TSimd.Load(ref xs, i), TSimd.Zero), ref ys, i);
+        for (; i < n; i++) Unsafe.Add(ref ys, i) = MathF.Max(Unsafe.Add(ref xs, i), 0f);
+    }
+
+    /// <summary>x = min(max(x, -limit), limit) on the lanes TSimd.</summary>
+    internal static void Clip<TSimd, TVec>(Span<float> x, float limit)
+        where TSimd : ISimd<TVec>
+        where TVec : struct
+    {
+        ref float xs = ref MemoryMarshal.GetReference(x);
+        nuint n = (nuint)x.Length, i = 0;
+        TVec low = TSimd.Create(-limit), high = TSimd.Create(limit);
+        for (; i + (nuint)TSimd.Count <= n; i += (nuint)TSimd.Count) TSimd.Store(TSimd.Min(TSimd.Max(TSimd.Load(ref xs, i), low), high), ref xs, i);
+        for (; i < n; i++) Unsafe.Add(ref xs, i) = MathF.Min(MathF.Max(Unsafe.Add(ref xs, i), -limit), limit);
     }
 
     /// <summary>h = g * t + (1 - g) * h on the lanes TSimd.</summary>

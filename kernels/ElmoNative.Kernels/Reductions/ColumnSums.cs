@@ -1,6 +1,6 @@
 // Column sums of a row-major matrix (the gradient of a bias added to every row): each row is added to the sums in
-// row order, element by element, so the result does not depend on the vector width.
-using System.Numerics.Tensors;
+// row order, element by element (on the lanes of the chosen variant), so the result does not depend on the vector width.
+using ElmoNative.Kernels.Simd;
 
 namespace ElmoNative.Kernels;
 
@@ -13,6 +13,7 @@ public static partial class Gradients
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfLessThan(ld, sums.Length);
         Sgemm.CheckOperand(nameof(x), x.Length, rows, sums.Length, ld, true);
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(sums, x.Slice(r * ld, sums.Length), sums);
+        var kernels = KernelSet.Current;
+        for (int r = 0; r < rows; r++) kernels.Add(x.Slice(r * ld, sums.Length), sums);
     }
 }

@@ -69,6 +69,18 @@ public static partial class NaiveKernels
         for (int i = 0; i < h.Length; i++) h[i] = (float)((double)g[i] * t[i] + (1.0 - g[i]) * h[i]);
     }
 
+    /// <summary>y += alpha * x, in double.</summary>
+    public static void MultiplyAdd(ReadOnlySpan<float> x, float alpha, Span<float> y)
+    {
+        for (int i = 0; i < y.Length; i++) y[i] = (float)((double)alpha * x[i] + y[i]);
+    }
+
+    /// <summary>x *= alpha.</summary>
+    public static void Scale(Span<float> x, float alpha)
+    {
+        for (int i = 0; i < x.Length; i++) x[i] *= alpha;
+    }
+
     /// <summary>y[r * ldy + i] += x[i] for r &lt; rows.</summary>
     public static void AddRowVector(ReadOnlySpan<float> x, Span<float> y, int rows, int ldy)
     {

@@ -44,7 +44,22 @@ internal abstract unsafe class KernelSet
     /// <summary>Packs op(B)[p0 .. p0+kc, j0 .. j0+nc) into dst as panels of kc x Nr (see Packing.PackB).</summary>
     public abstract void PackB(Transpose transB, float* b, nint ldb, int p0, int kc, int j0, int nc, float* dst);
 
+    /// <summary>y += x (VectorOps.Add; also the row adds of bias add and column sums).</summary>
+    public abstract void Add(ReadOnlySpan<float> x, Span<float> y);
+
+    /// <summary>y += alpha x (VectorOps.MultiplyAdd).</summary>
+    public abstract void MultiplyAdd(ReadOnlySpan<float> x, float alpha, Span<float> y);
+
+    /// <summary>x *= alpha (VectorOps.Scale).</summary>
+    public abstract void Scale(Span<float> x, float alpha);
+
     // ---------------------------------------------------------------- activations (Activations/)
+
+    /// <summary>y = max(x, 0).</summary>
+    public abstract void Relu(ReadOnlySpan<float> x, Span<float> y);
+
+    /// <summary>x = min(max(x, -limit), limit).</summary>
+    public abstract void Clip(Span<float> x, float limit);
 
     /// <summary>y = sigmoid(x).</summary>
     public abstract void Sigmoid(ReadOnlySpan<float> x, Span<float> y);
@@ -121,6 +136,16 @@ internal sealed unsafe class KernelSet<TSimd, TVec, TMicroKernel> : KernelSet
 
     public override void PackB(Transpose transB, float* b, nint ldb, int p0, int kc, int j0, int nc, float* dst)
         => Packing.PackB<TMicroKernel>(transB, b, ldb, p0, kc, j0, nc, dst);
+
+    public override void Add(ReadOnlySpan<float> x, Span<float> y) => VectorOps.MultiplyAdd<TSimd, TVec>(x, 1f, y);
+
+    public override void MultiplyAdd(ReadOnlySpan<float> x, float alpha, Span<float> y) => VectorOps.MultiplyAdd<TSimd, TVec>(x, alpha, y);
+
+    public override void Scale(Span<float> x, float alpha) => VectorOps.Scale<TSimd, TVec>(x, alpha);
+
+    public override void Relu(ReadOnlySpan<float> x, Span<float> y) => Activations.Relu<TSimd, TVec>(x, y);
+
+    public override void Clip(Span<float> x, float limit) => Activations.Clip<TSimd, TVec>(x, limit);
 
     public override void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => Activations.Map<TSimd, TVec, SigmoidFunction>(x, y);
 
