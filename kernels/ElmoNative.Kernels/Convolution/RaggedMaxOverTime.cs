@@ -46,7 +46,7 @@ public static class RaggedMaxOverTime
                 Sgemm.Multiply(Transpose.No, Transpose.No, rows, filters, depth, 1f,
                     input.Slice(starts[s0] * channels, (starts[s1] - starts[s0]) * channels), channels, filter, filters, 0f, c, filters);
                 for (int s = s0; s < s1; s++)
-                    ArgMaxOverTime.MaxRows(c.Slice((starts[s] - starts[s0]) * filters), windows[s], filters, bias,
+                    MaxOverTime.MaxRows(c.Slice((starts[s] - starts[s0]) * filters), windows[s], filters, bias,
                         output.Slice(s * ldOutput, filters), argMax.Slice(s * ldOutput, filters));
                 s0 = s1;
             }

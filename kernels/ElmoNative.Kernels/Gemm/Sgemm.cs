@@ -113,20 +113,20 @@ public static class Sgemm
     {
         if (g.K == 0 || g.Alpha == 0f)
         {
-            ScaleOnly(ref g);
+            ScaleOnly(kernels, ref g);
             return;
         }
         kernels.Gemm(ref g, maxThreads, blocking);
     }
 
     /// <summary>C = beta * C (the product is empty or scaled by zero).</summary>
-    private static unsafe void ScaleOnly(ref GemmArgs g)
+    private static unsafe void ScaleOnly(KernelSet kernels, ref GemmArgs g)
     {
         for (int i = 0; i < g.M; i++)
         {
             var row = new Span<float>(g.C + i * g.Ldc, g.N);
             if (g.Beta == 0f) row.Clear();
-            else System.Numerics.Tensors.TensorPrimitives.Multiply(row, g.Beta, row);
+            else kernels.Scale(row, g.Beta);
         }
     }
 

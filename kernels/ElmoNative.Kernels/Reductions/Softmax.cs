@@ -1,5 +1,5 @@
 // Reductions over one vector: softmax, log-sum-exp and the plain sum. Softmax and LogSumExp subtract the maximum
-// first, so they never overflow; their sum of exponentials runs on the lanes of the chosen SIMD variant (one
+// first (the maximum is exact, so TensorPrimitives finds it), so they never overflow; their sum of exponentials runs on the lanes of the chosen SIMD variant (one
 // accumulator per lane, the lanes summed at the end, then the tail one by one), which fixes each variant's order.
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
@@ -18,6 +18,10 @@ public static partial class Activations
     public static float LogSumExp(ReadOnlySpan<float> x) => LogSumExp(KernelSet.Current, x);
 
     /// <summary>The sum of x (0 for an empty span).</summary>
+    /// <remarks>
+    /// TensorPrimitives' sum, whose order follows the hardware's vector width rather than ELMONATIVE_SIMD; kept because the
+    /// training loss uses it and its pinned bits are today's (see tests/ElmoNative.Training.Tests/TrainingHashTests.cs).
+    /// </remarks>
     public static float Sum(ReadOnlySpan<float> x) => TensorPrimitives.Sum(x);
 
     /// <summary>Softmax on an explicit kernel set.</summary>
@@ -27,7 +31,7 @@ public static partial class Activations
         if (x.IsEmpty) return;
         float max = TensorPrimitives.Max(x);
         float sum = kernels.ExpShiftedSum(x, max, y[..x.Length]);
-        TensorPrimitives.Multiply(y[..x.Length], 1f / sum, y[..x.Length]);
+        kernels.Scale(y[..x.Length], 1f / sum);
     }
 
     /// <summary>LogSumExp on an explicit kernel set.</summary>

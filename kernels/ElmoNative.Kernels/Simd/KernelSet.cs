@@ -109,7 +109,10 @@ internal abstract unsafe class KernelSet
     /// <summary>sum exp(x - shift), the terms stored in y unless y is empty.</summary>
     public abstract float ExpShiftedSum(ReadOnlySpan<float> x, float shift, Span<float> y);
 
-    /// <summary>Column maxima plus bias with their first argmax (ArgMaxOverTime.MaxRows).</summary>
+    /// <summary>best = max(best, row) element-wise (MaxOverTime.Into).</summary>
+    public abstract void MaxInto(ReadOnlySpan<float> row, Span<float> best);
+
+    /// <summary>Column maxima plus bias with their first argmax (MaxOverTime.MaxRows).</summary>
     public abstract void ArgMaxRows(ReadOnlySpan<float> c, int positions, int filters, ReadOnlySpan<float> bias, Span<float> best, Span<int> at);
 
     // ---------------------------------------------------------------- optimizer (Optimizer/)
@@ -182,8 +185,10 @@ internal sealed unsafe class KernelSet<TSimd, TVec, TMicroKernel> : KernelSet
 
     public override float ExpShiftedSum(ReadOnlySpan<float> x, float shift, Span<float> y) => Activations.ExpShiftedSum<TSimd, TVec>(x, shift, y);
 
+    public override void MaxInto(ReadOnlySpan<float> row, Span<float> best) => MaxOverTime.Into<TSimd, TVec>(row, best);
+
     public override void ArgMaxRows(ReadOnlySpan<float> c, int positions, int filters, ReadOnlySpan<float> bias, Span<float> best, Span<int> at)
-        => ArgMaxOverTime.MaxRows<TSimd, TVec>(c, positions, filters, bias, best, at);
+        => MaxOverTime.MaxRows<TSimd, TVec>(c, positions, filters, bias, best, at);
 
     public override void Adagrad(Span<float> parameters, Span<float> accumulators, ReadOnlySpan<float> gradient, float learningRate)
         => AdagradUpdate.Apply<TSimd, TVec>(parameters, accumulators, gradient, learningRate);
