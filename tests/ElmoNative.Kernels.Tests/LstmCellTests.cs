@@ -22,7 +22,7 @@ public class LstmCellTests
         foreach (SimdVariant variant in TestData.Variants)
         {
             float[] cell = (float[])cell0.Clone(), output = new float[rows * hidden];
-            LstmCell.Step(variant, gates, cell, output, rows, hidden, 1f, cellClip);
+            LstmCell.Step(KernelSet.For(variant), gates, cell, output, rows, hidden, 1f, cellClip);
             TestData.AssertClose(cellExpected, cell, 1e-6, 1e-6, $"cell {variant}");
             TestData.AssertClose(outExpected, output, 1e-6, 0, $"output {variant}");
             if (firstCell is null)

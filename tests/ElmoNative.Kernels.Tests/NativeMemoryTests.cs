@@ -9,12 +9,7 @@ namespace ElmoNative.Kernels.Tests;
 
 public unsafe class NativeMemoryTests
 {
-    private static int Nr(SimdVariant variant) => variant switch
-    {
-        SimdVariant.Vector512 => MicroKernel512.Nr,
-        SimdVariant.Vector256 => MicroKernel256.Nr,
-        _ => MicroKernelScalar.Nr,
-    };
+    private static int Nr(SimdVariant variant) => KernelSet.For(variant).Nr;
 
     /// <summary>Panel j holds rows 0 .. Rows - 1 of columns j Nr .. j Nr + Nr - 1, k-major, zero past the last column.</summary>
     private static void AssertPanelLayout(PackedMatrix packed, float[] b, int rows, int columns, int nr, string context)

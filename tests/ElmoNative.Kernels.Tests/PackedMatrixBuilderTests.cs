@@ -10,12 +10,7 @@ public unsafe class PackedMatrixBuilderTests
 {
     private static int PanelFloats(PackedMatrix p, int nr) => p.Rows * ((p.Columns + nr - 1) / nr * nr);
 
-    private static int Nr(SimdVariant variant) => variant switch
-    {
-        SimdVariant.Vector512 => MicroKernel512.Nr,
-        SimdVariant.Vector256 => MicroKernel256.Nr,
-        _ => MicroKernelScalar.Nr,
-    };
+    private static int Nr(SimdVariant variant) => KernelSet.For(variant).Nr;
 
     [Property(MaxTest = 100)]
     public void Row_blocks_pack_exactly_like_the_whole_matrix(int seed, byte rowsSeed, byte columnsSeed, byte padSeed)

@@ -1,5 +1,6 @@
 // The training kernels added for speed, against naive loops, over odd sizes (FsCheck):
-// RaggedMaxOverTime (forward maxima, first-argmax, backward gradients) and SgemmThreads (any thread budget).
+// RaggedMaxOverTime (forward maxima, first-argmax, backward gradients, against NaiveKernels) and SGEMM under any
+// per-thread limit of the thread budget.
 // Inputs are small integers, so every sum is exact in float32 and the kernel must match the naive loop exactly,
 // including which of several tied windows is the argmax.
 using ElmoNative.Kernels.Reference;
@@ -25,30 +26,6 @@ public class TrainingKernelTests
         return (starts, windows);
     }
 
-    private static void NaiveForward(float[] x, int channels, int[] starts, int[] windows, float[] w, int width, float[] bias,
-        float[] y, int[] at, int ld)
-    {
-        int filters = bias.Length;
-        for (int s = 0; s < windows.Length; s++)
-            for (int f = 0; f < filters; f++)
-            {
-                float best = float.NegativeInfinity;
-                int arg = -1;
-                for (int t = 0; t < windows[s]; t++)
-                {
-                    float sum = 0;
-                    for (int q = 0; q < width * channels; q++) sum += x[(starts[s] + t) * channels + q] * w[q * filters + f];
-                    if (sum > best)
-                    {
-                        best = sum;
-                        arg = t;
-                    }
-                }
-                y[s * ld + f] = best + bias[f];
-                at[s * ld + f] = arg;
-            }
-    }
-
     [Property(MaxTest = 60)]
     public void RaggedForwardAndBackwardMatchNaiveLoops(byte sequencesRaw, byte channelsRaw, byte widthRaw, byte filtersRaw, byte padRaw, int seed)
     {
@@ -60,7 +37,7 @@ public class TrainingKernelTests
 
         float[] expected = new float[sequences * ld], actual = new float[sequences * ld];
         int[] expectedAt = new int[sequences * ld], actualAt = new int[sequences * ld];
-        NaiveForward(x, channels, starts, windows, w, width, bias, expected, expectedAt, ld);
+        NaiveKernels.RaggedMaxOverTime(x, channels, starts, windows, w, width, bias, expected, expectedAt, ld);
         RaggedMaxOverTime.Forward(x, channels, starts, windows, w, width, bias, actual, actualAt, ld);
         for (int s = 0; s < sequences; s++)
             for (int f = 0; f < filters; f++)
@@ -72,18 +49,7 @@ public class TrainingKernelTests
         float[] dy = SmallIntegers(random, sequences * ld);
         float[] dw = SmallIntegers(random, depth * filters), db = SmallIntegers(random, filters), dx = SmallIntegers(random, total * channels);
         float[] dwExpected = (float[])dw.Clone(), dbExpected = (float[])db.Clone(), dxExpected = (float[])dx.Clone();
-        for (int s = 0; s < sequences; s++)
-            for (int f = 0; f < filters; f++)
-            {
-                float g = dy[s * ld + f];
-                int start = (starts[s] + expectedAt[s * ld + f]) * channels;
-                dbExpected[f] += g;
-                for (int q = 0; q < depth; q++)
-                {
-                    dwExpected[q * filters + f] += g * x[start + q];
-                    dxExpected[start + q] += g * w[q * filters + f];
-                }
-            }
+        NaiveKernels.RaggedMaxOverTimeBackward(x, channels, starts, w, width, expectedAt, dy, ld, dwExpected, dbExpected, dxExpected);
         RaggedMaxOverTime.Backward(x, channels, starts, w, width, actualAt, dy, ld, dw, db, dx);
         Assert.Equal(dwExpected, dw);
         Assert.Equal(dbExpected, db);
@@ -102,7 +68,7 @@ public class TrainingKernelTests
         float[] x = SmallIntegers(random, total * channels), w = SmallIntegers(random, depth * filters), bias = SmallIntegers(random, filters);
         float[] expected = new float[sequences * ld], actual = new float[sequences * ld];
         int[] expectedAt = new int[sequences * ld], actualAt = new int[sequences * ld];
-        NaiveForward(x, channels, starts, windows, w, width, bias, expected, expectedAt, ld);
+        NaiveKernels.RaggedMaxOverTime(x, channels, starts, windows, w, width, bias, expected, expectedAt, ld);
         RaggedMaxOverTime.Forward(x, channels, starts, windows, w, width, bias, actual, actualAt, ld);
         Assert.Equal(expected, actual);
         Assert.Equal(expectedAt, actualAt);
@@ -127,7 +93,7 @@ public class TrainingKernelTests
     }
 
     [Property(MaxTest = 40)]
-    public void SgemmThreadsMatchesNaive(byte mRaw, byte nRaw, byte kRaw, bool transA, bool transB, byte threadsRaw, int seed)
+    public void SgemmUnderAThreadLimitMatchesNaive(byte mRaw, byte nRaw, byte kRaw, bool transA, bool transB, byte threadsRaw, int seed)
     {
         var random = new Random(seed);
         int m = 1 + mRaw % 70, n = 1 + nRaw % 70, k = 1 + kRaw % 70, threads = 1 + threadsRaw % 3;
@@ -138,8 +104,12 @@ public class TrainingKernelTests
         float[] b = TestData.Matrix(random, transB ? n : k, transB ? k : n, ldb);
         float[] c = TestData.Matrix(random, m, n, ldc);
         float[] actual = (float[])c.Clone();
-        SgemmThreads.Multiply(threads, ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.5f, actual, ldc);
+        using (KernelSettings.LimitCurrentThread(threads))
+        {
+            Assert.Equal(Math.Min(threads, KernelSettings.MaxThreads), KernelSettings.ThreadsForCurrentThread);
+            Sgemm.Multiply(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.5f, actual, ldc);
+        }
         TestData.AssertGemmClose(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.5f, c, actual, ldc, $"threads {threads}");
-        Assert.Throws<ArgumentOutOfRangeException>(() => SgemmThreads.Multiply(0, ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, actual, ldc));
+        Assert.Throws<ArgumentOutOfRangeException>(() => KernelSettings.LimitCurrentThread(0));
     }
 }

@@ -174,7 +174,7 @@ internal static unsafe class GemmDriver<TKernel>
         for (int i = i0; i < i1; i++)
         {
             var row = new Span<float>(g.C + i * g.Ldc + j0, j1 - j0);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(row, g.Beta, row);
+            VectorOps.Scale(row, g.Beta); // element-wise: the same bits on every variant
         }
     }
 }

@@ -7,6 +7,7 @@
 // loads and are returned to the system the moment the matrix is disposed.
 using ElmoNative.Kernels.Gemm;
 using ElmoNative.Kernels.Memory;
+using ElmoNative.Kernels.Simd;
 
 namespace ElmoNative.Kernels;
 
@@ -21,13 +22,13 @@ public sealed unsafe class PackedMatrix : IDisposable
     private float* panels;
     private readonly nuint bytes;
 
-    private PackedMatrix(float* panels, nuint bytes, int rows, int columns, SimdVariant variant)
+    private PackedMatrix(float* panels, nuint bytes, int rows, int columns, KernelSet kernels)
     {
         this.panels = panels;
         this.bytes = bytes;
         Rows = rows;
         Columns = columns;
-        Variant = variant;
+        Kernels = kernels;
     }
 
     /// <summary>Rows of B (the inner dimension k of the product).</summary>
@@ -36,8 +37,11 @@ public sealed unsafe class PackedMatrix : IDisposable
     /// <summary>Columns of B (n).</summary>
     public int Columns { get; }
 
-    /// <summary>The SIMD variant whose micro-kernel layout the panels are in.</summary>
-    internal SimdVariant Variant { get; }
+    /// <summary>The kernel set whose micro-kernel layout the panels are in (products with this matrix run on it).</summary>
+    internal KernelSet Kernels { get; }
+
+    /// <summary>The SIMD variant of <see cref="Kernels"/>.</summary>
+    internal SimdVariant Variant => Kernels.Variant;
 
     /// <summary>Start of the first panel (64-byte aligned native memory).</summary>
     internal float* Panels
@@ -71,7 +75,7 @@ public sealed unsafe class PackedMatrix : IDisposable
 
     /// <summary>Packs B [rows, columns] (row-major, row stride ldb) for use in <see cref="Sgemm.Multiply(int, ReadOnlySpan{float}, int, PackedMatrix, float, Span{float}, int)"/>.</summary>
     public static PackedMatrix Pack(ReadOnlySpan<float> b, int rows, int columns, int ldb)
-        => Pack(SimdDispatch.Current, Transpose.No, b, rows, columns, ldb);
+        => Pack(KernelSet.Current.Variant, Transpose.No, b, rows, columns, ldb);
 
     /// <summary>
     /// Packs op(B) [rows, columns]: with <paramref name="transB"/> = <see cref="Transpose.Yes"/>, b holds the
@@ -83,43 +87,34 @@ public sealed unsafe class PackedMatrix : IDisposable
     /// <param name="columns">Columns of op(B) (n).</param>
     /// <param name="ldb">Row stride of b as stored.</param>
     public static PackedMatrix Pack(Transpose transB, ReadOnlySpan<float> b, int rows, int columns, int ldb)
-        => Pack(SimdDispatch.Current, transB, b, rows, columns, ldb);
+        => Pack(KernelSet.Current.Variant, transB, b, rows, columns, ldb);
 
     /// <summary>Packs op(B) for an explicit variant's micro-kernel.</summary>
     internal static PackedMatrix Pack(SimdVariant variant, Transpose transB, ReadOnlySpan<float> b, int rows, int columns, int ldb)
-        => variant switch
-        {
-            SimdVariant.Vector512 => Pack<MicroKernel512>(variant, transB, b, rows, columns, ldb),
-            SimdVariant.Vector256 => Pack<MicroKernel256>(variant, transB, b, rows, columns, ldb),
-            _ => Pack<MicroKernelScalar>(variant, transB, b, rows, columns, ldb),
-        };
-
-    private static PackedMatrix Pack<TKernel>(SimdVariant variant, Transpose transB, ReadOnlySpan<float> b,
-        int rows, int columns, int ldb)
-        where TKernel : IMicroKernel
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(columns);
         ArgumentOutOfRangeException.ThrowIfNegative(ldb);
         bool stored = transB == Transpose.No;
         Sgemm.CheckOperand(nameof(b), b.Length, stored ? rows : columns, stored ? columns : rows, ldb, true);
-        var packed = Allocate(variant, TKernel.Nr, rows, columns);
+        var packed = Allocate(KernelSet.For(variant), rows, columns);
         fixed (float* pb = b)
         {
-            if (rows > 0 && columns > 0) Packing.PackB<TKernel>(transB, pb, ldb, 0, rows, 0, columns, packed.Panels);
+            if (rows > 0 && columns > 0) packed.Kernels.PackB(transB, pb, ldb, 0, rows, 0, columns, packed.Panels);
         }
         return packed;
     }
 
     /// <summary>Uninitialized native storage for rows x columns in panels of nr columns, 64-byte aligned.</summary>
-    private static PackedMatrix Allocate(SimdVariant variant, int nr, int rows, int columns)
+    private static PackedMatrix Allocate(KernelSet kernels, int rows, int columns)
     {
+        int nr = kernels.Nr;
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(columns);
         long length = (long)rows * ((columns + nr - 1) / nr * nr);
         if (length > Array.MaxLength) throw new ArgumentException("The matrix is too large to pack.");
         nuint bytes = (nuint)length * sizeof(float);
-        return new PackedMatrix((float*)AlignedMemory.AllocateLarge(bytes), bytes, rows, columns, variant);
+        return new PackedMatrix((float*)AlignedMemory.AllocateLarge(bytes), bytes, rows, columns, kernels);
     }
 
     /// <summary>
@@ -128,7 +123,7 @@ public sealed unsafe class PackedMatrix : IDisposable
     /// </summary>
     /// <param name="rows">Rows of B (the inner dimension k).</param>
     /// <param name="columns">Columns of B (n).</param>
-    public static Builder CreateBuilder(int rows, int columns) => new(SimdDispatch.Current, rows, columns);
+    public static Builder CreateBuilder(int rows, int columns) => new(KernelSet.Current.Variant, rows, columns);
 
     /// <summary>Builder for an explicit variant's micro-kernel.</summary>
     internal static Builder CreateBuilder(SimdVariant variant, int rows, int columns) => new(variant, rows, columns);
@@ -149,13 +144,8 @@ public sealed unsafe class PackedMatrix : IDisposable
 
         internal Builder(SimdVariant variant, int rows, int columns)
         {
-            nr = variant switch
-            {
-                SimdVariant.Vector512 => MicroKernel512.Nr,
-                SimdVariant.Vector256 => MicroKernel256.Nr,
-                _ => MicroKernelScalar.Nr,
-            };
-            target = Allocate(variant, nr, rows, columns);
+            target = Allocate(KernelSet.For(variant), rows, columns);
+            nr = target.Kernels.Nr;
         }
 
         /// <summary>Rows of B packed so far.</summary>
@@ -204,27 +194,16 @@ public sealed unsafe class PackedMatrix : IDisposable
         {
             int panels = (target.Columns + nr - 1) / nr;
             int first = (int)((long)panels * part / parts), last = (int)((long)panels * (part + 1) / parts);
-            switch (target.Variant)
-            {
-                case SimdVariant.Vector512: PackPanels<MicroKernel512>(first, last); break;
-                case SimdVariant.Vector256: PackPanels<MicroKernel256>(first, last); break;
-                default: PackPanels<MicroKernelScalar>(first, last); break;
-            }
-        }
-
-        private void PackPanels<TKernel>(int first, int last)
-            where TKernel : IMicroKernel
-        {
             // Panel j holds rows 0 .. Rows - 1 of columns j*nr .. j*nr + nr - 1, k-major: the block's rows go to
             // rows RowsPacked .. of every panel, each panel packed on its own (PackB's panel stride is its kc).
             float* pb = pendingBlock;
             int blockRows = pendingRows, ldb = pendingLdb;
-            float* panels = target.Panels;
+            float* panelsStart = target.Panels;
             for (int panel = first; panel < last; panel++)
             {
                 int j0 = panel * nr;
-                float* dst = panels + ((long)panel * target.Rows + RowsPacked) * nr;
-                Packing.PackB<TKernel>(Transpose.No, pb, ldb, 0, blockRows, j0, Math.Min(nr, target.Columns - j0), dst);
+                float* dst = panelsStart + ((long)panel * target.Rows + RowsPacked) * nr;
+                target.Kernels.PackB(Transpose.No, pb, ldb, 0, blockRows, j0, Math.Min(nr, target.Columns - j0), dst);
             }
         }
     }

@@ -1,6 +1,8 @@
-// Public SGEMM entry points: argument checks, pinning, and dispatch to the micro-kernel of the chosen
-// SIMD variant. The blocked loop nest is in GemmDriver, threading in GemmParallel, packing in Packing.
+// Public SGEMM entry points: argument checks, pinning, and the hand-off to the kernel set of the chosen SIMD variant
+// (Simd/KernelSet.cs), which runs its micro-kernel. The blocked loop nest is in GemmDriver, the split over threads in
+// GemmParallel, packing in Packing. The thread count comes from the one budget, KernelSettings.ThreadsForCurrentThread.
 using ElmoNative.Kernels.Gemm;
+using ElmoNative.Kernels.Simd;
 
 namespace ElmoNative.Kernels;
 
@@ -14,7 +16,7 @@ public static class Sgemm
     /// </summary>
     public static void Multiply(Transpose transA, Transpose transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-        => Multiply(SimdDispatch.Current, KernelSettings.ThreadsForCurrentThread, null,
+        => Multiply(KernelSet.Current.Variant, KernelSettings.ThreadsForCurrentThread, null,
             transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 
     /// <summary>C = A B + beta * C with B prepacked by <see cref="PackedMatrix"/>; A is [m, B.Rows] with row stride lda.</summary>
@@ -51,10 +53,21 @@ public static class Sgemm
         {
             var g = new GemmArgs
             {
-                TransA = transA, TransB = transB, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
-                A = pa, Lda = lda, B = pb, Ldb = ldb, C = pc, Ldc = ldc,
+                TransA = transA,
+                TransB = transB,
+                M = m,
+                N = n,
+                K = k,
+                Alpha = alpha,
+                Beta = beta,
+                A = pa,
+                Lda = lda,
+                B = pb,
+                Ldb = ldb,
+                C = pc,
+                Ldc = ldc,
             };
-            Run(variant, ref g, maxThreads, blocking);
+            Run(KernelSet.For(variant), ref g, maxThreads, blocking);
         }
     }
 
@@ -78,46 +91,42 @@ public static class Sgemm
         {
             var g = new GemmArgs
             {
-                TransA = transA, TransB = Transpose.No, M = m, N = n, K = k, Alpha = alpha, Beta = beta,
-                A = pa, Lda = lda, PackedB = b.Panels, C = pc, Ldc = ldc,
+                TransA = transA,
+                TransB = Transpose.No,
+                M = m,
+                N = n,
+                K = k,
+                Alpha = alpha,
+                Beta = beta,
+                A = pa,
+                Lda = lda,
+                PackedB = b.Panels,
+                C = pc,
+                Ldc = ldc,
             };
-            Run(b.Variant, ref g, maxThreads, blocking);
+            Run(b.Kernels, ref g, maxThreads, blocking);
             GC.KeepAlive(b);
         }
     }
 
-    private static void Run(SimdVariant variant, ref GemmArgs g, int maxThreads, GemmBlocking? blocking)
+    private static void Run(KernelSet kernels, ref GemmArgs g, int maxThreads, GemmBlocking? blocking)
     {
         if (g.K == 0 || g.Alpha == 0f)
         {
-            ScaleOnly(ref g);
+            ScaleOnly(kernels, ref g);
             return;
         }
-        switch (variant)
-        {
-            case SimdVariant.Vector512:
-                g.Blocking = blocking ?? MicroKernel512.DefaultBlocking;
-                GemmParallel.Run<MicroKernel512>(g, maxThreads);
-                break;
-            case SimdVariant.Vector256:
-                g.Blocking = blocking ?? MicroKernel256.DefaultBlocking;
-                GemmParallel.Run<MicroKernel256>(g, maxThreads);
-                break;
-            default:
-                g.Blocking = blocking ?? MicroKernelScalar.DefaultBlocking;
-                GemmParallel.Run<MicroKernelScalar>(g, maxThreads);
-                break;
-        }
+        kernels.Gemm(ref g, maxThreads, blocking);
     }
 
     /// <summary>C = beta * C (the product is empty or scaled by zero).</summary>
-    private static unsafe void ScaleOnly(ref GemmArgs g)
+    private static unsafe void ScaleOnly(KernelSet kernels, ref GemmArgs g)
     {
         for (int i = 0; i < g.M; i++)
         {
             var row = new Span<float>(g.C + i * g.Ldc, g.N);
             if (g.Beta == 0f) row.Clear();
-            else System.Numerics.Tensors.TensorPrimitives.Multiply(row, g.Beta, row);
+            else kernels.Scale(row, g.Beta);
         }
     }
 

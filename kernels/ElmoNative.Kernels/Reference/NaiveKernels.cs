@@ -1,12 +1,13 @@
-// The executable specification of the kernels: one plain scalar loop each, in the obvious way, with
-// sums accumulated in double. The fast kernels are tested against these.
+// The executable specification of the forward kernels: one plain scalar loop each, in the obvious way, with
+// sums accumulated in double. The fast kernels are tested against these; the backward passes and the optimizer
+// are in NaiveGradients.cs.
 namespace ElmoNative.Kernels.Reference;
 
 /// <summary>
 /// The executable specification of every kernel: plain scalar loops, no blocking, no SIMD.
 /// The fast kernels are tested against these.
 /// </summary>
-public static class NaiveKernels
+public static partial class NaiveKernels
 {
     /// <summary>
     /// C = alpha * op(A) op(B) + beta * C, all row-major. op(A) is [m, k], op(B) is [k, n], C is [m, n].
@@ -68,6 +69,18 @@ public static class NaiveKernels
         for (int i = 0; i < h.Length; i++) h[i] = (float)((double)g[i] * t[i] + (1.0 - g[i]) * h[i]);
     }
 
+    /// <summary>y += alpha * x, in double.</summary>
+    public static void MultiplyAdd(ReadOnlySpan<float> x, float alpha, Span<float> y)
+    {
+        for (int i = 0; i < y.Length; i++) y[i] = (float)((double)alpha * x[i] + y[i]);
+    }
+
+    /// <summary>x *= alpha.</summary>
+    public static void Scale(Span<float> x, float alpha)
+    {
+        for (int i = 0; i < x.Length; i++) x[i] *= alpha;
+    }
+
     /// <summary>y[r * ldy + i] += x[i] for r &lt; rows.</summary>
     public static void AddRowVector(ReadOnlySpan<float> x, Span<float> y, int rows, int ldy)
     {
@@ -104,14 +117,6 @@ public static class NaiveKernels
         double sum = 0;
         foreach (float v in x) sum += v;
         return (float)sum;
-    }
-
-    /// <summary>The largest |x[i]| (0 when empty).</summary>
-    public static float MaxAbs(ReadOnlySpan<float> x)
-    {
-        float max = 0f;
-        foreach (float v in x) max = Math.Max(max, Math.Abs(v));
-        return max;
     }
 
     /// <summary>

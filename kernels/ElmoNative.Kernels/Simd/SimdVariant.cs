@@ -1,8 +1,8 @@
 // Chooses, once per process, which instruction-set variant every kernel runs: AVX-512 (Vector512),
 // AVX2+FMA (Vector256) or plain scalar code. The environment variable ELMONATIVE_SIMD=512|256|scalar
 // forces a variant (a forced variant the CPU cannot run falls back to the best one it can), so the
-// slower paths can be exercised and compared on an AVX-512 machine. Tests pick variants directly
-// through the internal overloads that take a SimdVariant.
+// slower paths can be exercised and compared on an AVX-512 machine. KernelSet.Current (Simd/KernelSet.cs) turns the
+// choice into the one set of kernels every public entry point runs; tests take any set with KernelSet.For(variant).
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 

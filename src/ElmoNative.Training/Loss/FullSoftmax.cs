@@ -16,9 +16,6 @@ internal sealed class FullSoftmax
     private readonly int dim, vocabulary;
     private readonly float[] logits;
 
-    /// <summary>Most threads each GEMM may use (1 when the directions already run one per core).</summary>
-    public int GemmThreads { get; set; } = KernelSettings.MaxThreads;
-
     public FullSoftmax(int dim, int vocabulary)
     {
         this.dim = dim;
@@ -36,7 +33,7 @@ internal sealed class FullSoftmax
         {
             int rows = Math.Min(ChunkRows, n - r0);
             var l = logits.AsSpan(0, rows * v);
-            SgemmThreads.Multiply(GemmThreads, Transpose.No, Transpose.Yes, rows, v, p, 1f, x.Slice(r0 * p, rows * p), p, weight, p, 0f, l, v);
+            Sgemm.Multiply(Transpose.No, Transpose.Yes, rows, v, p, 1f, x.Slice(r0 * p, rows * p), p, weight, p, 0f, l, v);
             Activations.AddRowVector(bias, l, rows, v);
             for (int r = 0; r < rows; r++)
             {

@@ -40,9 +40,6 @@ internal sealed class SampledSoftmax
         sampledWeightGradient = new float[s * dim];
     }
 
-    /// <summary>Most threads each GEMM of this softmax may use (1 when the directions already run one per core).</summary>
-    public int GemmThreads { get; set; } = KernelSettings.MaxThreads;
-
     /// <summary>The sampler whose last draw is used.</summary>
     public LogUniformSampler Sampler { get; }
 
@@ -64,7 +61,7 @@ internal sealed class SampledSoftmax
             sampledBias[j] = bias[id] - (float)Math.Log(sampler.ExpectedCount(id));
         }
         var l = logits.AsSpan(0, n * s);
-        SgemmThreads.Multiply(GemmThreads, Transpose.No, Transpose.Yes, n, s, p, 1f, x, p, sampledWeights, p, 0f, l, s);
+        Sgemm.Multiply(Transpose.No, Transpose.Yes, n, s, p, 1f, x, p, sampledWeights, p, 0f, l, s);
         Activations.AddRowVector(sampledBias, l, n, s);
 
         double sum = 0;
@@ -106,9 +103,9 @@ internal sealed class SampledSoftmax
         var sampler = Sampler;
         int s = sampler.Samples, p = dim, n = targets.Length;
         var dl = logits.AsSpan(0, n * s);
-        SgemmThreads.Multiply(GemmThreads, Transpose.No, Transpose.No, n, p, s, 1f, dl, s, sampledWeights, p, 1f, dx, p);
+        Sgemm.Multiply(Transpose.No, Transpose.No, n, p, s, 1f, dl, s, sampledWeights, p, 1f, dx, p);
         var dws = sampledWeightGradient.AsSpan(0, s * p);
-        SgemmThreads.Multiply(GemmThreads, Transpose.Yes, Transpose.No, s, p, n, 1f, dl, s, x, p, 0f, dws, p);
+        Sgemm.Multiply(Transpose.Yes, Transpose.No, s, p, n, 1f, dl, s, x, p, 0f, dws, p);
         var dbs = sampledBias.AsSpan(0, s); // the biases are no longer needed: reuse as the column sums
         dbs.Clear();
         Gradients.AddColumnSums(dl, n, s, dbs);

@@ -82,13 +82,6 @@ internal sealed class BiLmDirection
     /// <summary>Output of LSTM layer l in the last window [T*B, P], time-major (with the skip connection).</summary>
     public ReadOnlySpan<float> LayerOutput(int layer) => layerOutputs[layer];
 
-    /// <summary>Sets the most threads each softmax GEMM may use.</summary>
-    public void SetSoftmaxThreads(int threads)
-    {
-        sampled.GemmThreads = threads;
-        full.GemmThreads = threads;
-    }
-
     /// <summary>The LSTM stack from the token representations [N, P] of the positions' tokens, starting from <paramref name="state"/>.</summary>
     public void Forward(ReadOnlySpan<float> tokens, ReadOnlySpan<int> tokenIndex, bool dropout, ulong key, LstmStates state)
     {

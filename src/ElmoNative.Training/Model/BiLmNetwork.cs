@@ -38,11 +38,9 @@ internal sealed partial class BiLmNetwork : IDisposable
     private readonly int[] lossCounts = new int[2];
     private readonly Optimization.TouchedRows softmaxRows;
     private readonly Action<int> runDirection;
-    private PairRunner? pair;
 
     // The arguments of the window being run, for runDirection.
     private bool runTrain, runBackward, runCommit;
-    private int runGemmThreads;
     private ulong runKey;
     private LstmStates? runState;
 
@@ -93,15 +91,10 @@ internal sealed partial class BiLmNetwork : IDisposable
         (runTrain, runBackward, runKey, runState, runCommit) = (train, backward, key, state, commitState);
         try
         {
-            int threads = KernelSettings.MaxThreads;
-            runGemmThreads = threads >= 2 ? 1 : threads;
-            foreach (var direction in directions) direction.SetSoftmaxThreads(runGemmThreads);
-            if (threads >= 2) (pair ??= new PairRunner()).Run(runDirection);
-            else
-            {
-                RunDirection(0);
-                RunDirection(1);
-            }
+            // The two directions side by side when the budget allows, each running its kernels on one thread (so no sum
+            // depends on the thread count).
+            int threads = KernelSettings.ThreadsForCurrentThread;
+            using (KernelSettings.LimitCurrentThread(1)) ParallelParts.For(2, threads, runDirection);
         }
         finally
         {
@@ -121,8 +114,10 @@ internal sealed partial class BiLmNetwork : IDisposable
         return new WindowLoss(lossSums[0], lossCounts[0], lossSums[1], lossCounts[1]);
     }
 
-    /// <summary>Stops the second direction's thread.</summary>
-    public void Dispose() => pair?.Dispose();
+    /// <summary>Nothing to release: the directions run on the kernels' fork-join (ParallelParts), which owns no thread.</summary>
+    public void Dispose()
+    {
+    }
 
     /// <summary>A well-mixed sub-key of <paramref name="key"/> for one use (a sampler, a dropout mask).</summary>
     public static ulong SubKey(ulong key, int purpose) => Gradients.Mix(key ^ Gradients.Mix((ulong)purpose + 0x5851F42D4C957F2DUL));
@@ -130,7 +125,6 @@ internal sealed partial class BiLmNetwork : IDisposable
     /// <summary>Direction d of the window in <see cref="Run"/>: forward, loss, state, and (training) backward.</summary>
     private void RunDirection(int d)
     {
-        using var limit = KernelSettings.LimitCurrentThread(runGemmThreads); // the directions run one per core
         var direction = directions[d];
         var targets = positions.Targets[d];
         using (PhaseTimer.Time(Phase.LstmForward)) direction.Forward(tokens, positions.TokenIndex[d], runTrain, runKey, runState!);

@@ -10,7 +10,7 @@
 // Max is exact, and every computed window goes through the same GEMM row arithmetic as in the plain path,
 // so both paths give the same bits.
 using System.Buffers;
-using System.Numerics.Tensors;
+using ElmoNative.Kernels.Simd;
 
 namespace ElmoNative.Kernels;
 
@@ -28,7 +28,7 @@ public static class Convolution1D
     /// </summary>
     public static void MaxOverTime(ReadOnlySpan<float> input, int sequences, int length, int channels,
         ReadOnlySpan<float> filter, int width, ReadOnlySpan<float> bias, Span<float> output, int ldOutput)
-        => MaxOverTime(SimdDispatch.Current, KernelSettings.ThreadsForCurrentThread, input, sequences, length, channels,
+        => MaxOverTime(KernelSet.Current.Variant, KernelSettings.ThreadsForCurrentThread, input, sequences, length, channels,
             filter, null, width, bias, output, ldOutput);
 
     /// <summary>
@@ -72,6 +72,7 @@ public static class Convolution1D
         Sgemm.CheckOperand(nameof(output), output.Length, sequences, filters, ldOutput, true);
         if (sequences == 0 || filters == 0) return;
 
+        var kernels = KernelSet.For(variant);
         int positions = length - width + 1;
         if (positions <= 0)
         {
@@ -101,9 +102,8 @@ public static class Convolution1D
                     var best = output.Slice((s0 + s) * ldOutput, filters);
                     int first = s * length;
                     c.Slice(first * filters, filters).CopyTo(best);
-                    for (int t = 1; t < positions; t++)
-                        TensorPrimitives.Max(best, c.Slice((first + t) * filters, filters), best);
-                    TensorPrimitives.Add(best, bias, best);
+                    for (int t = 1; t < positions; t++) kernels.MaxInto(c.Slice((first + t) * filters, filters), best);
+                    kernels.Add(bias, best);
                 }
             }
         }
@@ -150,6 +150,7 @@ public static class Convolution1D
         Sgemm.CheckOperand(nameof(output), output.Length, sequences, filters, ldOutput, true);
         if (sequences == 0 || filters == 0) return;
 
+        var kernels = filter.Kernels;
         int positions = length - width + 1;
         if (positions <= 0)
         {
@@ -193,11 +194,10 @@ public static class Convolution1D
                     else
                     {
                         c.Slice(row * filters, filters).CopyTo(best);
-                        for (int t = 1; t < count; t++)
-                            TensorPrimitives.Max(best, c.Slice((row + t) * filters, filters), best);
-                        if (count < positions) TensorPrimitives.Max(best, paddingWindow[..filters], best);
+                        for (int t = 1; t < count; t++) kernels.MaxInto(c.Slice((row + t) * filters, filters), best);
+                        if (count < positions) kernels.MaxInto(paddingWindow[..filters], best);
                     }
-                    TensorPrimitives.Add(best, bias, best);
+                    kernels.Add(bias, best);
                     row += count;
                 }
                 s0 = s1;

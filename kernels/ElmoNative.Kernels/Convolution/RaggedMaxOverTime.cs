@@ -7,7 +7,7 @@
 //   dW += X^T G    (X: the overlapping windows, [rows, width * C] with row stride C)
 //   D   = G W^T    dx[r + k, e] += D[r, k * C + e]      db[f] += sum_s dy[s, f]
 // Both passes run in chunks of whole sequences through one GEMM each, reading each chunk as one long sequence
-// (overlapping rows, as MaxOverTimeTraining does); windows straddling two sequences are computed and ignored.
+// (overlapping rows, as Convolution1D does); windows straddling two sequences are computed and ignored.
 using System.Buffers;
 
 namespace ElmoNative.Kernels;
@@ -46,7 +46,7 @@ public static class RaggedMaxOverTime
                 Sgemm.Multiply(Transpose.No, Transpose.No, rows, filters, depth, 1f,
                     input.Slice(starts[s0] * channels, (starts[s1] - starts[s0]) * channels), channels, filter, filters, 0f, c, filters);
                 for (int s = s0; s < s1; s++)
-                    MaxOverTimeTraining.MaxRows(c.Slice((starts[s] - starts[s0]) * filters), windows[s], filters, bias,
+                    MaxOverTime.MaxRows(c.Slice((starts[s] - starts[s0]) * filters), windows[s], filters, bias,
                         output.Slice(s * ldOutput, filters), argMax.Slice(s * ldOutput, filters));
                 s0 = s1;
             }

@@ -13,7 +13,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace ElmoNative.Kernels.Elementwise;
+namespace ElmoNative.Kernels;
 
 /// <summary>Accurate (about 1-2 ulp) vectorised exp, sigmoid and tanh.</summary>
 internal static class FastMath

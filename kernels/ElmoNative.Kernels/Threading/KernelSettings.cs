@@ -1,3 +1,8 @@
+// The one thread budget of the tensor core: a kernel call may use KernelSettings.ThreadsForCurrentThread threads,
+// i.e. the process-wide MaxThreads lowered by the innermost LimitCurrentThread scope of the calling thread. Every
+// kernel reads it there (GEMM, convolution, packing), and the one fork-join, ParallelParts, carries the caller's
+// limit to its helpers; a caller that already runs independent work side by side (the two directions of a biLM)
+// limits each to its share with LimitCurrentThread.
 namespace ElmoNative.Kernels;
 
 /// <summary>Process-wide settings of the tensor core.</summary>

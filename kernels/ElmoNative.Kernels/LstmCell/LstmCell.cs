@@ -1,0 +1,72 @@
+// The element-wise half of an LSTM step, fused into one pass: each block of units reads its four gate
+// pre-activations and the old cell once, and writes the new cell and output once (no temporaries).
+// The nonlinearities are FastMath's vectorised sigmoid/tanh; the tail of a row runs the same code on one lane,
+// which gives the same bits as a vector lane, so the result does not depend on where a unit falls.
+// The training form, which keeps what the backward pass needs, is LstmCellTraining.cs beside this file.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using ElmoNative.Kernels.Simd;
+
+namespace ElmoNative.Kernels;
+
+/// <summary>The element-wise part of one LSTM step, fused in one pass over the gates.</summary>
+public static class LstmCell
+{
+    /// <summary>
+    /// For each of <paramref name="rows"/> rows with gate pre-activations z = [i, j, f, o] (4 x hidden wide, row stride 4 x hidden):
+    /// c = sigmoid(f + forgetBias) * c + sigmoid(i) * tanh(j); c = clip(c, cellClip); h = sigmoid(o) * tanh(c).
+    /// cell and output are [rows, hidden]. Pass float.PositiveInfinity as cellClip for no clipping.
+    /// </summary>
+    public static void Step(ReadOnlySpan<float> gates, Span<float> cell, Span<float> output, int rows, int hidden,
+        float forgetBias, float cellClip)
+        => Step(KernelSet.Current, gates, cell, output, rows, hidden, forgetBias, cellClip);
+
+    /// <summary>Step on an explicit kernel set.</summary>
+    internal static void Step(KernelSet kernels, ReadOnlySpan<float> gates, Span<float> cell, Span<float> output,
+        int rows, int hidden, float forgetBias, float cellClip)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(hidden);
+        if (!(cellClip >= 0f)) throw new ArgumentOutOfRangeException(nameof(cellClip), cellClip, "cellClip must be non-negative.");
+        long units = (long)rows * hidden;
+        if (gates.Length < 4 * units) throw new ArgumentException("gates must hold rows x 4 x hidden values.", nameof(gates));
+        if (cell.Length < units) throw new ArgumentException("cell must hold rows x hidden values.", nameof(cell));
+        if (output.Length < units) throw new ArgumentException("output must hold rows x hidden values.", nameof(output));
+        kernels.LstmStep(gates, cell, output, rows, hidden, forgetBias, cellClip);
+    }
+
+    /// <summary>Step on the lanes TSimd.</summary>
+    internal static void Step<TSimd, TVec>(ReadOnlySpan<float> gates, Span<float> cell, Span<float> output,
+        int rows, int hidden, float forgetBias, float cellClip)
+        where TSimd : ISimd<TVec>
+        where TVec : struct
+    {
+        TVec bias = TSimd.Create(forgetBias), low = TSimd.Create(-cellClip), high = TSimd.Create(cellClip);
+        for (int r = 0; r < rows; r++)
+        {
+            ref float z = ref Unsafe.Add(ref MemoryMarshal.GetReference(gates), (nint)r * 4 * hidden);
+            ref float c = ref Unsafe.Add(ref MemoryMarshal.GetReference(cell), (nint)r * hidden);
+            ref float h = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), (nint)r * hidden);
+            nuint n = (nuint)hidden, u = 0;
+            for (; u + (nuint)TSimd.Count <= n; u += (nuint)TSimd.Count) At<TSimd, TVec>(ref z, ref c, ref h, n, u, bias, low, high);
+            for (; u < n; u++) At<SimdScalar, float>(ref z, ref c, ref h, n, u, forgetBias, -cellClip, cellClip);
+        }
+    }
+
+    /// <summary>Units u .. u + Count - 1 of one row (n units wide).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void At<TSimd, TVec>(ref float z, ref float c, ref float h, nuint n, nuint u,
+        TVec forgetBias, TVec low, TVec high)
+        where TSimd : ISimd<TVec>
+        where TVec : struct
+    {
+        TVec i = TSimd.Sigmoid(TSimd.Load(ref z, u));
+        TVec j = TSimd.Tanh(TSimd.Load(ref z, n + u));
+        TVec f = TSimd.Sigmoid(TSimd.Add(TSimd.Load(ref z, 2 * n + u), forgetBias));
+        TVec o = TSimd.Sigmoid(TSimd.Load(ref z, 3 * n + u));
+        TVec cu = TSimd.FusedMultiplyAdd(f, TSimd.Load(ref c, u), TSimd.Multiply(i, j));
+        cu = TSimd.Min(TSimd.Max(cu, low), high);
+        TSimd.Store(cu, ref c, u);
+        TSimd.Store(TSimd.Multiply(o, TSimd.Tanh(cu)), ref h, u);
+    }
+}

@@ -1,0 +1,78 @@
+// What a kernel needs of a vector of floats, as one static-abstract interface: the kernels are written once, generic
+// over it, and each SIMD variant is one small struct that implements it for its vector type (Simd512.cs, Simd256.cs,
+// SimdScalar.cs differ only in the alias on their first line). The JIT specialises a generic kernel per struct, so the
+// calls below compile to the bare vector instructions. A kernel runs its main loop on TSimd and its tail on
+// SimdScalar with the same code, so every element goes through the same operations whichever loop reaches it.
+namespace ElmoNative.Kernels.Simd;
+
+/// <summary>The float lanes of one SIMD variant: load, store, arithmetic, selection and the FastMath functions.</summary>
+/// <typeparam name="TVec">The vector type (Vector512&lt;float&gt;, Vector256&lt;float&gt;, or float for one lane).</typeparam>
+internal interface ISimd<TVec>
+    where TVec : struct
+{
+    /// <summary>The variant these lanes belong to.</summary>
+    static abstract SimdVariant Variant { get; }
+
+    /// <summary>Floats per vector.</summary>
+    static abstract int Count { get; }
+
+    /// <summary>The vector of zeros.</summary>
+    static abstract TVec Zero { get; }
+
+    /// <summary>The vector of ones.</summary>
+    static abstract TVec One { get; }
+
+    /// <summary>Every lane <paramref name="value"/>.</summary>
+    static abstract TVec Create(float value);
+
+    /// <summary>Count floats from source[index].</summary>
+    static abstract TVec Load(ref float source, nuint index);
+
+    /// <summary>Writes Count floats to destination[index].</summary>
+    static abstract void Store(TVec value, ref float destination, nuint index);
+
+    /// <summary>a + b.</summary>
+    static abstract TVec Add(TVec a, TVec b);
+
+    /// <summary>a - b.</summary>
+    static abstract TVec Subtract(TVec a, TVec b);
+
+    /// <summary>a * b.</summary>
+    static abstract TVec Multiply(TVec a, TVec b);
+
+    /// <summary>a / b.</summary>
+    static abstract TVec Divide(TVec a, TVec b);
+
+    /// <summary>a * b + c with one rounding.</summary>
+    static abstract TVec FusedMultiplyAdd(TVec a, TVec b, TVec c);
+
+    /// <summary>The smaller of a and b.</summary>
+    static abstract TVec Min(TVec a, TVec b);
+
+    /// <summary>The larger of a and b.</summary>
+    static abstract TVec Max(TVec a, TVec b);
+
+    /// <summary>|a|.</summary>
+    static abstract TVec Abs(TVec a);
+
+    /// <summary>The square root (correctly rounded).</summary>
+    static abstract TVec Sqrt(TVec a);
+
+    /// <summary>Per lane: left &lt; right ? ifTrue : ifFalse (a NaN compares false).</summary>
+    static abstract TVec SelectWhereLess(TVec left, TVec right, TVec ifTrue, TVec ifFalse);
+
+    /// <summary>Per lane: left &gt; right ? ifTrue : ifFalse (a NaN compares false). The selected bits are moved, never rounded.</summary>
+    static abstract TVec SelectWhereGreater(TVec left, TVec right, TVec ifTrue, TVec ifFalse);
+
+    /// <summary>The sum of the lanes (in the vector type's own order).</summary>
+    static abstract float Sum(TVec a);
+
+    /// <summary>FastMath's exp.</summary>
+    static abstract TVec Exp(TVec x);
+
+    /// <summary>FastMath's sigmoid.</summary>
+    static abstract TVec Sigmoid(TVec x);
+
+    /// <summary>FastMath's tanh.</summary>
+    static abstract TVec Tanh(TVec x);
+}

@@ -1,0 +1,96 @@
+using Vec = System.Runtime.Intrinsics.Vector256<float>;
+// The AVX2 + FMA (Vector256) lanes of the kernels (see ISimd.cs): every member forwards to the vector type's own operation.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace ElmoNative.Kernels.Simd;
+
+/// <summary>8 float lanes (AVX2 + FMA (Vector256)).</summary>
+internal readonly struct Simd256 : ISimd<Vec>
+{
+    /// <inheritdoc/>
+    public static SimdVariant Variant => SimdVariant.Vector256;
+
+    /// <inheritdoc/>
+    public static int Count => Vec.Count;
+
+    /// <inheritdoc/>
+    public static Vec Zero => Vec.Zero;
+
+    /// <inheritdoc/>
+    public static Vec One => Vec.One;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Create(float value) => Vector256.Create(value);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Load(ref float source, nuint index) => Vector256.LoadUnsafe(ref source, index);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vec value, ref float destination, nuint index) => value.StoreUnsafe(ref destination, index);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Add(Vec a, Vec b) => a + b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Subtract(Vec a, Vec b) => a - b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Multiply(Vec a, Vec b) => a * b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Divide(Vec a, Vec b) => a / b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec FusedMultiplyAdd(Vec a, Vec b, Vec c) => Vector256.FusedMultiplyAdd(a, b, c);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Min(Vec a, Vec b) => Vector256.Min(a, b);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Max(Vec a, Vec b) => Vector256.Max(a, b);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Abs(Vec a) => Vector256.Abs(a);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Sqrt(Vec a) => Vector256.Sqrt(a);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec SelectWhereLess(Vec left, Vec right, Vec ifTrue, Vec ifFalse)
+        => Vector256.ConditionalSelect(Vector256.LessThan(left, right), ifTrue, ifFalse);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec SelectWhereGreater(Vec left, Vec right, Vec ifTrue, Vec ifFalse)
+        => Vector256.ConditionalSelect(Vector256.GreaterThan(left, right), ifTrue, ifFalse);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vec a) => Vector256.Sum(a);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Exp(Vec x) => FastMath.Exp(x);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Sigmoid(Vec x) => FastMath.Sigmoid(x);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Tanh(Vec x) => FastMath.Tanh(x);
+}
