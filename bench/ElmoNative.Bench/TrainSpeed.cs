@@ -14,7 +14,7 @@ namespace ElmoNative.Bench;
 /// windows whose tokens follow a Zipf law over V words (so the share of distinct tokens per window is realistic).
 /// Tokens/s counts B x T tokens per window (each direction reads the same tokens).
 /// Usage: train-speed [--config small|tiny] [--windows 20] [--threads N] [--profile]
-///   small: spec section 8's small preset, V 16384, B 128, T 20, S 8192
+///   small: docs/model.md section 8's small preset, V 16384, B 128, T 20, S 8192
 ///   tiny:  E 16, filters [[1,16],[2,16],[3,32],[4,64],[5,128]], 1 highway, H 384, P 128, 2 layers, V 16384, B 64, T 20, S 4096
 /// </summary>
 public static class TrainSpeed

@@ -23,7 +23,7 @@ public readonly record struct TrainingStepResult(double ForwardLoss, double Back
 public readonly record struct EvaluationResult(double ForwardLossSum, double BackwardLossSum, long ForwardTokens, long BackwardTokens);
 
 /// <summary>
-/// Trains an ELMo biLM with bilm-tf's recipe (spec section 9): both directions share the character CNN, highway,
+/// Trains an ELMo biLM with bilm-tf's recipe (docs/model.md section 9): both directions share the character CNN, highway,
 /// projection and softmax; each has its own LSTM stack and carried state. One <see cref="TrainStep"/> runs a window
 /// forward (with dropout), computes the sampled-softmax loss, backpropagates through the window (truncated BPTT),
 /// clips the gradient of (loss x unroll_steps) to a global norm and applies Adagrad.
@@ -150,7 +150,7 @@ public sealed class BiLmTrainer : IDisposable
     /// <summary>Sets the evaluation LSTM state back to zeros (start of a new evaluation stream).</summary>
     public void ResetEvaluationState() => evaluationState.Reset();
 
-    /// <summary>The current weights as a checkpoint in the layout of spec section 1 plus <c>softmax/W</c>, <c>softmax/b</c>.</summary>
+    /// <summary>The current weights as a checkpoint in the layout of docs/model.md section 1 plus <c>softmax/W</c>, <c>softmax/b</c>.</summary>
     public Checkpoint ToCheckpoint() =>
         new(InferenceOptions(Options.Model), layout.Tensors.Select(t => new CheckpointTensor(t.Name, t.Shape, parameters.View(t).ToArray())).ToList(), "trainer");
 
@@ -159,7 +159,7 @@ public sealed class BiLmTrainer : IDisposable
 
     /// <summary>
     /// Writes <paramref name="directory"/> (created if needed): <c>options.json</c> (inference options), <c>weights.hdf5</c>
-    /// (spec layout plus the softmax), <c>training_state.hdf5</c> (Adagrad accumulators, carried training LSTM state) and
+    /// (the layout of docs/model.md section 1 plus the softmax), <c>training_state.hdf5</c> (Adagrad accumulators, carried training LSTM state) and
     /// <c>training_state.json</c> (step, seed, training options). Each file is written to a temporary name and renamed.
     /// </summary>
     public void Save(string directory)

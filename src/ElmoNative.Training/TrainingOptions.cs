@@ -2,7 +2,7 @@ namespace ElmoNative.Training;
 
 /// <summary>
 /// Everything a training run needs besides data: the architecture (<see cref="Model"/>, the inference options) and
-/// bilm-tf's training hyper-parameters (spec section 9). The defaults are bilm-tf's published recipe.
+/// bilm-tf's training hyper-parameters (docs/model.md section 9). The defaults are bilm-tf's published recipe.
 /// </summary>
 public sealed record TrainingOptions
 {

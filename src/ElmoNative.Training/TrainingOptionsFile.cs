@@ -7,7 +7,7 @@ namespace ElmoNative.Training;
 
 /// <summary>
 /// Reads and writes <see cref="TrainingOptions"/> as bilm-tf's training <c>options.json</c> (the dictionary of
-/// <c>bin/train_elmo.py</c>, which bilm-tf's <c>train</c> saves): the model keys of spec section 1 (<c>lstm</c>,
+/// <c>bin/train_elmo.py</c>, which bilm-tf's <c>train</c> saves): the model keys of docs/model.md section 1 (<c>lstm</c>,
 /// <c>char_cnn</c>) plus <c>n_tokens_vocab</c>, <c>batch_size</c>, <c>unroll_steps</c>, <c>n_epochs</c>,
 /// <c>dropout</c>, <c>all_clip_norm_val</c>, <c>n_negative_samples_batch</c>, <c>bidirectional</c> and
 /// <c>n_train_tokens</c>. Training files say <c>char_cnn.n_characters: 261</c> (the 261 rows of <c>char_embed</c>);
@@ -45,7 +45,7 @@ public static class TrainingOptionsFile
         var defaults = new TrainingOptions { Model = model, VocabularySize = 1 };
         var options = new TrainingOptions
         {
-            // Inference form: the 261 learned rows plus the zero padding row (spec section 2).
+            // Inference form: the 261 learned rows plus the zero padding row (docs/model.md section 2).
             Model = model with { CharacterCount = 262 },
             VocabularySize = ReadInt(root["n_tokens_vocab"], source, "n_tokens_vocab", min: 4, required: true)!.Value,
             BatchSize = ReadInt(root["batch_size"], source, "batch_size", min: 1) ?? defaults.BatchSize,

@@ -10,7 +10,7 @@ namespace ElmoNative.Tests;
 /// <summary>Spec section 2: each token becomes exactly W character ids.</summary>
 public class CharacterIdsTests
 {
-    // Shifted ids (spec ids + 1).
+    // Shifted ids (the ids of docs/model.md section 2, + 1).
     private const int BeginWord = 259, EndWord = 260, Pad = 261, BeginSentence = 257, EndSentence = 258;
 
     /// <summary>The expected row spelled out: [259, prefix bytes + 1 ..., 260, 261, ...].</summary>
@@ -42,7 +42,7 @@ public class CharacterIdsTests
         end[2] = EndWord;
         end[3] = Pad;
         Assert.Equal(end, CharacterIds.Map("</S>", 50));
-        // Spelled out once more, literally from the spec: [258, 256, 259, 260, 260, ...] + 1.
+        // Spelled out once more, literally from docs/model.md section 2: [258, 256, 259, 260, 260, ...] + 1.
         Assert.Equal(new[] { 259, 257, 260, 261, 261 }, CharacterIds.Map("<S>", 50)[..5]);
         Assert.Equal(new[] { 259, 258, 260, 261, 261 }, CharacterIds.Map("</S>", 50)[..5]);
         // Only the exact strings are boundaries.

@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 
 namespace ElmoNative.Tests;
 
-/// <summary>Checkpoint files (spec section 1): loading, every way it can fail, presets and random checkpoints.</summary>
+/// <summary>Checkpoint files (docs/model.md section 1): loading, every way it can fail, presets and random checkpoints.</summary>
 public class CheckpointTests(ITestOutputHelper output)
 {
     private static Checkpoint Tiny => SharedModels.Tiny;
@@ -329,7 +329,7 @@ public class CheckpointTests(ITestOutputHelper output)
     [Fact]
     public void TrainingOptionsFileLoadsAndGivesTheSameVectors()
     {
-        // Training files say n_characters 261 and carry more keys; inference ignores them (spec section 1).
+        // Training files say n_characters 261 and carry more keys; inference ignores them (docs/model.md section 1).
         using var dir = new TempDirectory();
         var (options, weights) = SaveTiny(dir);
         string path = WriteOptions(dir, json =>
@@ -421,7 +421,7 @@ public class CheckpointTests(ITestOutputHelper output)
     {
         var o = RandomCheckpoint.Options(preset);
         long count = Checkpoint.CountParameters(o);
-        // The same count written out from the table of spec section 1.
+        // The same count written out from the table of docs/model.md section 1.
         int e = o.CharEmbeddingDim, f = o.FilterCount, p = o.ProjectionDim, h = o.LstmDim;
         long expected = 261L * e
             + o.Filters.Sum(x => (long)x.Width * e * x.Count + x.Count)

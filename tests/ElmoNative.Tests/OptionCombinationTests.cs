@@ -5,9 +5,9 @@ using Xunit.Abstractions;
 namespace ElmoNative.Tests;
 
 /// <summary>
-/// Every option of spec section 1, every value, in pairwise combinations: a random checkpoint for the options is
+/// Every option of docs/model.md section 1, every value, in pairwise combinations: a random checkpoint for the options is
 /// saved, loaded back (bit for bit), and the library's output on awkward sentences is compared with
-/// <see cref="ScalarElmo"/>, the double-precision reference written from the spec.
+/// <see cref="ScalarElmo"/>, the double-precision reference written from docs/model.md.
 /// </summary>
 public class OptionCombinationTests(ITestOutputHelper output)
 {

@@ -2,7 +2,7 @@ using Xunit.Abstractions;
 
 namespace ElmoNative.Tests;
 
-/// <summary>The original checkpoints reproduce their reference outputs (spec section 7).</summary>
+/// <summary>The original checkpoints reproduce their reference outputs (docs/model.md section 7).</summary>
 public class ReferenceFixtureTests(ITestOutputHelper output)
 {
     /// <summary>

@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace ElmoNative.Tests;
 
 /// <summary>
-/// Stateful mode (spec section 5) against <see cref="ScalarElmo"/> carrying one state per batch row.
+/// Stateful mode (docs/model.md section 5) against <see cref="ScalarElmo"/> carrying one state per batch row.
 /// Tolerance: the same float32-vs-double argument as <see cref="OptionCombinationTests"/> (observed ~1e-6 here).
 /// </summary>
 public class StatefulTests(ITestOutputHelper output)
@@ -24,7 +24,7 @@ public class StatefulTests(ITestOutputHelper output)
     {
         public List<ReferenceState?> Rows { get; } = [];
 
-        /// <summary>Runs a batch, returns each row's result, updates the states as the spec says.</summary>
+        /// <summary>Runs a batch, returns each row's result, updates the states as docs/model.md section 5 says.</summary>
         public ReferenceResult[] Run(string[][] batch)
         {
             var results = new ReferenceResult[batch.Length];
@@ -169,7 +169,7 @@ public class StatefulTests(ITestOutputHelper output)
 }
 
 /// <summary>
-/// &lt;S&gt; and &lt;/S&gt; (spec sections 2-4): the representation the token path gives them is the one the sentence path
+/// &lt;S&gt; and &lt;/S&gt; (docs/model.md sections 2-4): the representation the token path gives them is the one the sentence path
 /// feeds the LSTM at the first and last step.
 /// </summary>
 public class SentenceBoundaryTests(ITestOutputHelper output)

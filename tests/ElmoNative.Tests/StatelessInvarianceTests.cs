@@ -6,7 +6,7 @@ using FsCheck.Xunit;
 namespace ElmoNative.Tests;
 
 /// <summary>
-/// Stateless mode (spec section 5): "every sentence from zero state ... must give the same vector for a sentence whatever
+/// Stateless mode (docs/model.md section 5): "every sentence from zero state ... must give the same vector for a sentence whatever
 /// else is in its batch". The strongest statement that holds is asserted: the vectors are identical BIT FOR BIT, whatever
 /// the batch (its size, the order of its rows, longer / shorter / empty neighbours) and whatever was embedded before.
 /// This holds because every kernel computes a row's values with the same sequence of float operations whatever the

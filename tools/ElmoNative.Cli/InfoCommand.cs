@@ -24,7 +24,7 @@ internal static class InfoCommand
         return command;
     }
 
-    /// <summary>Naive FLOP per token, by part (spec section 8).</summary>
+    /// <summary>Naive FLOP per token, by part (docs/model.md section 8).</summary>
     internal readonly record struct FlopEstimate(double CharCnn, double Highway, double Projection, double Lstm)
     {
         public double Total => CharCnn + Highway + Projection + Lstm;

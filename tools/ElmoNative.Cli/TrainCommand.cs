@@ -5,7 +5,7 @@ using ElmoNative.Training;
 namespace ElmoNative.Cli;
 
 /// <summary>
-/// <c>elmo train</c>: trains a biLM with bilm-tf's recipe (spec section 9) on one-sentence-per-line text, writing
+/// <c>elmo train</c>: trains a biLM with bilm-tf's recipe (docs/model.md section 9) on one-sentence-per-line text, writing
 /// checkpoints that load in the inference path and that <c>--resume</c> continues exactly.
 /// </summary>
 internal static class TrainCommand
@@ -28,7 +28,7 @@ internal static class TrainCommand
                 Adagrad, gradient clipping; n_epochs x n_train_tokens / (batch_size x unroll_steps) windows in all
                 (n_train_tokens defaults to the words plus one boundary per sentence of the training text).
 
-                DIR then holds a checkpoint: options.json and weights.hdf5 (spec layout, plus softmax/W and softmax/b, which
+                DIR then holds a checkpoint: options.json and weights.hdf5 (the layout of docs/model.md section 1, plus softmax/W and softmax/b, which
                 inference ignores) for 'elmo embed --model DIR', the optimizer and LSTM state, train_options.json,
                 reader_position.json and vocab.txt. It is written to a sibling temporary directory and swapped in whole.
                 """,

@@ -2,7 +2,7 @@ namespace ElmoNative.Training;
 
 /// <summary>
 /// The LSTM state carried from one window to the next, for each direction and layer: m [B, P] and c [B, H]
-/// (spec section 5; truncated backpropagation through time treats it as a constant).
+/// (docs/model.md section 5; truncated backpropagation through time treats it as a constant).
 /// </summary>
 internal sealed class LstmStates
 {

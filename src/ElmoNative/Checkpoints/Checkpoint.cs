@@ -2,7 +2,7 @@ namespace ElmoNative.Checkpoints;
 
 /// <summary>
 /// A biLM checkpoint in memory: the options and every weight tensor by its HDF5 dataset name.
-/// Read and written in the layout of bilm-tf / AllenNLP (spec section 1, <see cref="CheckpointLayout"/>).
+/// Read and written in the layout of bilm-tf / AllenNLP (docs/model.md section 1, <see cref="CheckpointLayout"/>).
 /// </summary>
 public sealed class Checkpoint
 {

@@ -1,7 +1,7 @@
 namespace ElmoNative.Checkpoints;
 
 /// <summary>
-/// The dataset names and shapes of a bilm-tf / AllenNLP weights file (spec section 1), derived from the options.
+/// The dataset names and shapes of a bilm-tf / AllenNLP weights file (docs/model.md section 1), derived from the options.
 /// TensorFlow stores every matrix for "x times W" (row vector on the left); we keep that orientation.
 /// </summary>
 public static class CheckpointLayout

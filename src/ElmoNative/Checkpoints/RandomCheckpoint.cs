@@ -2,7 +2,7 @@ using ElmoNative.Parameters;
 
 namespace ElmoNative.Checkpoints;
 
-/// <summary>The published model sizes (spec section 8), for benchmarks and random checkpoints.</summary>
+/// <summary>The published model sizes (docs/model.md section 8), for benchmarks and random checkpoints.</summary>
 public enum ModelPreset
 {
     /// <summary>2x1024_128_2048cnn_1xhighway: 13.6 M parameters.</summary>

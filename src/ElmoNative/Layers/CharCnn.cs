@@ -5,7 +5,7 @@ using ElmoNative.Parameters;
 namespace ElmoNative.Layers;
 
 /// <summary>
-/// The character convolutions of Kim et al. (2016), spec section 3 steps 1-2: embed each of the W character ids of a
+/// The character convolutions of Kim et al. (2016), docs/model.md section 3 steps 1-2: embed each of the W character ids of a
 /// token (E wide), run every filter bank i as a valid 1-D convolution of width w_i over the W positions, take the
 /// max over time, then the activation. The banks are concatenated into F = sum n_i values per token.
 /// <code>

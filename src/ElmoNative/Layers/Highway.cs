@@ -5,7 +5,7 @@ using ElmoNative.Parameters;
 namespace ElmoNative.Layers;
 
 /// <summary>
-/// One highway layer (Srivastava et al. 2015, as used by Kim et al. 2016), spec section 3 step 3, h [N, F] in place:
+/// One highway layer (Srivastava et al. 2015, as used by Kim et al. 2016), docs/model.md section 3 step 3, h [N, F] in place:
 /// <code>
 ///   forward:  g = sigmoid(h W_carry + b_carry)
 ///             t = relu(h W_transform + b_transform)      (relu whatever the CNN activation is)

@@ -4,7 +4,7 @@ using ElmoNative.Parameters;
 namespace ElmoNative.Layers;
 
 /// <summary>
-/// The context-independent token representation (spec section 3): character CNN, highway layers, projection to P.
+/// The context-independent token representation (docs/model.md section 3): character CNN, highway layers, projection to P.
 /// This is layer 0 of ELMo. Shapes: charIds [N, W] -> [N, P].
 /// <code>
 ///   forward:  h = CharCnn(ids)   h = Highway_k(h) for k = 0 .. K-1   y = h W_proj + b_proj   (y = h when F == P)

@@ -123,7 +123,7 @@ public sealed partial class ElmoModel : IDisposable
 
     /// <summary>
     /// Embeds a batch of tokenized sentences: all layers, boundaries removed. Without <paramref name="state"/> every sentence
-    /// starts from zero state (stateless); with one, row r continues from row r of the previous batch (stateful, spec section 5).
+    /// starts from zero state (stateless); with one, row r continues from row r of the previous batch (stateful, docs/model.md section 5).
     /// </summary>
     public ElmoBatchOutput Embed(IReadOnlyList<IReadOnlyList<string>> sentences, ElmoState? state = null)
     {

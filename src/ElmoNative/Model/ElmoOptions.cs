@@ -19,7 +19,7 @@ public enum CharCnnActivation
 public readonly record struct CharFilter(int Width, int Count);
 
 /// <summary>
-/// The architecture of a biLM, as in the <c>options.json</c> of bilm-tf and AllenNLP (spec section 1).
+/// The architecture of a biLM, as in the <c>options.json</c> of bilm-tf and AllenNLP (docs/model.md section 1).
 /// Legend used in shape comments throughout: E char embedding, F total filters, P projection, H LSTM cell, L LSTM layers.
 /// </summary>
 public sealed record ElmoOptions

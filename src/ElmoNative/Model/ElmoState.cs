@@ -1,7 +1,7 @@
 namespace ElmoNative;
 
 /// <summary>
-/// The LSTM state carried from batch to batch in stateful mode (spec section 5), as bilm-tf and AllenNLP keep it:
+/// The LSTM state carried from batch to batch in stateful mode (docs/model.md section 5), as bilm-tf and AllenNLP keep it:
 /// for every direction and layer, the final (m, c) of each batch row. Row r of the next batch starts where row r of
 /// this batch ended; an empty row (a sentence with no tokens) leaves its stored state alone; a wider batch starts its
 /// new rows from zero; a narrower one leaves the rows past its width unchanged.

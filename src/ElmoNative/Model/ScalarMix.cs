@@ -1,7 +1,7 @@
 namespace ElmoNative;
 
 /// <summary>
-/// The task-specific combination of the biLM layers (Peters et al. 2018, equation 1; spec section 6):
+/// The task-specific combination of the biLM layers (Peters et al. 2018, equation 1; docs/model.md section 6):
 /// ELMo = gamma * sum_k s_k * h_k, with s = softmax(w) for learned mixes. With layer normalization, each h_k is first
 /// normalized by the mean and variance of all its non-padded elements in the batch. <see cref="Mix(ElmoBatchOutput, Span{float})"/>
 /// is the forward pass, <see cref="Backward"/> beside it gives the gradients of the mix's own parameters.

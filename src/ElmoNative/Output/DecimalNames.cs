@@ -5,7 +5,7 @@ namespace ElmoNative.Output;
 /// group's local heap (computed from the number itself), and the order HDF5 keeps them in (byte-wise strcmp:
 /// "0", "1", "10", "100", ..., "11", ..., "2", ...), enumerated one after the other.
 /// <para>
-/// Heap layout (spec III.D): offset 0 holds the empty string (padded to 8 bytes), then the names in numeric order,
+/// Heap layout (HDF5 file format specification, III.D): offset 0 holds the empty string (padded to 8 bytes), then the names in numeric order,
 /// each null-terminated and zero-padded to a multiple of 8 bytes: 8 bytes for up to 7 digits, 16 for 8 to 15.
 /// </para>
 /// </summary>

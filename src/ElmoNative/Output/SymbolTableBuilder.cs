@@ -1,7 +1,7 @@
 namespace ElmoNative.Output;
 
 /// <summary>
-/// Writes the index of an old-style HDF5 group (spec III.A.1, III.B) from its links given one at a time in name order
+/// Writes the index of an old-style HDF5 group (HDF5 file format specification, III.A.1 and III.B) from its links given one at a time in name order
 /// (byte-wise strcmp), in memory bounded by the tree's height: the links are packed 2K = 8 to a symbol table node
 /// ("SNOD"), the nodes are the children of level-0 B-tree nodes ("TREE", up to 2K = 32 children each), those the
 /// children of level-1 nodes, and so on up to a single root. Each level keeps only the node it is filling; a full node

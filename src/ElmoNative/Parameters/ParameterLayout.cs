@@ -7,7 +7,7 @@ internal sealed record ParameterTensor(string Name, int[] Shape, int Offset, int
 
 /// <summary>
 /// The names, shapes and offsets of every trainable tensor of a biLM, in one block of floats: the checkpoint datasets of
-/// spec section 1 (<see cref="CheckpointLayout.Expected"/>) followed by the softmax weights and bias, which inference
+/// docs/model.md section 1 (<see cref="CheckpointLayout.Expected"/>) followed by the softmax weights and bias, which inference
 /// ignores. Parameters, gradients and Adagrad accumulators are three blocks of this same layout, so the optimizer,
 /// checkpointing and gradient checks all iterate by name.
 /// </summary>

@@ -3,7 +3,7 @@ using System.Text;
 namespace ElmoNative.Text;
 
 /// <summary>
-/// Maps a token to its fixed-width row of character ids (spec section 2), exactly as bilm-tf's
+/// Maps a token to its fixed-width row of character ids (docs/model.md section 2), exactly as bilm-tf's
 /// UnicodeCharsVocabulary and AllenNLP's ELMoCharacterMapper do:
 /// the token's UTF-8 bytes cut to the first W - 2 (even mid-character), framed by begin/end-of-word marks,
 /// padded; then every id shifted by +1 so that id 0 can mean "no token" (padding rows of a batch).

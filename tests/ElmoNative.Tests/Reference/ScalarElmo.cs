@@ -4,7 +4,7 @@ using ElmoNative.Checkpoints;
 namespace ElmoNative.Tests.Reference;
 
 /// <summary>
-/// The initial / final LSTM state of ONE sentence (one batch row), for every direction and layer (spec section 5).
+/// The initial / final LSTM state of ONE sentence (one batch row), for every direction and layer (docs/model.md section 5).
 /// Index <c>d * L + l</c>: direction d (0 forward, 1 backward), layer l. M is the output m [P], C the cell c [H].
 /// </summary>
 public sealed class ReferenceState
@@ -70,8 +70,8 @@ public sealed record ReferenceTokenStages(double[] CharCnn, double[][] Highways,
 }
 
 /// <summary>
-/// A plain, double-precision implementation of the ELMo biLM written directly from the spec
-/// (/work/shared/spec/elmo-reference.md, sections 2-5), one sentence at a time, with plain loops.
+/// A plain, double-precision implementation of the ELMo biLM written directly from docs/model.md
+/// (docs/model.md, sections 2-5), one sentence at a time, with plain loops.
 /// It shares no code with the library (no layers, no kernels, not even CharacterIds): it only reads the checkpoint's
 /// tensors (as float32 values, widened to double) and the options.
 /// </summary>
@@ -152,7 +152,7 @@ public sealed class ScalarElmo
     // ------------------------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// The <paramref name="width"/> character ids of a token, from the spec's words:
+    /// The <paramref name="width"/> character ids of a token, from the words of docs/model.md section 2:
     /// "ordinary token: its UTF-8 bytes, cut to the first 48 bytes (even mid-character), framed as [258, bytes..., 259],
     /// then padded with 260; &lt;S&gt;: [258, 256, 259, 260, 260, ...]; &lt;/S&gt;: [258, 257, 259, 260, ...];
     /// finally add 1 to every id." (48 = width - 2.)

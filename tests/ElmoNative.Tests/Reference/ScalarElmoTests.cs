@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace ElmoNative.Tests.Reference;
 
 /// <summary>
-/// The reference itself is checked against the original implementations' dumps (spec section 7), so that agreement
+/// The reference itself is checked against the original implementations' dumps (docs/model.md section 7), so that agreement
 /// between the library and <see cref="ScalarElmo"/> means agreement with bilm-tf / AllenNLP.
 /// </summary>
 public class ScalarElmoTests(ITestOutputHelper output)
@@ -37,7 +37,7 @@ public class ScalarElmoTests(ITestOutputHelper output)
             }
         }
         output.WriteLine($"{fixture}: reference max abs error = {maxError:E2}");
-        // The fixtures are float32 outputs of float32 code; the spec reports 1.1e-6 / 7e-7 for an independent float64 check.
+        // The fixtures are float32 outputs of float32 code; docs/model.md section 7 reports 1.1e-6 / 7e-7 for an independent float64 check.
         Assert.True(maxError <= 2e-6, $"reference max abs error {maxError:E2}");
     }
 
