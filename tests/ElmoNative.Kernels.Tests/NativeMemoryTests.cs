@@ -7,14 +7,14 @@ using FsCheck.Xunit;
 
 namespace ElmoNative.Kernels.Tests;
 
-public unsafe class NativeMemoryTests
+public class NativeMemoryTests
 {
     private static int Nr(SimdVariant variant) => KernelSet.For(variant).Nr;
 
     /// <summary>Panel j holds rows 0 .. Rows - 1 of columns j Nr .. j Nr + Nr - 1, k-major, zero past the last column.</summary>
     private static void AssertPanelLayout(PackedMatrix packed, float[] b, int rows, int columns, int nr, string context)
     {
-        Assert.Equal(0, (long)packed.Panels % AlignedMemory.Alignment);
+        Assert.True(packed.IsAligned);
         int panels = (columns + nr - 1) / nr;
         Assert.Equal((long)panels * nr * rows * sizeof(float), packed.SizeInBytes);
         for (int j = 0; j < panels; j++)
@@ -23,7 +23,7 @@ public unsafe class NativeMemoryTests
                 {
                     int column = j * nr + c;
                     float expected = column < columns ? b[p * columns + column] : 0f;
-                    float actual = packed.Panels[((long)j * rows + p) * nr + c];
+                    float actual = packed.PanelValues(((long)j * rows + p) * nr + c, 1)[0];
                     if (BitConverter.SingleToInt32Bits(expected) != BitConverter.SingleToInt32Bits(actual))
                         Assert.Fail($"{context}: panel {j}, row {p}, column {c}: {actual} instead of {expected}");
                 }
@@ -71,7 +71,7 @@ public unsafe class NativeMemoryTests
         }
         using var blocks = builder.Build();
         long floats = whole.SizeInBytes / sizeof(float);
-        Assert.True(new ReadOnlySpan<float>(whole.Panels, (int)floats).SequenceEqual(new ReadOnlySpan<float>(blocks.Panels, (int)floats)));
+        Assert.True(whole.PanelValues(0, (int)floats).SequenceEqual(blocks.PanelValues(0, (int)floats)));
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public unsafe class NativeMemoryTests
         var grown = buffer.Get(1000);
         Assert.Equal(1000, buffer.Capacity);
         Assert.All(grown.ToArray(), v => Assert.Equal(0f, v)); // a new block, zeroed
-        fixed (float* p = grown) Assert.Equal(0, (long)p % AlignedMemory.Alignment);
+        Assert.True(AlignedMemory.IsAligned(grown));
         buffer.Dispose();
         Assert.Equal(0, buffer.Capacity);
         Assert.Throws<ObjectDisposedException>(() => buffer.Get(1));

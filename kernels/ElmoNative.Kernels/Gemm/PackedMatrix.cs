@@ -53,6 +53,21 @@ public sealed unsafe class PackedMatrix : IDisposable
         }
     }
 
+    /// <summary>
+    /// <paramref name="length"/> packed values from value <paramref name="start"/>, in the micro-kernel's panel layout
+    /// (for tests and diagnostics, so that code outside the kernels needs no pointers).
+    /// </summary>
+    internal ReadOnlySpan<float> PanelValues(long start, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((start + length) * sizeof(float), SizeInBytes, nameof(length));
+        return new ReadOnlySpan<float>(Panels + start, length);
+    }
+
+    /// <summary>Whether the panels start on an <see cref="AlignedMemory.Alignment"/> boundary.</summary>
+    internal bool IsAligned => (nuint)Panels % AlignedMemory.Alignment == 0;
+
     /// <summary>Bytes of native memory the panels occupy.</summary>
     public long SizeInBytes => (long)bytes;
 

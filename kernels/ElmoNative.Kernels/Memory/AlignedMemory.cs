@@ -51,6 +51,12 @@ internal static unsafe partial class AlignedMemory
     }
 
     /// <summary>Releases a block from <see cref="Allocate"/> or <see cref="AllocateLarge"/> (null is ignored).</summary>
+    /// <summary>Whether <paramref name="values"/> starts on an <see cref="Alignment"/> boundary.</summary>
+    public static bool IsAligned(ReadOnlySpan<float> values)
+    {
+        fixed (float* p = values) return (nuint)p % Alignment == 0;
+    }
+
     public static void Free(void* block)
     {
         if (block != null) NativeMemory.AlignedFree(block);
