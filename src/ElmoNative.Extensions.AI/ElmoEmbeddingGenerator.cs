@@ -36,7 +36,7 @@ public sealed class ElmoEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
         this.options = options?.Clone() ?? new ElmoEmbeddingGeneratorOptions();
-        this.options.Validate(model.LayerCount);
+        ElmoEmbeddingGeneratorOptions.Validate(this.options, model.LayerCount);
         this.ownsModel = ownsModel;
         mix = this.options.Layers switch
         {

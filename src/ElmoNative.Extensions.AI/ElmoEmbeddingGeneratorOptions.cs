@@ -57,17 +57,17 @@ public sealed class ElmoEmbeddingGeneratorOptions
     public ElmoEmbeddingGeneratorOptions Clone() => (ElmoEmbeddingGeneratorOptions)MemberwiseClone();
 
     /// <summary>Checks the options against a model with <paramref name="layerCount"/> layers.</summary>
-    internal void Validate(int layerCount)
+    internal static void Validate(ElmoEmbeddingGeneratorOptions options, int layerCount)
     {
-        if (Tokenizer is null) throw new ArgumentException("ElmoEmbeddingGeneratorOptions.Tokenizer is null", "options");
-        if (BatchSize < 1) throw new ArgumentOutOfRangeException("options", BatchSize, "ElmoEmbeddingGeneratorOptions.BatchSize must be at least 1");
-        if (!Enum.IsDefined(Pooling)) throw new ArgumentOutOfRangeException("options", Pooling, "unknown ElmoEmbeddingGeneratorOptions.Pooling");
-        if (!Enum.IsDefined(Layers)) throw new ArgumentOutOfRangeException("options", Layers, "unknown ElmoEmbeddingGeneratorOptions.Layers");
-        if (Layers != ElmoLayerSelection.ScalarMix) return;
-        if (Mix is null) throw new ArgumentException("ElmoEmbeddingGeneratorOptions.Layers is ScalarMix but Mix is null", "options");
-        if (Mix.LayerCount != layerCount)
-            throw new ArgumentException($"ElmoEmbeddingGeneratorOptions.Mix has {Mix.LayerCount} weights but the model has {layerCount} layers", "options");
-        if (Mix.LayerNorm)
-            throw new ArgumentException("ElmoEmbeddingGeneratorOptions.Mix uses layer normalization, whose statistics span a whole batch: a string's vector would depend on the other strings", "options");
+        if (options.Tokenizer is null) throw new ArgumentException("ElmoEmbeddingGeneratorOptions.Tokenizer is null", nameof(options));
+        if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "ElmoEmbeddingGeneratorOptions.BatchSize must be at least 1");
+        if (!Enum.IsDefined(options.Pooling)) throw new ArgumentOutOfRangeException(nameof(options), options.Pooling, "unknown ElmoEmbeddingGeneratorOptions.Pooling");
+        if (!Enum.IsDefined(options.Layers)) throw new ArgumentOutOfRangeException(nameof(options), options.Layers, "unknown ElmoEmbeddingGeneratorOptions.Layers");
+        if (options.Layers != ElmoLayerSelection.ScalarMix) return;
+        if (options.Mix is null) throw new ArgumentException("ElmoEmbeddingGeneratorOptions.Layers is ScalarMix but Mix is null", nameof(options));
+        if (options.Mix.LayerCount != layerCount)
+            throw new ArgumentException($"ElmoEmbeddingGeneratorOptions.Mix has {options.Mix.LayerCount} weights but the model has {layerCount} layers", nameof(options));
+        if (options.Mix.LayerNorm)
+            throw new ArgumentException("ElmoEmbeddingGeneratorOptions.Mix uses layer normalization, whose statistics span a whole batch: a string's vector would depend on the other strings", nameof(options));
     }
 }

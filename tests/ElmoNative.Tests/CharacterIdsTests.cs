@@ -130,14 +130,14 @@ public class CharacterIdsTests
     private static readonly string[] Pieces =
         ["a", "Z", "0", " ", "<", "S", ">", "/", "é", "ß", "Ж", "日", "한", "😀", "👍🏽", "\u0301", "\uD800", "\uDC00", "\0", "\u00A0", "\uFFFF"];
 
-    public sealed record Case(string Token, int Width);
+    public sealed record TokenCase(string Token, int Width);
 
-    private static Arbitrary<Case> Cases()
+    private static Arbitrary<TokenCase> Cases()
     {
         var pieces = Gen.Choose(0, 80).SelectMany(n => Gen.Elements(Pieces).ArrayOf(n)).Select(string.Concat);
         var anyString = ArbMap.Default.GeneratorFor<string>().Where(s => s is not null);
         var tokens = Gen.OneOf(pieces, anyString).Where(s => s is not "<S>" and not "</S>");
-        return (from token in tokens from width in Gen.Choose(3, 64) select new Case(token, width)).ToArbitrary();
+        return (from token in tokens from width in Gen.Choose(3, 64) select new TokenCase(token, width)).ToArbitrary();
     }
 
     [Property(MaxTest = 500)]

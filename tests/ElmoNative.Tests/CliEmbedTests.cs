@@ -85,7 +85,7 @@ public sealed class CliEmbedTests : IDisposable
         CliSandbox.Run(["embed", "--input", sandbox.WriteInput("in.txt", text), "--output", fromFile, "--layers", "top", .. CliSandbox.FixtureModel]).AssertOk();
         CliSandbox.RunWithStdin(new StringReader(text), ["embed", "--input", "-", "--output", fromText, "--layers", "top", .. CliSandbox.FixtureModel]).AssertOk();
         // Raw bytes with a byte order mark, CRLF line ends, tabs and runs of spaces, and no final newline.
-        string messy = "\uFEFF" + string.Join("\r\n", sentences.Select(s => "  " + string.Join(" \t ", s) + " ")) ;
+        string messy = "\uFEFF" + string.Join("\r\n", sentences.Select(s => "  " + string.Join(" \t ", s) + " "));
         var bytes = new StreamReader(new MemoryStream(Encoding.UTF8.GetBytes(messy)));
         CliSandbox.RunWithStdin(bytes, ["embed", "--input", "-", "--output", fromBytes, "--layers", "top", .. CliSandbox.FixtureModel]).AssertOk();
 

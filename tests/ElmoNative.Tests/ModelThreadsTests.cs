@@ -75,7 +75,7 @@ public class ModelThreadsTests
     }
 
     /// <summary>A batch large enough that the LSTM GEMMs of the default model (H = 384) are split when two threads are allowed.</summary>
-    private static IReadOnlyList<IReadOnlyList<string>> Batch() =>
+    private static IReadOnlyList<string>[] Batch() =>
         Enumerable.Range(0, 24).Select(i => (IReadOnlyList<string>)TestSentences.RandomSentence(new Random(100 + i), 4 + i % 17)).ToArray();
 
     private static (ElmoBatchOutput Output, PartWatcher Watcher) Run(ElmoModel model, IReadOnlyList<IReadOnlyList<string>> batch)
@@ -151,7 +151,7 @@ public class ModelThreadsTests
         Assert.All(watchOne.Threads.Keys, id => Assert.Equal(Environment.CurrentManagedThreadId, id));
         model.Threads = 2;
         var two = Embed(out var watchTwo);
-        Assert.True(watchTwo.Forks.Count > 0, "Threads = 2 did not fork: too few tokens for this test to mean anything");
+        Assert.True(!watchTwo.Forks.IsEmpty, "Threads = 2 did not fork: too few tokens for this test to mean anything");
         Assert.All(watchTwo.Forks, threads => Assert.Equal(2, threads));
         Assert.InRange(watchTwo.MostAtOnce, 1, 2);
         Assert.True(Compare.BitIdentical(one, two));

@@ -34,7 +34,7 @@ public class SentencePoolingTests
     public void BadShapesAreRejected()
     {
         var y = new float[4];
-        Assert.Throws<ArgumentException>(() => SentencePooling.Pool(new float[0], 4, Pooling.Mean, y));
+        Assert.Throws<ArgumentException>(() => SentencePooling.Pool(Array.Empty<float>(), 4, Pooling.Mean, y));
         Assert.Throws<ArgumentException>(() => SentencePooling.Pool(new float[6], 4, Pooling.Mean, y));
         Assert.Throws<ArgumentException>(() => SentencePooling.Pool(new float[8], 4, Pooling.Max, new float[3]));
     }

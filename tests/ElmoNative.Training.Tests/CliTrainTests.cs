@@ -42,7 +42,7 @@ public sealed class CliTrainTests
         var run = CliResult.Run("train", "--options", TinyOptions(dir), "--vocab", Vocab, "--train", Data, "--valid", Data,
             "--output", output, "--seed", "3", "--checkpoint-every", "40", "--max-windows", "120", "--no-progress").AssertOk();
         Assert.StartsWith("train: 120 windows, 4800 tokens per direction, ", run.Summary); // stderr holds the summary only
-        Assert.Equal(3, Regex.Matches(run.Stdout, "^window ", RegexOptions.Multiline).Count);
+        Assert.Equal(3, Regex.Count(run.Stdout, "^window ", RegexOptions.Multiline));
         double train = Figure(run.Stdout, @"final train perplexity ([0-9.]+)");
         double valid = Figure(run.Stdout, @"trained .* valid perplexity ([0-9.]+)");
         Assert.InRange(train, 1, 20);

@@ -15,7 +15,7 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 
     /// <summary>Runs <c>elmo</c> in-process with the given stdin and cancellation token (Ctrl+C).</summary>
     public static CliResult Run(TextReader stdin, CancellationToken cancellation, params string[] args) =>
-        Run(stdin, cancellation, Environment.GetEnvironmentVariable, args);
+        Run(stdin, Environment.GetEnvironmentVariable, args, cancellation);
 
     /// <summary>
     /// Runs <c>elmo</c> in-process with the environment variables it reads given by <paramref name="environment"/>
@@ -26,13 +26,13 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 
     /// <summary>As above, with a cancellation token (Ctrl+C).</summary>
     public static CliResult RunWithEnvironment(IReadOnlyDictionary<string, string> environment, CancellationToken cancellation, params string[] args) =>
-        Run(TextReader.Null, cancellation, name => environment.GetValueOrDefault(name), args);
+        Run(TextReader.Null, name => environment.GetValueOrDefault(name), args, cancellation);
 
-    private static CliResult Run(TextReader stdin, CancellationToken cancellation, Func<string, string?> environment, string[] args)
+    private static CliResult Run(TextReader stdin, Func<string, string?> environment, string[] args, CancellationToken cancellation)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = CommandLine.Run(args, stdin, stdout, stderr, cancellation, environment);
+        int code = CommandLine.Run(args, stdin, stdout, stderr, environment, cancellation);
         // The command as the summary line names it: with its subcommand (models list).
         string command = args.Length > 0 ? args[0] : "";
         if (command == "models" && args.Length > 1 && !args[1].StartsWith('-')) command += " " + args[1];

@@ -40,11 +40,11 @@ public static class CommandLine
 
     /// <summary>Runs the command line; <paramref name="cancellation"/> stops a running command (Ctrl+C).</summary>
     public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellation) =>
-        Run(args, stdin, stdout, stderr, cancellation, Environment.GetEnvironmentVariable);
+        Run(args, stdin, stdout, stderr, Environment.GetEnvironmentVariable, cancellation);
 
     /// <summary>As above, with the environment variables read through <paramref name="environment"/> (tests).</summary>
-    internal static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, CancellationToken cancellation,
-                            Func<string, string?> environment)
+    internal static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, Func<string, string?> environment,
+                            CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(args);
         bool terminal = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;

@@ -13,6 +13,9 @@ namespace ElmoNative.Cli;
 /// </summary>
 internal static class EmbedCommand
 {
+    /// <summary>AllenNLP's layer switches, one of which its spelling requires.</summary>
+    private static readonly string[] AllenNlpLayerFlags = ["--all", "--top", "--average"];
+
     /// <summary>The command and its options.</summary>
     public static ElmoCommand Create()
     {
@@ -128,7 +131,7 @@ internal static class EmbedCommand
             string input = positionalInput ?? namedInput ?? throw args.Error("missing option '--input' (or INPUT OUTPUT, AllenNLP's spelling)");
             string output = positionalOutput ?? namedOutput ?? throw args.Error(allenNlp ? "missing OUTPUT (the HDF5 file to write)" : "missing option '--output'");
 
-            string[] flags = [.. new[] { "--all", "--top", "--average" }.Where(args.Has)];
+            string[] flags = [.. AllenNlpLayerFlags.Where(args.Has)];
             if (flags.Length > 1) throw args.Error($"{string.Join(" and ", flags)} exclude each other: give one");
             string? layersValue = args.Value("--layers");
             if (flags.Length == 1 && layersValue is not null) throw args.Error($"give either --layers or {flags[0]}, not both");

@@ -18,7 +18,7 @@ internal static class ParseProblems
         if (commandResult.Command is not ElmoCommand and not HelpCommand)
         {
             // At the root: no command, or an unknown one.
-            string? first = result.UnmatchedTokens.FirstOrDefault();
+            string? first = FirstUnmatched(result);
             if (first is null)
                 return result.Errors.Count == 0 ? null : result.Tokens.Count == 0 ? "no command given (try 'elmo --help')" : OneLine(result.Errors[0].Message);
             if (first.StartsWith('-')) return $"unknown option '{first}' before the command (try 'elmo --help')";
@@ -39,7 +39,7 @@ internal static class ParseProblems
         {
             // A command made of subcommands (elmo models list|download|path) given without a known one.
             string names = string.Join(", ", group.Commands.Select(c => c.Name));
-            string? first = result.UnmatchedTokens.FirstOrDefault();
+            string? first = FirstUnmatched(result);
             if (first is null || first.StartsWith('-')) return $"missing subcommand ({names})";
             return $"unknown subcommand '{first}' ({names})";
         }
@@ -60,7 +60,7 @@ internal static class ParseProblems
                 return $"unknown option '{stray.Value}'";
             }
         }
-        if (result.UnmatchedTokens.FirstOrDefault() is { } unmatched)
+        if (FirstUnmatched(result) is { } unmatched)
             return unmatched.Length > 1 && unmatched.StartsWith('-') ? $"unknown option '{unmatched}'" : $"unexpected argument '{unmatched}'";
         return result.Errors.Count > 0 ? OneLine(result.Errors[0].Message) : null;
     }
@@ -70,4 +70,6 @@ internal static class ParseProblems
 
     private static string OneLine(string message) =>
         string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    private static string? FirstUnmatched(ParseResult result) => result.UnmatchedTokens.Count > 0 ? result.UnmatchedTokens[0] : null;
 }

@@ -42,28 +42,28 @@ public static partial class Activations
     /// <summary>Relu on an explicit kernel set.</summary>
     internal static void Relu(KernelSet kernels, ReadOnlySpan<float> x, Span<float> y)
     {
-        CheckDestination(x.Length, y.Length);
+        CheckDestination(x.Length, y.Length, nameof(y));
         kernels.Relu(x, y);
     }
 
     /// <summary>Sigmoid on an explicit kernel set.</summary>
     internal static void Sigmoid(KernelSet kernels, ReadOnlySpan<float> x, Span<float> y)
     {
-        CheckDestination(x.Length, y.Length);
+        CheckDestination(x.Length, y.Length, nameof(y));
         kernels.Sigmoid(x, y);
     }
 
     /// <summary>Tanh on an explicit kernel set.</summary>
     internal static void Tanh(KernelSet kernels, ReadOnlySpan<float> x, Span<float> y)
     {
-        CheckDestination(x.Length, y.Length);
+        CheckDestination(x.Length, y.Length, nameof(y));
         kernels.Tanh(x, y);
     }
 
     /// <summary>Exp on an explicit kernel set.</summary>
     internal static void Exp(KernelSet kernels, ReadOnlySpan<float> x, Span<float> y)
     {
-        CheckDestination(x.Length, y.Length);
+        CheckDestination(x.Length, y.Length, nameof(y));
         kernels.Exp(x, y);
     }
 
@@ -136,9 +136,9 @@ public static partial class Activations
         TSimd.Store(mixed, ref h, i);
     }
 
-    private static void CheckDestination(int source, int destination)
+    private static void CheckDestination(int source, int destination, string destinationName)
     {
-        if (destination < source) throw new ArgumentException("The destination is shorter than the source.", "y");
+        if (destination < source) throw new ArgumentException("The destination is shorter than the source.", destinationName);
     }
 }
 

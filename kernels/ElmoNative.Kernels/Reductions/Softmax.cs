@@ -27,7 +27,7 @@ public static partial class Activations
     /// <summary>Softmax on an explicit kernel set.</summary>
     internal static void Softmax(KernelSet kernels, ReadOnlySpan<float> x, Span<float> y)
     {
-        CheckDestination(x.Length, y.Length);
+        CheckDestination(x.Length, y.Length, nameof(y));
         if (x.IsEmpty) return;
         float max = TensorPrimitives.Max(x);
         float sum = kernels.ExpShiftedSum(x, max, y[..x.Length]);

@@ -1,7 +1,7 @@
-using Vec = System.Runtime.Intrinsics.Vector512<float>;
 // The AVX-512F (Vector512) lanes of the kernels (see ISimd.cs): every member forwards to the vector type's own operation.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Vec = System.Runtime.Intrinsics.Vector512<float>;
 
 namespace ElmoNative.Kernels.Simd;
 

@@ -1,7 +1,7 @@
-using Vec = float;
 // One float lane (plain scalar code; runs anywhere): the scalar variant's lanes, and the tail loop of every variant
 // (see ISimd.cs). Each member is the scalar form of the vector operation, so a lane gives the same bits either way.
 using System.Runtime.CompilerServices;
+using Vec = float;
 
 namespace ElmoNative.Kernels.Simd;
 

@@ -10,6 +10,7 @@ using System.Runtime.ExceptionServices;
 namespace ElmoNative.Kernels;
 
 /// <summary>Runs parts 0 .. n-1 of a job on the calling thread and thread-pool helpers, allocation-free in steady state.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Jobs are cached per calling thread for the life of the process and reused; their event is never disposed on purpose.")]
 public sealed class ParallelParts : IThreadPoolWorkItem
 {
     [ThreadStatic]

@@ -49,7 +49,11 @@ internal abstract class WeightSource : IDisposable
     {
         private readonly NativeBuffer<float> block = new(); // one row block, reused for every matrix
 
-        public override void Dispose() => block.Dispose();
+        public override void Dispose()
+        {
+            block.Dispose();
+            base.Dispose();
+        }
 
         // Whole tensors (biases, filters, the character embedding) are small and kept by the layers; nothing here forces
         // a garbage collection (the runtime collects what loading leaves behind when it sees fit).

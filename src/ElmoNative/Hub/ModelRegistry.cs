@@ -213,7 +213,7 @@ public sealed partial class ModelRegistry
         return value.ValueKind == JsonValueKind.Number ? value.GetDouble() : throw context.Error($"\"{field}\" must be a number or null");
     }
 
-    private static IReadOnlyList<string> OptionalStrings(JsonElement obj, string field, EntryContext context)
+    private static List<string> OptionalStrings(JsonElement obj, string field, EntryContext context)
     {
         if (!obj.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null) return [];
         if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(v => v.ValueKind != JsonValueKind.String))

@@ -42,7 +42,7 @@ public sealed partial class ElmoModel
         var done = new ElmoProgress(0, 0);
         await foreach (var sentence in sentences.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            CheckSentence(sentence, done.Sentences + batch.Count);
+            CheckSentence(sentence, done.Sentences + batch.Count, nameof(sentences));
             batch.Add(sentence);
             if (batch.Count < batchSize) continue;
             done = await RunStreamBatch(batch, output, done, progress, cancellationToken).ConfigureAwait(false);
@@ -92,7 +92,7 @@ public sealed partial class ElmoModel
     }
 
     /// <summary>The sentences of a finished stream batch, copied out of the reused output.</summary>
-    private IEnumerable<ElmoSentenceEmbedding> Results(List<IReadOnlyList<string>> batch, ElmoBatchOutput output, ElmoProgress done)
+    private ElmoSentenceEmbedding[] Results(List<IReadOnlyList<string>> batch, ElmoBatchOutput output, ElmoProgress done)
     {
         long first = done.Sentences - batch.Count;
         var results = new ElmoSentenceEmbedding[batch.Count];
@@ -102,10 +102,10 @@ public sealed partial class ElmoModel
     }
 
     /// <summary>One sentence of a stream: not null, no empty token (the message names its index in the stream).</summary>
-    private static void CheckSentence(IReadOnlyList<string>? sentence, long index)
+    private static void CheckSentence(IReadOnlyList<string>? sentence, long index, string sentencesName)
     {
-        if (sentence is null) throw new ArgumentException($"sentence {index} is null", "sentences");
+        if (sentence is null) throw new ArgumentException($"sentence {index} is null", sentencesName);
         for (int k = 0; k < sentence.Count; k++)
-            if (string.IsNullOrEmpty(sentence[k])) throw new ArgumentException($"sentence {index}, token {k} is empty", "sentences");
+            if (string.IsNullOrEmpty(sentence[k])) throw new ArgumentException($"sentence {index}, token {k} is empty", sentencesName);
     }
 }

@@ -86,16 +86,15 @@ public sealed partial class ElmoModel : IDisposable
         int threads = loadOptions?.Threads ?? Environment.ProcessorCount;
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1, "ElmoLoadOptions.Threads");
         if (loadOptions?.TokenCacheCapacity is < 0)
-            throw new ArgumentOutOfRangeException("ElmoLoadOptions.TokenCacheCapacity", loadOptions.TokenCacheCapacity, "the token cache capacity cannot be negative");
+            throw new ArgumentOutOfRangeException(nameof(loadOptions), loadOptions.TokenCacheCapacity, "ElmoLoadOptions.TokenCacheCapacity cannot be negative");
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         ElmoModel model;
         using (KernelSettings.LimitCurrentThread(Math.Min(threads, KernelSettings.ThreadsForCurrentThread)))
         using (var weightSource = weights())
             model = new ElmoModel(options, weightSource, parameters) { Threads = threads };
         if (loadOptions?.TokenCacheCapacity is { } capacity) model.TokenCacheCapacity = capacity;
-        if (loadOptions?.Logger is { } logger)
-            ElmoModelLog.Loaded(logger, source, parameters, model.LayerCount, model.Dim, threads,
-                System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
+        double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        if (loadOptions?.Logger is { } logger) ElmoModelLog.Loaded(logger, source, parameters, model.LayerCount, model.Dim, threads, seconds);
         return model;
     }
 

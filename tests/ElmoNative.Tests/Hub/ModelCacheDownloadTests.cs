@@ -238,7 +238,7 @@ public class ModelCacheDownloadTests
         setup.Serve(ServeMode.Normal);
         await setup.Cache.DownloadAsync(model);
 
-        Assert.Equal("bytes=100000-", setup.RequestsFor(DownloadSetup.WeightsPath).Last().Range);
+        Assert.Equal("bytes=100000-", setup.RequestsFor(DownloadSetup.WeightsPath)[^1].Range);
         Assert.Equal(setup.Weights, File.ReadAllBytes(setup.CachedWeights));
     }
 
