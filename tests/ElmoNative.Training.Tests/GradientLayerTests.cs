@@ -1,6 +1,5 @@
 using ElmoNative.Checkpoints;
 using ElmoNative.Layers;
-using ElmoNative.Training.Layers;
 
 namespace ElmoNative.Training.Tests;
 

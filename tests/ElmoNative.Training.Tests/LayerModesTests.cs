@@ -75,4 +75,36 @@ public class LayerModesTests
         AssertClose(m, saved.Outputs.AsSpan(T * B * p, B * p), "final m");
         AssertClose(c, saved.Cells.AsSpan(T * B * h, B * h), "final c");
     }
+
+    [Theory]
+    [InlineData(true, 3)]
+    [InlineData(false, 2)]
+    public void LstmStackInferenceEqualsTraining(bool skip, int layers)
+    {
+        var options = TrainingTestSupport.Options(TrainingTestSupport.TinyModel(skip: skip, layers: layers, cellClip: 0.4f, projectionClip: 0.2f));
+        using var trainer = new BiLmTrainer(options, seed: 7);
+        var model = options.Model;
+        using var source = WeightSource.FromCheckpoint(trainer.ToCheckpoint());
+        using var inference = new LstmStack(model, 1, Parameters.LayerWeights.Packed(source));
+        var training = new LstmStack(model, 1, Parameters.LayerWeights.Views(trainer.Parameters, trainer.Gradients));
+        Assert.Equal(layers, inference.Layers);
+
+        const int T = 6, B = 3;
+        int p = model.ProjectionDim;
+        var random = new Random(8);
+        var saved = new LstmStackSaved(model, T, B, keep: 1f); // training without dropout: the same function as inference
+        for (int i = 0; i < T * B * p; i++) saved.Input[i] = (float)(random.NextDouble() * 2 - 1);
+        var x = saved.Input.ToArray();
+        training.Forward(saved, dropout: true, key: 11);
+
+        // Inference over the same rows as a packed batch in which every row runs every step, from zero state.
+        using var ws = new BiLmWorkspace { Batch = B, MaxSteps = T };
+        for (int s = 0; s < B; s++) { ws.Order(B)[s] = s; ws.Steps(B)[s] = T; }
+        for (int t = 0; t < T; t++) ws.Active(T)[t] = B;
+        for (int t = 0; t <= T; t++) ws.Offsets(T + 1)[t] = t * B;
+        inference.Forward(x, null, ws);
+        for (int l = 0; l < layers; l++)
+            AssertClose(ws.LayerOutput(1, l, T * B * p), saved.LayerOutputs[l], $"layer {l} output");
+        AssertClose(ws.LayerOutput(1, layers - 1, T * B * p), saved.Output, "top output");
+    }
 }

@@ -119,9 +119,6 @@ internal sealed partial class BiLmNetwork : IDisposable
     {
     }
 
-    /// <summary>A well-mixed sub-key of <paramref name="key"/> for one use (a sampler, a dropout mask).</summary>
-    public static ulong SubKey(ulong key, int purpose) => Gradients.Mix(key ^ Gradients.Mix((ulong)purpose + 0x5851F42D4C957F2DUL));
-
     /// <summary>Direction d of the window in <see cref="Run"/>: forward, loss, state, and (training) backward.</summary>
     private void RunDirection(int d)
     {

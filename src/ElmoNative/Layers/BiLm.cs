@@ -11,17 +11,17 @@ namespace ElmoNative.Layers;
 /// same steps right to left, reversing each sentence by its own length.
 /// <code>
 ///   x_0 = token representations (CachedTokenEncoder)        packed batch, longest sentence first (PackedBatch)
-///   direction d, layer l:  y_l = LSTM_l(x_l) (+ x_l for l &gt; 0)   x_{l+1} = y_l    (state: zeros, or the row's ElmoState)
+///   direction d: the LstmStack of d over x_0 (LSTM_l, skip connections; state: zeros, or the row's ElmoState) -> y_l
 ///   output [B, L + 1, T, 2P]: layer 0 = [x_0, x_0], layer l + 1 = [forward y_l, backward y_l], boundaries dropped
 /// </code>
-/// The training biLM composes the same layers over fixed windows (ElmoNative.Training's BiLmNetwork), with dropout and
-/// the softmax, and adds the backward pass.
+/// The training biLM runs the same <see cref="LstmStack"/> over fixed windows (ElmoNative.Training's BiLmDirection),
+/// with dropout, the softmax and the backward pass.
 /// </summary>
 internal sealed class BiLm : IDisposable
 {
     private readonly ElmoOptions options;
     private readonly CachedTokenEncoder tokens;
-    private readonly LstmWithProjection[][] lstm; // [direction][layer]
+    private readonly LstmStack[] lstm; // [direction]
 
     /// <summary>Default number of tokens the LRU part of the token cache keeps (about 20 MB for P = 512).</summary>
     public const int DefaultCacheCapacity = 10_000;
@@ -31,12 +31,7 @@ internal sealed class BiLm : IDisposable
         this.options = options;
         var packed = LayerWeights.Packed(weights);
         tokens = new CachedTokenEncoder(options, new TokenEncoder(options, packed), DefaultCacheCapacity);
-        lstm = new LstmWithProjection[2][];
-        for (int d = 0; d < 2; d++)
-        {
-            lstm[d] = new LstmWithProjection[options.LstmLayers];
-            for (int l = 0; l < options.LstmLayers; l++) lstm[d][l] = new LstmWithProjection(options, d, l, packed);
-        }
+        lstm = [new LstmStack(options, 0, packed), new LstmStack(options, 1, packed)];
     }
 
     /// <summary>Layer 0: the token encoder behind its cache.</summary>
@@ -94,40 +89,15 @@ internal sealed class BiLm : IDisposable
     public void Dispose()
     {
         tokens.Dispose();
-        foreach (var direction in lstm)
-            foreach (var layer in direction) layer.Dispose();
+        foreach (var direction in lstm) direction.Dispose();
     }
 
-    /// <summary>All LSTM layers of direction <paramref name="d"/> over the packed batch described by <paramref name="ws"/>.</summary>
+    /// <summary>The LSTM stack of direction <paramref name="d"/> over the packed batch described by <paramref name="ws"/>, on its share of the threads.</summary>
     private void RunDirection(int d, BiLmWorkspace ws)
     {
-        int batch = ws.Batch, maxSteps = ws.MaxSteps, p = options.ProjectionDim, h = options.LstmDim;
-        var state = ws.State;
         using var limit = KernelSettings.LimitCurrentThread(Math.Max(1, ws.Threads / 2));
-        ReadOnlySpan<int> order = ws.Order(batch), steps = ws.Steps(batch);
-        ReadOnlySpan<int> active = ws.Active(maxSteps), offsets = ws.Offsets(maxSteps + 1);
-        int rows = offsets[maxSteps];
-        ReadOnlySpan<float> x = ws.Input(d, rows * p);
-        for (int l = 0; l < options.LstmLayers; l++)
-        {
-            var m = ws.StateM(d, batch * p);
-            var c = ws.StateC(d, batch * h);
-            for (int s = 0; s < batch; s++)
-            {
-                if (state is null) { m.Slice(s * p, p).Clear(); c.Slice(s * h, h).Clear(); }
-                else state.Load(d, l, order[s], m.Slice(s * p, p), c.Slice(s * h, h));
-            }
-
-            var y = ws.LayerOutput(d, l, rows * p);
-            lstm[d][l].Forward(x, maxSteps, active, offsets, m, c, y, ws.Direction(d));
-            // Residual connection around every layer but the first; the carried state m stays the plain output.
-            if (options.UseSkipConnections && l > 0) Kernels.VectorOps.Add(x[..y.Length], y);
-
-            if (state is not null)
-                for (int s = 0; s < batch; s++)
-                    if (steps[s] > 0) state.Store(d, l, order[s], m.Slice(s * p, p), c.Slice(s * h, h));
-            x = y;
-        }
+        int rows = ws.Offsets(ws.MaxSteps + 1)[ws.MaxSteps];
+        lstm[d].Forward(ws.Input(d, rows * options.ProjectionDim), ws.State, ws);
     }
 
     /// <summary>Gathers the packed layers into [B, L + 1, T, 2P] in the callers' order, dropping &lt;S&gt; (step 0) and &lt;/S&gt; (step n + 1).</summary>

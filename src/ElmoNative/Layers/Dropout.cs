@@ -1,7 +1,7 @@
 using System.Numerics.Tensors;
 using ElmoNative.Kernels;
 
-namespace ElmoNative.Training.Layers;
+namespace ElmoNative.Layers;
 
 /// <summary>
 /// Inverted dropout (Srivastava et al. 2014), as TensorFlow's <c>tf.nn.dropout</c> and <c>DropoutWrapper</c> do it:
@@ -23,4 +23,7 @@ internal static class Dropout
 
     /// <summary>dx = dy * mask (in place).</summary>
     public static void Backward(ReadOnlySpan<float> mask, Span<float> d) => TensorPrimitives.Multiply(d, mask[..d.Length], d);
+
+    /// <summary>A well-mixed sub-key of <paramref name="key"/> for one use (a dropout mask, a sampler's draw).</summary>
+    public static ulong SubKey(ulong key, int purpose) => Gradients.Mix(key ^ Gradients.Mix((ulong)purpose + 0x5851F42D4C957F2DUL));
 }
