@@ -18,7 +18,7 @@ public sealed class PackageMetadataTests(PackedSolution packed)
     /// One package per project under src/, kernels/ and tools/ (its PackageId, else its name), none for tests, bench
     /// or examples; so a project added under src/ is packed with nothing but its own csproj.
     /// </summary>
-    private IReadOnlyList<string> ExpectedIds()
+    private List<string> ExpectedIds()
     {
         var ids = new List<string>();
         foreach (string area in new[] { "src", "kernels", "tools" })

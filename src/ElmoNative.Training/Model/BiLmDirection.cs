@@ -15,7 +15,7 @@ namespace ElmoNative.Training;
 /// runs; this class adds what is its own: gathering the positions, the loss, and the LSTM state, which enters from an
 /// <see cref="LstmStates"/> and is written back when the window is committed. All buffers are allocated once.
 /// </summary>
-internal sealed class BiLmDirection
+internal sealed class BiLmDirection : IDisposable
 {
     private readonly int direction, batch, steps, p, layers;
     private readonly LstmStack lstm;
@@ -104,4 +104,7 @@ internal sealed class BiLmDirection
     /// the weights' gradients; leaves dL/d(token representation) of each position in <see cref="PositionGradient"/>.
     /// </summary>
     public void Backward(bool dropout) => lstm.Backward(saved, dropout);
+
+    /// <summary>Releases the stack's layers.</summary>
+    public void Dispose() => lstm.Dispose();
 }

@@ -114,9 +114,10 @@ internal sealed partial class BiLmNetwork : IDisposable
         return new WindowLoss(lossSums[0], lossCounts[0], lossSums[1], lossCounts[1]);
     }
 
-    /// <summary>Nothing to release: the directions run on the kernels' fork-join (ParallelParts), which owns no thread.</summary>
+    /// <summary>Releases the directions' LSTM stacks (the directions run on the kernels' fork-join, which owns no thread).</summary>
     public void Dispose()
     {
+        foreach (var direction in directions) direction.Dispose();
     }
 
     /// <summary>Direction d of the window in <see cref="Run"/>: forward, loss, state, and (training) backward.</summary>
