@@ -5,7 +5,7 @@ using ElmoNative.Parameters;
 namespace ElmoNative.Layers;
 
 /// <summary>
-/// The bidirectional language model of ELMo at inference (spec sections 3-5): token representations (layer 0), then L
+/// The bidirectional language model of ELMo at inference (docs/model.md sections 3-5): token representations (layer 0), then L
 /// stacked LSTM layers per direction, a skip connection around every layer but the first when the options say so.
 /// Each sentence of n tokens runs as n + 2 steps (&lt;S&gt;, tokens, &lt;/S&gt;); the backward direction runs the
 /// same steps right to left, reversing each sentence by its own length.
@@ -42,7 +42,7 @@ internal sealed class BiLm : IDisposable
 
     /// <summary>
     /// Runs the biLM on a batch and writes every layer (boundaries removed) into <paramref name="output"/>.
-    /// With a <paramref name="state"/>, each row starts from and updates its stored state (spec section 5).
+    /// With a <paramref name="state"/>, each row starts from and updates its stored state (docs/model.md section 5).
     /// </summary>
     public void Forward(IReadOnlyList<IReadOnlyList<string>> sentences, ElmoState? state, BiLmWorkspace ws, ElmoBatchOutput output)
     {

@@ -4,7 +4,7 @@ using ElmoNative.Parameters;
 namespace ElmoNative.Layers;
 
 /// <summary>
-/// The L stacked LSTM layers of one biLM direction (spec section 4), a skip connection around every layer but the
+/// The L stacked LSTM layers of one biLM direction (docs/model.md section 4), a skip connection around every layer but the
 /// first when the options say so; in training, dropout on the stack's input, between the layers and on its output
 /// (bilm-tf's DropoutWrapper around its ResidualWrapper):
 /// <code>

@@ -6,7 +6,7 @@ namespace ElmoNative.Layers;
 
 /// <summary>
 /// One LSTM layer with a projected output (Sak et al. 2014; TensorFlow's LSTMCell with num_proj, AllenNLP's
-/// LstmCellWithProjection), spec section 4. For each step t, with input x_t [P_in], previous output m [P], cell c [H]:
+/// LstmCellWithProjection), docs/model.md section 4. For each step t, with input x_t [P_in], previous output m [P], cell c [H]:
 /// <code>
 ///   forward, for t = 0 .. T-1:
 ///     z_t = x_t W_x + m_{t-1} W_h + B                   (W_0 = [W_x; W_h], 4H; gate order i, j, f, o as TensorFlow stores them)
