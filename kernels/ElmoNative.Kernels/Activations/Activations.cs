@@ -156,7 +156,7 @@ internal readonly struct ExpFunction : IElementFunction
 {
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TVec Apply<TSimd, TVec>(TVec x) where TSimd : ISimd<TVec> where TVec : struct => TSimd.Exp(x);
+    public static TVec Apply<TSimd, TVec>(TVec x) where TSimd : ISimd<TVec> where TVec : struct => FastMath.Exp<TSimd, TVec>(x);
 }
 
 /// <summary>The logistic sigmoid.</summary>
@@ -164,7 +164,7 @@ internal readonly struct SigmoidFunction : IElementFunction
 {
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TVec Apply<TSimd, TVec>(TVec x) where TSimd : ISimd<TVec> where TVec : struct => TSimd.Sigmoid(x);
+    public static TVec Apply<TSimd, TVec>(TVec x) where TSimd : ISimd<TVec> where TVec : struct => FastMath.Sigmoid<TSimd, TVec>(x);
 }
 
 /// <summary>The hyperbolic tangent.</summary>
@@ -172,5 +172,5 @@ internal readonly struct TanhFunction : IElementFunction
 {
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TVec Apply<TSimd, TVec>(TVec x) where TSimd : ISimd<TVec> where TVec : struct => TSimd.Tanh(x);
+    public static TVec Apply<TSimd, TVec>(TVec x) where TSimd : ISimd<TVec> where TVec : struct => FastMath.Tanh<TSimd, TVec>(x);
 }

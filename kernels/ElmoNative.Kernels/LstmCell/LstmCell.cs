@@ -60,13 +60,13 @@ public static class LstmCell
         where TSimd : ISimd<TVec>
         where TVec : struct
     {
-        TVec i = TSimd.Sigmoid(TSimd.Load(ref z, u));
-        TVec j = TSimd.Tanh(TSimd.Load(ref z, n + u));
-        TVec f = TSimd.Sigmoid(TSimd.Add(TSimd.Load(ref z, 2 * n + u), forgetBias));
-        TVec o = TSimd.Sigmoid(TSimd.Load(ref z, 3 * n + u));
+        TVec i = FastMath.Sigmoid<TSimd, TVec>(TSimd.Load(ref z, u));
+        TVec j = FastMath.Tanh<TSimd, TVec>(TSimd.Load(ref z, n + u));
+        TVec f = FastMath.Sigmoid<TSimd, TVec>(TSimd.Add(TSimd.Load(ref z, 2 * n + u), forgetBias));
+        TVec o = FastMath.Sigmoid<TSimd, TVec>(TSimd.Load(ref z, 3 * n + u));
         TVec cu = TSimd.FusedMultiplyAdd(f, TSimd.Load(ref c, u), TSimd.Multiply(i, j));
         cu = TSimd.Min(TSimd.Max(cu, low), high);
         TSimd.Store(cu, ref c, u);
-        TSimd.Store(TSimd.Multiply(o, TSimd.Tanh(cu)), ref h, u);
+        TSimd.Store(TSimd.Multiply(o, FastMath.Tanh<TSimd, TVec>(cu)), ref h, u);
     }
 }

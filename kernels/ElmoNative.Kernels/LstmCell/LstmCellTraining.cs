@@ -88,10 +88,10 @@ public static class LstmCellTraining
         where TSimd : ISimd<TVec>
         where TVec : struct
     {
-        TSimd.Store(TSimd.Sigmoid(TSimd.Load(ref z, u)), ref z, u);
-        TSimd.Store(TSimd.Tanh(TSimd.Load(ref z, n + u)), ref z, n + u);
-        TSimd.Store(TSimd.Sigmoid(TSimd.Add(TSimd.Load(ref z, 2 * n + u), forgetBias)), ref z, 2 * n + u);
-        TSimd.Store(TSimd.Sigmoid(TSimd.Load(ref z, 3 * n + u)), ref z, 3 * n + u);
+        TSimd.Store(FastMath.Sigmoid<TSimd, TVec>(TSimd.Load(ref z, u)), ref z, u);
+        TSimd.Store(FastMath.Tanh<TSimd, TVec>(TSimd.Load(ref z, n + u)), ref z, n + u);
+        TSimd.Store(FastMath.Sigmoid<TSimd, TVec>(TSimd.Add(TSimd.Load(ref z, 2 * n + u), forgetBias)), ref z, 2 * n + u);
+        TSimd.Store(FastMath.Sigmoid<TSimd, TVec>(TSimd.Load(ref z, 3 * n + u)), ref z, 3 * n + u);
     }
 
     /// <summary>c = clip(f c_prev + i j), tanh(c), h = o tanh(c), from the activated gates.</summary>
@@ -104,7 +104,7 @@ public static class LstmCellTraining
         TVec i = TSimd.Load(ref z, u), j = TSimd.Load(ref z, n + u), f = TSimd.Load(ref z, 2 * n + u), o = TSimd.Load(ref z, 3 * n + u);
         TVec c = TSimd.FusedMultiplyAdd(f, TSimd.Load(ref cellPrevious, u), TSimd.Multiply(i, j));
         c = TSimd.Min(TSimd.Max(c, low), high);
-        TVec t = TSimd.Tanh(c);
+        TVec t = FastMath.Tanh<TSimd, TVec>(c);
         TSimd.Store(c, ref cell, u);
         TSimd.Store(t, ref tanhCell, u);
         TSimd.Store(TSimd.Multiply(o, t), ref output, u);

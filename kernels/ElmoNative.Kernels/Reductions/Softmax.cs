@@ -55,14 +55,14 @@ public static partial class Activations
         TVec acc = TSimd.Zero, s = TSimd.Create(shift);
         for (; i + (nuint)TSimd.Count <= n; i += (nuint)TSimd.Count)
         {
-            TVec e = TSimd.Exp(TSimd.Subtract(TSimd.Load(ref xs, i), s));
+            TVec e = FastMath.Exp<TSimd, TVec>(TSimd.Subtract(TSimd.Load(ref xs, i), s));
             if (store) TSimd.Store(e, ref ys, i);
             acc = TSimd.Add(acc, e);
         }
         float sum = TSimd.Sum(acc);
         for (; i < n; i++)
         {
-            float e = FastMath.Exp(Unsafe.Add(ref xs, i) - shift);
+            float e = FastMath.Exp<SimdScalar, float>(Unsafe.Add(ref xs, i) - shift);
             if (store) Unsafe.Add(ref ys, i) = e;
             sum += e;
         }

@@ -5,7 +5,7 @@
 // SimdScalar with the same code, so every element goes through the same operations whichever loop reaches it.
 namespace ElmoNative.Kernels.Simd;
 
-/// <summary>The float lanes of one SIMD variant: load, store, arithmetic, selection and the FastMath functions.</summary>
+/// <summary>The float lanes of one SIMD variant: load, store, arithmetic, selection, and the bit operations FastMath builds exp, sigmoid and tanh from.</summary>
 /// <typeparam name="TVec">The vector type (Vector512&lt;float&gt;, Vector256&lt;float&gt;, or float for one lane).</typeparam>
 internal interface ISimd<TVec>
     where TVec : struct
@@ -67,12 +67,24 @@ internal interface ISimd<TVec>
     /// <summary>The sum of the lanes (in the vector type's own order).</summary>
     static abstract float Sum(TVec a);
 
-    /// <summary>FastMath's exp.</summary>
-    static abstract TVec Exp(TVec x);
+    /// <summary>min(max(a, low), high). The bounds are floats, not vectors, so constant bounds stay constants the JIT can see.</summary>
+    static abstract TVec Clamp(TVec a, float low, float high);
 
-    /// <summary>FastMath's sigmoid.</summary>
-    static abstract TVec Sigmoid(TVec x);
+    /// <summary>-a (the sign bit flipped).</summary>
+    static abstract TVec Negate(TVec a);
 
-    /// <summary>FastMath's tanh.</summary>
-    static abstract TVec Tanh(TVec x);
+    /// <summary>a rounded to the nearest integer, ties to even.</summary>
+    static abstract TVec Round(TVec a);
+
+    /// <summary>The bitwise AND of a and b.</summary>
+    static abstract TVec And(TVec a, TVec b);
+
+    /// <summary>The bitwise OR of a and b.</summary>
+    static abstract TVec Or(TVec a, TVec b);
+
+    /// <summary>Per lane: left &lt; right ? +0 : value (a NaN compares false).</summary>
+    static abstract TVec ZeroWhereLess(TVec value, TVec left, TVec right);
+
+    /// <summary>2^n for an integral n in [-126, 127], built in the exponent bits (n converted to int, plus 127, shifted left 23). The conversion saturates, so a NaN n gives 1.</summary>
+    static abstract TVec PowerOfTwo(TVec n);
 }

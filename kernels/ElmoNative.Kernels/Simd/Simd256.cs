@@ -84,13 +84,29 @@ internal readonly struct Simd256 : ISimd<Vec>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec Exp(Vec x) => FastMath.Exp(x);
+    public static Vec Clamp(Vec a, float low, float high) => Vector256.Min(Vector256.Max(a, Vector256.Create(low)), Vector256.Create(high));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec Sigmoid(Vec x) => FastMath.Sigmoid(x);
+    public static Vec Negate(Vec a) => -a;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec Tanh(Vec x) => FastMath.Tanh(x);
+    public static Vec Round(Vec a) => Vector256.Round(a);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec And(Vec a, Vec b) => a & b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Or(Vec a, Vec b) => a | b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec ZeroWhereLess(Vec value, Vec left, Vec right) => Vector256.AndNot(value, Vector256.LessThan(left, right));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec PowerOfTwo(Vec n) => Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
 }

@@ -84,13 +84,29 @@ internal readonly struct Simd512 : ISimd<Vec>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec Exp(Vec x) => FastMath.Exp(x);
+    public static Vec Clamp(Vec a, float low, float high) => Vector512.Min(Vector512.Max(a, Vector512.Create(low)), Vector512.Create(high));
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec Sigmoid(Vec x) => FastMath.Sigmoid(x);
+    public static Vec Negate(Vec a) => -a;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec Tanh(Vec x) => FastMath.Tanh(x);
+    public static Vec Round(Vec a) => Vector512.Round(a);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec And(Vec a, Vec b) => a & b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Or(Vec a, Vec b) => a | b;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec ZeroWhereLess(Vec value, Vec left, Vec right) => Vector512.AndNot(value, Vector512.LessThan(left, right));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec PowerOfTwo(Vec n) => Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle();
 }

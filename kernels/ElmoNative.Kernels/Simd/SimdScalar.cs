@@ -82,13 +82,29 @@ internal readonly struct SimdScalar : ISimd<Vec>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec Exp(Vec x) => FastMath.Exp(x);
+    public static Vec Clamp(Vec a, float low, float high) => MathF.Min(MathF.Max(a, low), high);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec Sigmoid(Vec x) => FastMath.Sigmoid(x);
+    public static Vec Negate(Vec a) => -a;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec Tanh(Vec x) => FastMath.Tanh(x);
+    public static Vec Round(Vec a) => MathF.Round(a);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec And(Vec a, Vec b) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) & BitConverter.SingleToInt32Bits(b));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Or(Vec a, Vec b) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(a) | BitConverter.SingleToInt32Bits(b));
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec ZeroWhereLess(Vec value, Vec left, Vec right) => left < right ? 0f : value;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec PowerOfTwo(Vec n) => BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
 }
