@@ -16,7 +16,7 @@ public static class EndToEnd
 {
     public static int Run(string[] args)
     {
-        string preset = "original", input = Path.Combine(FindRoot(), "data", "brown", "brown.txt");
+        string preset = "original", input = DefaultInput;
         int sentencesWanted = 2000, batchSize = 32, threads = Environment.ProcessorCount;
         for (int i = 0; i < args.Length; i++)
         {
@@ -34,13 +34,29 @@ public static class EndToEnd
         }
         if (!RandomCheckpoint.TryParsePreset(preset, out var modelPreset)) { Console.Error.WriteLine($"e2e: unknown preset {preset}"); return 2; }
         if (!File.Exists(input)) { Console.Error.WriteLine($"e2e: {input} not found (run tools/fetch-brown.sh first)"); return 1; }
-        KernelSettings.MaxThreads = threads;
+        Console.WriteLine(Measure(modelPreset, input, sentencesWanted, batchSize, threads).Describe());
+        return 0;
+    }
 
-        string dir = Path.Combine(Path.GetTempPath(), "elmonative-bench", $"{modelPreset.ToString().ToLowerInvariant()}-seed1");
+    /// <summary>The default input: the Brown corpus under data/brown of the repository.</summary>
+    public static string DefaultInput => Path.Combine(RepositoryRoot, "data", "brown", "brown.txt");
+
+    /// <summary>The repository root: the first folder above the build output that holds ElmoNative.sln.</summary>
+    public static string RepositoryRoot => FindRoot();
+
+    /// <summary>
+    /// Writes (once) and loads a random checkpoint of <paramref name="preset"/>, then measures stateless embedding in
+    /// batches of <paramref name="batchSize"/> over the first <paramref name="sentencesWanted"/> lines of
+    /// <paramref name="input"/>, the steady-state allocations, and the batch-1 latency of a 20-token sentence.
+    /// </summary>
+    public static EndToEndResult Measure(ModelPreset preset, string input, int sentencesWanted, int batchSize, int threads)
+    {
+        KernelSettings.MaxThreads = threads;
+        string dir = Path.Combine(Path.GetTempPath(), "elmonative-bench", $"{preset.ToString().ToLowerInvariant()}-seed1");
         if (!File.Exists(Path.Combine(dir, ModelFiles.WeightsFileName)))
         {
-            Console.Error.WriteLine($"writing random {modelPreset} checkpoint to {dir} ...");
-            RandomCheckpoint.Create(modelPreset, 1).SaveDirectory(dir);
+            Console.Error.WriteLine($"writing random {preset} checkpoint to {dir} ...");
+            RandomCheckpoint.Create(preset, 1).SaveDirectory(dir);
         }
         long weightBytes = new FileInfo(Path.Combine(dir, ModelFiles.WeightsFileName)).Length;
 
@@ -84,7 +100,6 @@ public static class EndToEnd
         long steady = GC.GetTotalAllocatedBytes(precise: true) - steadyBefore;
         var cacheAtEnd = model.TokenCacheStatistics;
         long runHits = cacheAtEnd.Hits - cacheAtStart.Hits, runLookups = runHits + cacheAtEnd.Misses - cacheAtStart.Misses;
-        self.Refresh();
 
         var twenty = Enumerable.Range(0, 20).Select(i => sentences.SelectMany(s => s).ElementAt(i)).ToArray();
         model.Embed(twenty);
@@ -95,20 +110,35 @@ public static class EndToEnd
 
         Trace("end");
         self.Refresh();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
-            preset              {modelPreset} ({model.ParameterCount / 1e6:F1} M parameters, weights file {weightBytes / 1e6:F0} MB)
-            input               {sentences.Count} sentences, {tokens} tokens of {Path.GetFileName(input)}
-            threads             {threads}, batch size {batchSize}, stateless
-            load time           {load.Elapsed.TotalSeconds:F2} s
-            embed time          {run.Elapsed.TotalSeconds:F2} s
-            throughput          {tokens / run.Elapsed.TotalSeconds:F0} tokens/s
-            CPU time            {cpuSeconds:F2} s ({tokens / cpuSeconds:F0} tokens per CPU-second; machine load shows as a gap to {threads} x wall time)
-            allocations         {allocated / (double)batches.Count / 1024:F1} KB per batch over the run (all threads; buffers growing, cache filling); {steady / (double)again:F0} bytes per batch in steady state ({again} batches again)
-            token cache         {runHits / (double)Math.Max(1, runLookups):P1} hits in the timed run ({runHits} of {runLookups} lookups, one per distinct token of a batch; {cacheAtEnd.Count} cached, capacity {cacheAtEnd.Capacity})
-            batch-1 latency     {latency.Elapsed.TotalMilliseconds / latencyRuns:F1} ms (20-token sentence, mean of {latencyRuns})
-            peak memory (RSS)   {self.PeakWorkingSet64 / 1e6:F0} MB ({peakAfterLoad / 1e6:F0} MB by the end of the load, {rssAfterLoad / 1e6:F0} MB resident after it; managed heap now {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:F0} MB)
-            """));
-        return 0;
+        return new EndToEndResult
+        {
+            Preset = preset,
+            Options = model.Options,
+            ParameterCount = model.ParameterCount,
+            WeightBytes = weightBytes,
+            InputName = Path.GetFileName(input),
+            Sentences = sentences.Count,
+            Tokens = tokens,
+            Threads = threads,
+            BatchSize = batchSize,
+            Batches = batches.Count,
+            LoadSeconds = load.Elapsed.TotalSeconds,
+            EmbedSeconds = run.Elapsed.TotalSeconds,
+            CpuSeconds = cpuSeconds,
+            AllocatedBytes = allocated,
+            SteadyBytesPerBatch = steady / (double)again,
+            SteadyBatches = again,
+            CacheHits = runHits,
+            CacheLookups = runLookups,
+            CacheCount = cacheAtEnd.Count,
+            CacheCapacity = cacheAtEnd.Capacity,
+            LatencyMilliseconds = latency.Elapsed.TotalMilliseconds / latencyRuns,
+            LatencyRuns = latencyRuns,
+            PeakBytes = self.PeakWorkingSet64,
+            PeakAfterLoadBytes = peakAfterLoad,
+            ResidentAfterLoadBytes = rssAfterLoad,
+            ManagedHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
+        };
     }
 
     private static bool traceMemory;

@@ -87,7 +87,8 @@ public static class GemmProbe
         return 0;
     }
 
-    private static double Best(int repeats, Action action)
+    /// <summary>Best wall time in seconds of <paramref name="repeats"/> runs after one warm-up run.</summary>
+    internal static double Best(int repeats, Action action)
     {
         action();
         double best = double.MaxValue;

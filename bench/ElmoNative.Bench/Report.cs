@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using ElmoNative.Bench.Kernels;
+using ElmoNative.Checkpoints;
+using ElmoNative.Kernels;
+
+namespace ElmoNative.Bench;
+
+/// <summary>
+/// `report [--sentences 2000] [--input FILE] [--presets small,medium,original] [--output FILE]`: one run that measures,
+/// for each preset in a child process of its own (so that each peak RSS is its own, and with OPENBLAS_CORETYPE and
+/// OPENBLAS_L2_SIZE removed from the child's environment so that OpenBLAS picks its own kernel), end-to-end tokens/s at
+/// the defaults of `elmo embed` (batch 64, stateless, all cores, token cache on), the necessary MFLOP per token, the
+/// same process's SGEMM rates (OpenBLAS and ours, 2 threads, M=640 K=P N=4H), their ratio, the token cache hit rate,
+/// batch-1 latency, load time and peak RSS; prints a Markdown table (and writes it to --output).
+/// </summary>
+public static class Report
+{
+    private const int GemmRows = 640, GemmThreads = 2, GemmRepeats = 5, DefaultBatchSize = 64;
+    private static readonly string[] UnsetVariables = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"];
+    private static readonly string[] ReportedFlags = ["avx512f", "avx2", "fma"];
+
+    /// <summary>Runs the report; returns the exit code.</summary>
+    public static int Run(string[] args)
+    {
+        string input = EndToEnd.DefaultInput;
+        string? outputFile = null;
+        int sentences = 2000;
+        string[] presets = ["small", "medium", "original"];
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--input": input = Next(); break;
+                case "--output": outputFile = Next(); break;
+                case "--sentences": sentences = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--presets": presets = Next().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                default: Console.Error.WriteLine($"report: unknown option {args[i]}"); return 2;
+            }
+        }
+        foreach (string p in presets)
+            if (!RandomCheckpoint.TryParsePreset(p, out _)) { Console.Error.WriteLine($"report: unknown preset {p} in --presets"); return 2; }
+        if (!File.Exists(input)) { Console.Error.WriteLine($"report: {input} not found (run tools/fetch-brown.sh first)"); return 1; }
+
+        string loadBefore = LoadAverage();
+        var started = DateTime.UtcNow;
+        var columns = new List<Dictionary<string, string>>();
+        foreach (string preset in presets)
+        {
+            Console.Error.WriteLine($"report: measuring {preset} ...");
+            var values = RunChild(preset, sentences, input);
+            if (values is null) return 1;
+            columns.Add(values);
+        }
+        string table = Format(presets, columns, sentences, input, started, loadBefore, LoadAverage());
+        Console.Write(table);
+        if (outputFile is not null)
+        {
+            string temp = outputFile + ".tmp";
+            File.WriteAllText(temp, table);
+            File.Move(temp, outputFile, overwrite: true);
+        }
+        return 0;
+    }
+
+    /// <summary>The child's side (`report-preset PRESET SENTENCES INPUT`): measures one preset, prints key=value lines.</summary>
+    public static int RunPreset(string[] args)
+    {
+        if (args.Length != 3 || !RandomCheckpoint.TryParsePreset(args[0], out var preset))
+        {
+            Console.Error.WriteLine("report-preset: usage report-preset small|medium|original SENTENCES INPUT");
+            return 2;
+        }
+        var e2e = EndToEnd.Measure(preset, args[2], int.Parse(args[1], CultureInfo.InvariantCulture), DefaultBatchSize, Environment.ProcessorCount);
+        // After the end-to-end run, so that its peak RSS is the model's alone, not the GEMM probe's matrices.
+        var shape = new GemmShape(GemmRows, e2e.Options.ProjectionDim, 4 * e2e.Options.LstmDim);
+        (double ours, double blas) = GemmRates(shape);
+        var values = new Dictionary<string, double>
+        {
+            ["sentences"] = e2e.Sentences,
+            ["tokens"] = e2e.Tokens,
+            ["threads"] = e2e.Threads,
+            ["tokensPerSecond"] = e2e.TokensPerSecond,
+            ["tokensPerCpuSecond"] = e2e.Tokens / e2e.CpuSeconds,
+            ["mflopPerToken"] = e2e.MflopPerToken,
+            ["p"] = e2e.Options.ProjectionDim,
+            ["h"] = e2e.Options.LstmDim,
+            ["layers"] = e2e.Options.LstmLayers,
+            ["oursGflops"] = ours,
+            ["openBlasGflops"] = blas,
+            ["cacheHitRate"] = e2e.CacheHitRate,
+            ["latencyMs"] = e2e.LatencyMilliseconds,
+            ["loadSeconds"] = e2e.LoadSeconds,
+            ["peakMb"] = e2e.PeakBytes / 1e6,
+            ["weightsMb"] = e2e.WeightBytes / 1e6,
+        };
+        foreach (var (key, value) in values) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key}={value:R}"));
+        Console.WriteLine($"openBlasEnvironment={string.Join(' ', UnsetVariables.Select(v => $"{v}={Environment.GetEnvironmentVariable(v) ?? "unset"}"))}");
+        return 0;
+    }
+
+    /// <summary>Best-of-N GFLOP/s of our SGEMM and OpenBLAS's (NaN when it is not installed) on 2 threads.</summary>
+    private static (double Ours, double OpenBlas) GemmRates(GemmShape shape)
+    {
+        var random = new Random(42);
+        var a = Enumerable.Range(0, shape.M * shape.K).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var b = Enumerable.Range(0, shape.K * shape.N).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var c = new float[shape.M * shape.N];
+        using var packed = PackedMatrix.Pack(b, shape.K, shape.N, shape.N);
+        KernelSettings.MaxThreads = GemmThreads;
+        double ours = shape.Flops / GemmProbe.Best(GemmRepeats, () => Sgemm.Multiply(GemmThreads, null, shape.M, a, shape.K, packed, 0f, c, shape.N)) / 1e9;
+        double blas = double.NaN;
+        if (OpenBlas.IsAvailable)
+        {
+            OpenBlas.SetThreadCount(GemmThreads);
+            blas = shape.Flops / GemmProbe.Best(GemmRepeats, () => OpenBlas.Multiply(shape.M, shape.N, shape.K, a, b, c)) / 1e9;
+        }
+        return (ours, blas);
+    }
+
+    private static Dictionary<string, string>? RunChild(string preset, int sentences, string input)
+    {
+        string self = typeof(Report).Assembly.Location;
+        string host = Environment.ProcessPath ?? "dotnet";
+        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, UseShellExecute = false };
+        // Started through `dotnet ElmoNative.Bench.dll` or the apphost: either way the same build runs the child.
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(self);
+        foreach (string a in new[] { "report-preset", preset, sentences.ToString(CultureInfo.InvariantCulture), input }) start.ArgumentList.Add(a);
+        foreach (string v in UnsetVariables) start.Environment.Remove(v);
+        using var child = Process.Start(start) ?? throw new InvalidOperationException($"report: could not start {host}");
+        string stdout = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        if (child.ExitCode != 0) { Console.Error.WriteLine($"report: the {preset} child exited with {child.ExitCode}"); return null; }
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1].Trim());
+    }
+
+    private static string Format(string[] presets, List<Dictionary<string, string>> columns, int sentences, string input,
+        DateTime started, string loadBefore, string loadAfter)
+    {
+        double V(int column, string key) => double.Parse(columns[column][key], CultureInfo.InvariantCulture);
+        string Row(string label, Func<int, string> cell) =>
+            $"| {label} | {string.Join(" | ", Enumerable.Range(0, presets.Length).Select(cell))} |";
+        var inv = CultureInfo.InvariantCulture;
+        (string model, string flags) = Cpu();
+        var text = new StringBuilder();
+        text.AppendLine("# ElmoNative benchmark report");
+        text.AppendLine();
+        text.AppendLine(inv, $"- CPU: {model}, {Environment.ProcessorCount} logical cores; flags: {flags}");
+        text.AppendLine(inv, $"- date: {started:yyyy-MM-dd HH:mm} UTC; commit: {Commit()}; .NET {Environment.Version}");
+        text.AppendLine(inv, $"- load average (1, 5, 15 min) before: {loadBefore}; after: {loadAfter} (other jobs share the machine)");
+        text.AppendLine(inv, $"- OpenBLAS: {(OpenBlas.IsAvailable ? "found" : "not installed (n/a)")}; in each child: {columns[0]["openBlasEnvironment"]} (removed from the child's environment so that OpenBLAS picks its own kernel)");
+        text.AppendLine(inv, $"- input: first {sentences:N0} lines of {Path.GetFileName(input)}; random checkpoints (seed 1) of each preset; each preset measured in a child process of its own");
+        text.AppendLine(inv, $"- settings: the defaults of `elmo embed`: batch {DefaultBatchSize}, stateless, all cores ({columns[0]["threads"]} threads), token cache on");
+        text.AppendLine();
+        text.AppendLine(Row("measure", c => presets[c]));
+        text.AppendLine(Row("---", _ => "---:"));
+        text.AppendLine(Row("sentences / tokens", c => string.Create(inv, $"{V(c, "sentences"):N0} / {V(c, "tokens"):N0}")));
+        text.AppendLine(Row("LSTM: layers L, cell H, projection P", c => string.Create(inv, $"{V(c, "layers")}, {V(c, "h")}, {V(c, "p")}")));
+        text.AppendLine(Row("tokens/s", c => string.Create(inv, $"{V(c, "tokensPerSecond"):N0}")));
+        text.AppendLine(Row("tokens per CPU-second", c => string.Create(inv, $"{V(c, "tokensPerCpuSecond"):N0}")));
+        text.AppendLine(Row("necessary MFLOP/token", c => string.Create(inv, $"{V(c, "mflopPerToken"):F1}")));
+        text.AppendLine(Row("SGEMM shape (M, K=P, N=4H)", c => string.Create(inv, $"{GemmRows}, {V(c, "p")}, {4 * V(c, "h")}")));
+        text.AppendLine(Row("OpenBLAS SGEMM GFLOP/s (2 threads, best of 5)", c => string.Create(inv, $"{V(c, "openBlasGflops"):F1}")));
+        text.AppendLine(Row("our SGEMM GFLOP/s (2 threads, best of 5)", c => string.Create(inv, $"{V(c, "oursGflops"):F1}")));
+        text.AppendLine(Row("**fraction of the GEMM limit** (tokens/s x MFLOP/token / OpenBLAS)", c =>
+            string.Create(inv, $"**{V(c, "tokensPerSecond") * V(c, "mflopPerToken") * 1e6 / (V(c, "openBlasGflops") * 1e9) * 100:F1}%**")));
+        text.AppendLine(Row("limit at OpenBLAS's rate, tokens/s", c => string.Create(inv, $"{V(c, "openBlasGflops") * 1e3 / V(c, "mflopPerToken"):N0}")));
+        text.AppendLine(Row("token cache hit rate", c => string.Create(inv, $"{V(c, "cacheHitRate") * 100:F1}%")));
+        text.AppendLine(Row("batch-1 latency, 20 tokens (mean of 5)", c => string.Create(inv, $"{V(c, "latencyMs"):F1} ms")));
+        text.AppendLine(Row("load time", c => string.Create(inv, $"{V(c, "loadSeconds"):F2} s")));
+        text.AppendLine(Row("peak RSS (weights file)", c => string.Create(inv, $"{V(c, "peakMb"):N0} MB ({V(c, "weightsMb"):N0} MB)")));
+        text.AppendLine();
+        text.AppendLine("Necessary MFLOP per token: the LSTM steps only, 2 directions x L layers x (2·P·4H input + 2·P·4H recurrent + "
+            + "2·H·P projection) per step, times (Σn + 2·S) / Σn over the S measured sentences of n tokens (the two boundary "
+            + "steps of each sentence); the character CNN, highway and the token cache are not counted. The fraction of the "
+            + "GEMM limit is tokens/s x MFLOP/token / (OpenBLAS GFLOP/s x 1000). Peak RSS is the child's own (VmHWM by the end of "
+            + "the embedding, before the SGEMM probe).");
+        return text.ToString();
+    }
+
+    private static (string Model, string Flags) Cpu()
+    {
+        try
+        {
+            var lines = File.ReadLines("/proc/cpuinfo").ToList();
+            string Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "";
+            var flags = Field("flags").Split(' ').ToHashSet();
+            string list = string.Join(", ", ReportedFlags.Select(f => $"{f} {(flags.Contains(f) ? "yes" : "no")}"));
+            return ($"{Field("model name")} (family {Field("cpu family")}, model {Field("model\t")})", list);
+        }
+        catch (IOException) { return ("unknown (no /proc/cpuinfo)", "unknown"); }
+    }
+
+    private static string LoadAverage()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+    }
+
+    private static string Commit()
+    {
+        try
+        {
+            var start = new ProcessStartInfo("git", "rev-parse --short HEAD")
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+                WorkingDirectory = EndToEnd.RepositoryRoot,
+            };
+            using var git = Process.Start(start);
+            if (git is null) return "unknown";
+            string hash = git.StandardOutput.ReadToEnd().Trim();
+            git.WaitForExit();
+            return git.ExitCode == 0 && hash.Length > 0 ? hash : "unknown";
+        }
+        catch (System.ComponentModel.Win32Exception) { return "unknown (no git)"; }
+    }
+}
