@@ -2,11 +2,12 @@
 // Each k step loads two B vectors and broadcasts 8 A values: 16 FMAs per 10 loads. Bottom-edge tiles of
 // 1 to 7 rows have their own kernels (each streams the B panel once, as the full tile does), all
 // accumulating k in the same order (a row's result does not depend on M or on which kernel computed it),
-// so small M (1..8, e.g. one LSTM step of a small batch) wastes no work on padding rows. Every kernel
-// but the 1-row one prefetches its rows of C before the k loop, as the 256-bit kernel does.
+// so small M (1..8, e.g. one LSTM step of a small batch) wastes no work on padding rows. Unlike the
+// 256-bit kernel these do not prefetch their rows of C: on the Zen 5 of bench/README.md that cost 2 to 3%
+// at M=32 and up to 12% on 3-row tiles, and gained nothing at M=640 (the first K block only writes C, the
+// later ones find it in cache).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace ElmoNative.Kernels.Gemm;
 
@@ -41,7 +42,6 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows8(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
-        PrefetchRows(c, ldc, 8);
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
@@ -88,7 +88,6 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows7(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
-        PrefetchRows(c, ldc, 7);
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
@@ -131,7 +130,6 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows6(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
-        PrefetchRows(c, ldc, 6);
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
@@ -169,7 +167,6 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows5(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
-        PrefetchRows(c, ldc, 5);
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default;
@@ -203,7 +200,6 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows4(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
-        PrefetchRows(c, ldc, 4);
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         for (nint p = 0; p < kc; p++, a += 8, b += 32)
@@ -232,7 +228,6 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows3(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
-        PrefetchRows(c, ldc, 3);
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default;
         for (nint p = 0; p < kc; p++, a += 8, b += 32)
@@ -257,7 +252,6 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows2(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
-        PrefetchRows(c, ldc, 2);
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         for (nint p = 0; p < kc; p++, a += 8, b += 32)
         {
@@ -289,21 +283,6 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
             c1 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b + 16), c1);
         }
         StoreRow(c, c0, c1, accumulate);
-    }
-
-    /// <summary>Asks for the tile's rows of C before the k loop, so that they arrive while it runs (rows are ldc apart,
-    /// often a multiple of 4 KB, which the hardware prefetcher does not follow). A row of the tile is 128 bytes: two cache
-    /// lines when aligned, three otherwise.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchRows(float* c, nint ldc, int rows)
-    {
-        for (nint r = 0; r < rows; r++)
-        {
-            float* row = c + r * ldc;
-            Sse.Prefetch0(row);
-            Sse.Prefetch0(row + 16);
-            Sse.Prefetch0(row + 31);
-        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
