@@ -1,7 +1,11 @@
 // AVX-512 micro-kernel: an 8 x 32 tile of C held in 16 zmm accumulators (8 rows x 2 vectors of 16).
-// Each k step loads two B vectors and broadcasts 8 A values: 16 FMAs per 10 loads. Bottom-edge rows
-// use a 4-row kernel and a 1-row kernel, all accumulating k in the same order (a row's result does not
-// depend on M), so small M (1..8, e.g. one LSTM step of a small batch) wastes no work on padding rows.
+// Each k step loads two B vectors and broadcasts 8 A values: 16 FMAs per 10 loads. Bottom-edge tiles of
+// 1 to 7 rows have their own kernels (each streams the B panel once, as the full tile does), all
+// accumulating k in the same order (a row's result does not depend on M or on which kernel computed it),
+// so small M (1..8, e.g. one LSTM step of a small batch) wastes no work on padding rows. Unlike the
+// 256-bit kernel these do not prefetch their rows of C: on the Zen 5 of bench/README.md that cost 2 to 3%
+// at M=32 and up to 12% on 3-row tiles, and gained nothing at M=640 (the first K block only writes C, the
+// later ones find it in cache).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -22,18 +26,17 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     /// <inheritdoc/>
     public static void Tile(int rows, nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
-        if (rows == 8)
+        switch (rows)
         {
-            Rows8(kc, a, b, c, ldc, accumulate);
-            return;
+            case 8: Rows8(kc, a, b, c, ldc, accumulate); break;
+            case 7: Rows7(kc, a, b, c, ldc, accumulate); break;
+            case 6: Rows6(kc, a, b, c, ldc, accumulate); break;
+            case 5: Rows5(kc, a, b, c, ldc, accumulate); break;
+            case 4: Rows4(kc, a, b, c, ldc, accumulate); break;
+            case 3: Rows3(kc, a, b, c, ldc, accumulate); break;
+            case 2: Rows2(kc, a, b, c, ldc, accumulate); break;
+            default: Rows1(kc, a, b, c, accumulate); break;
         }
-        int r = 0;
-        if (rows >= 4)
-        {
-            Rows4(kc, a, b, c, ldc, accumulate);
-            r = 4;
-        }
-        for (; r < rows; r++) Rows1(kc, a + r, b, c + r * ldc, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -83,6 +86,118 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows7(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default;
+        for (nint p = 0; p < kc; p++, a += 8, b += 32)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> av = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(av, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(av, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(av, b1, c31);
+            av = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(av, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(av, b1, c41);
+            av = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(av, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(av, b1, c51);
+            av = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(av, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(av, b1, c61);
+        }
+        StoreRow(c, c00, c01, accumulate);
+        StoreRow(c + ldc, c10, c11, accumulate);
+        StoreRow(c + 2 * ldc, c20, c21, accumulate);
+        StoreRow(c + 3 * ldc, c30, c31, accumulate);
+        StoreRow(c + 4 * ldc, c40, c41, accumulate);
+        StoreRow(c + 5 * ldc, c50, c51, accumulate);
+        StoreRow(c + 6 * ldc, c60, c61, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows6(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        for (nint p = 0; p < kc; p++, a += 8, b += 32)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> av = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(av, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(av, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(av, b1, c31);
+            av = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(av, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(av, b1, c41);
+            av = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(av, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(av, b1, c51);
+        }
+        StoreRow(c, c00, c01, accumulate);
+        StoreRow(c + ldc, c10, c11, accumulate);
+        StoreRow(c + 2 * ldc, c20, c21, accumulate);
+        StoreRow(c + 3 * ldc, c30, c31, accumulate);
+        StoreRow(c + 4 * ldc, c40, c41, accumulate);
+        StoreRow(c + 5 * ldc, c50, c51, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows5(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default;
+        for (nint p = 0; p < kc; p++, a += 8, b += 32)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> av = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(av, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(av, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(av, b1, c31);
+            av = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(av, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(av, b1, c41);
+        }
+        StoreRow(c, c00, c01, accumulate);
+        StoreRow(c + ldc, c10, c11, accumulate);
+        StoreRow(c + 2 * ldc, c20, c21, accumulate);
+        StoreRow(c + 3 * ldc, c30, c31, accumulate);
+        StoreRow(c + 4 * ldc, c40, c41, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows4(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
@@ -108,6 +223,49 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
         StoreRow(c + ldc, c10, c11, accumulate);
         StoreRow(c + 2 * ldc, c20, c21, accumulate);
         StoreRow(c + 3 * ldc, c30, c31, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows3(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default;
+        for (nint p = 0; p < kc; p++, a += 8, b += 32)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> av = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(av, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(av, b1, c21);
+        }
+        StoreRow(c, c00, c01, accumulate);
+        StoreRow(c + ldc, c10, c11, accumulate);
+        StoreRow(c + 2 * ldc, c20, c21, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows2(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        for (nint p = 0; p < kc; p++, a += 8, b += 32)
+        {
+            Vector512<float> b0 = Vector512.Load(b);
+            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> av = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(av, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(av, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(av, b1, c11);
+        }
+        StoreRow(c, c00, c01, accumulate);
+        StoreRow(c + ldc, c10, c11, accumulate);
     }
 
     /// <summary>One row of the tile; a is that row of the packed panel (stride Mr = 8).</summary>
