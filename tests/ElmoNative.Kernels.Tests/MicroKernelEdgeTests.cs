@@ -51,7 +51,7 @@ public class MicroKernelEdgeTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public unsafe void Tiles512OfEveryRowCountEqualTheFullTile(bool accumulate)
+    public void Tiles512OfEveryRowCountEqualTheFullTile(bool accumulate)
     {
         int mr = MicroKernel512.Mr, nr = MicroKernel512.Nr;
         const int kc = 37, ldc = 40; // ldc > Nr: the columns between the tile and the next row must stay untouched
@@ -60,11 +60,11 @@ public class MicroKernelEdgeTests
         float[] b = TestData.Uniform(random, kc * nr, -1f, 1f);
         float[] c0 = TestData.Uniform(random, mr * ldc, -1f, 1f);
         float[] full = (float[])c0.Clone();
-        fixed (float* pa = a, pb = b, pc = full) MicroKernel512.Tile(mr, kc, pa, pb, pc, ldc, accumulate);
+        MicroKernel512.Tile(mr, kc, a, b, full, ldc, accumulate);
         for (int rows = 1; rows <= mr; rows++)
         {
             float[] c = (float[])c0.Clone();
-            fixed (float* pa = a, pb = b, pc = c) MicroKernel512.Tile(rows, kc, pa, pb, pc, ldc, accumulate);
+            MicroKernel512.Tile(rows, kc, a, b, c, ldc, accumulate);
             for (int r = 0; r < mr; r++)
             {
                 // rows below the tile, and the columns right of it, keep their values

@@ -23,6 +23,19 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
     /// <inheritdoc/>
     public static GemmBlocking DefaultBlocking => new(Kc: 256, Mc: 128, Nc: 2048);
 
+    /// <summary>
+    /// <see cref="Tile(int, nint, float*, float*, float*, nint, bool)"/> on spans (for the tests, so that code outside the
+    /// kernels needs no pointers): <paramref name="a"/> [kc, 8] and <paramref name="b"/> [kc, 32] packed, C rows of
+    /// <paramref name="ldc"/>.
+    /// </summary>
+    internal static void Tile(int rows, int kc, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int ldc, bool accumulate)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(a.Length, kc * 8, nameof(a));
+        ArgumentOutOfRangeException.ThrowIfLessThan(b.Length, kc * 32, nameof(b));
+        ArgumentOutOfRangeException.ThrowIfLessThan(c.Length, (rows - 1) * ldc + 32, nameof(c));
+        fixed (float* pa = a, pb = b, pc = c) Tile(rows, kc, pa, pb, pc, ldc, accumulate);
+    }
+
     /// <inheritdoc/>
     public static void Tile(int rows, nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {
