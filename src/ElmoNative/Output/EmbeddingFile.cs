@@ -34,6 +34,9 @@ public static class EmbeddingFile
         options ??= new EmbeddingFileOptions();
         if (options.BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "the batch size must be positive");
         if (!Enum.IsDefined(options.Layers)) throw new ArgumentOutOfRangeException(nameof(options), options.Layers, "unknown layer selection");
+        if (options.WindowSentences <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.WindowSentences, "the window must hold at least one sentence");
+        if (options.WindowTokens <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.WindowTokens, "the window's tokens must be positive");
+        if (options.BatchTokens <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.BatchTokens, "the batch tokens must be positive");
 
         int layerCount = model.LayerCount, dim = model.Dim;
         var average = options.Layers == EmbeddingLayers.Average ? ScalarMix.Average(layerCount) : null;
@@ -41,6 +44,18 @@ public static class EmbeddingFile
         var sentence = reader.Next();
         if (sentence is null) throw new InvalidDataException($"{lines.Path}: input is empty (no sentences)");
         long written = 0, tokensDone = 0;
+        if (!options.Stateful && options.Regroup)
+        {
+            var first = sentence;
+            AtomicFile.Write(outputPath, temp =>
+            {
+                using var writer = new EmbeddingFileWriter(temp, options.Layout);
+                var regrouped = WriteRegrouped(model, writer, () => first is { } s ? Take(ref first, s) : reader.Next(), options, progress, cancellation);
+                writer.Finish();
+                (written, tokensDone) = regrouped;
+            });
+            return new EmbeddingFileProgress(written, tokensDone);
+        }
         AtomicFile.Write(outputPath, temp =>
         {
             using var writer = new EmbeddingFileWriter(temp, options.Layout);
@@ -85,6 +100,123 @@ public static class EmbeddingFile
             writer.Finish();
         });
         return new EmbeddingFileProgress(written, tokensDone);
+    }
+
+    /// <summary>Returns <paramref name="value"/> and clears <paramref name="slot"/> (the sentence read ahead to check the input is not empty).</summary>
+    private static InputSentence Take(ref InputSentence? slot, InputSentence value)
+    {
+        slot = null;
+        return value;
+    }
+
+    /// <summary>
+    /// The stateless embed in windows (<see cref="EmbeddingFileOptions.Regroup"/>): each window of sentences from
+    /// <paramref name="next"/> is embedded in length-sorted internal batches (<see cref="SentenceWindow.Plan"/>), the
+    /// datasets' values kept in one buffer for the window, then written in input order.
+    /// </summary>
+    internal static EmbeddingFileProgress WriteRegrouped(ElmoModel model, EmbeddingFileWriter writer, Func<InputSentence?> next, EmbeddingFileOptions options,
+                                                        IProgress<EmbeddingFileProgress>? progress, CancellationToken cancellation)
+    {
+        int layerCount = model.LayerCount, dim = model.Dim;
+        var average = options.Layers == EmbeddingLayers.Average ? ScalarMix.Average(layerCount) : null;
+        int windowSentences = options.WindowSentences ?? (int)Math.Min(16L * options.BatchSize, 1 << 20);
+        var window = new List<InputSentence>(Math.Min(windowSentences, 4096));
+        var lengths = new List<int>(window.Capacity);
+        var offsets = new List<long>(window.Capacity);
+        var batch = new List<IReadOnlyList<string>>();
+        var output = new ElmoBatchOutput(); // reused from batch to batch
+        float[] mixed = []; // [B, T, D] for the average of the layers, grown as needed
+        float[] values = []; // the window's datasets, one after another in input order, grown as needed
+        long[] shape = new long[3];
+        long written = 0, tokensDone = 0;
+        while (SentenceWindow.Fill(window, next, windowSentences, options.WindowTokens))
+        {
+            lengths.Clear();
+            offsets.Clear();
+            long size = 0;
+            foreach (var s in window)
+            {
+                lengths.Add(s.Tokens.Length);
+                offsets.Add(size);
+                size += DatasetValues(s.Tokens.Length, layerCount, dim, options);
+            }
+            if (values.Length < size) values = new float[checked((int)size)];
+            foreach (int[] rows in SentenceWindow.Plan(lengths, options.BatchTokens))
+            {
+                cancellation.ThrowIfCancellationRequested();
+                batch.Clear();
+                foreach (int i in rows) batch.Add(window[i].Tokens);
+                model.Embed(batch, output);
+                if (average is not null)
+                {
+                    int mixedSize = output.Count * output.MaxLength * dim;
+                    if (mixed.Length < mixedSize) mixed = new float[mixedSize];
+                    average.Mix(output, mixed.AsSpan(0, mixedSize));
+                }
+                for (int b = 0; b < rows.Length; b++)
+                {
+                    int i = rows[b], n = lengths[i];
+                    var averaged = average is null ? default : mixed.AsSpan(b * output.MaxLength * dim, n * dim);
+                    FillDataset(output, b, options, averaged, values.AsSpan((int)offsets[i], (int)DatasetValues(n, layerCount, dim, options)));
+                }
+            }
+            for (int i = 0; i < window.Count; i++)
+            {
+                int n = lengths[i];
+                int rank = DatasetShape(n, layerCount, dim, options, shape);
+                writer.AddDataset(window[i].Text, shape.AsSpan(0, rank), values.AsSpan((int)offsets[i], (int)DatasetValues(n, layerCount, dim, options)));
+                written++;
+                tokensDone += n;
+                if (written % options.BatchSize == 0)
+                {
+                    progress?.Report(new EmbeddingFileProgress(written, tokensDone));
+                    cancellation.ThrowIfCancellationRequested();
+                }
+            }
+        }
+        if (written % options.BatchSize != 0) progress?.Report(new EmbeddingFileProgress(written, tokensDone));
+        return new EmbeddingFileProgress(written, tokensDone);
+    }
+
+    /// <summary>The values of a sentence's dataset: its layers as chosen, pooled over its <paramref name="n"/> tokens or not.</summary>
+    private static long DatasetValues(int n, int layerCount, int dim, EmbeddingFileOptions options) =>
+        (options.Pooling is null ? (long)n * dim : dim) * (options.Layers == EmbeddingLayers.All ? layerCount : 1);
+
+    /// <summary>Writes the shape of a sentence's dataset into <paramref name="shape"/>; returns its rank.</summary>
+    private static int DatasetShape(int n, int layerCount, int dim, EmbeddingFileOptions options, Span<long> shape)
+    {
+        int rank = 0;
+        if (options.Layers == EmbeddingLayers.All) shape[rank++] = layerCount;
+        if (options.Pooling is null) shape[rank++] = n;
+        shape[rank++] = dim;
+        return rank;
+    }
+
+    /// <summary>The values of the dataset of sentence <paramref name="b"/> of the batch (as <see cref="WriteSentence"/> writes them) into <paramref name="destination"/>.</summary>
+    private static void FillDataset(ElmoBatchOutput output, int b, EmbeddingFileOptions options, ReadOnlySpan<float> mixed, Span<float> destination)
+    {
+        int n = output.Lengths[b], dim = output.Dim, layerCount = output.LayerCount;
+        switch (options.Layers, options.Pooling)
+        {
+            case (EmbeddingLayers.All, { } pooling):
+                for (int l = 0; l < layerCount; l++) SentencePooling.Pool(output.Layer(b, l), dim, pooling, destination.Slice(l * dim, dim));
+                break;
+            case (EmbeddingLayers.Top, { } pooling):
+                SentencePooling.Pool(output.Layer(b, layerCount - 1), dim, pooling, destination);
+                break;
+            case (_, { } pooling):
+                SentencePooling.Pool(mixed, dim, pooling, destination);
+                break;
+            case (EmbeddingLayers.All, null):
+                for (int l = 0; l < layerCount; l++) output.Layer(b, l).CopyTo(destination.Slice(l * n * dim, n * dim));
+                break;
+            case (EmbeddingLayers.Top, null):
+                output.Layer(b, layerCount - 1).CopyTo(destination);
+                break;
+            default:
+                mixed.CopyTo(destination);
+                break;
+        }
     }
 
     /// <summary>As <see cref="Write(ElmoModel, Utf8LineReader, string, EmbeddingFileOptions?, IProgress{EmbeddingFileProgress}?, CancellationToken)"/>, reading the UTF-8 file <paramref name="inputPath"/>.</summary>
@@ -164,7 +296,7 @@ public static class EmbeddingFile
         private readonly Dictionary<string, long>? seen = sentenceKeys ? new(StringComparer.Ordinal) : null;
 
         /// <summary>The next sentence (its stripped text and tokens), or null at the end.</summary>
-        public (string Text, string[] Tokens)? Next()
+        public InputSentence? Next()
         {
             if (!lines.TryRead(out string? line)) return null;
             long number = lines.LineNumber;
@@ -182,7 +314,7 @@ public static class EmbeddingFile
                     throw new InvalidDataException($"{where}the same sentence as line {first} {index}; --use-sentence-keys needs distinct sentences (drop it to encode duplicates)");
                 seen.Add(text, number);
             }
-            return (text, PythonText.Split(text));
+            return new InputSentence(text, PythonText.Split(text));
         }
     }
 }

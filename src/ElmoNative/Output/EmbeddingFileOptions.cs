@@ -36,6 +36,26 @@ public sealed record EmbeddingFileOptions
 
     /// <summary>How datasets are named and whether <c>sentence_to_index</c> is written.</summary>
     public EmbeddingFileLayout Layout { get; init; } = EmbeddingFileLayout.LineNumbersWithSentenceToIndex;
+
+    /// <summary>
+    /// Stateless only: read a window of upcoming sentences, sort it by length and embed it in internal batches of
+    /// about <see cref="BatchTokens"/> padded tokens instead of <see cref="BatchSize"/> lines, then write it in input
+    /// order. The file is the same bytes either way (a stateless sentence's vectors do not depend on its batch); only
+    /// the speed and the memory differ. Progress is still reported every <see cref="BatchSize"/> sentences written.
+    /// </summary>
+    public bool Regroup { get; init; } = true;
+
+    /// <summary>The most sentences a regrouping window holds; null: 16 x <see cref="BatchSize"/>.</summary>
+    public int? WindowSentences { get; init; }
+
+    /// <summary>
+    /// A regrouping window stops taking sentences once it holds this many tokens (its results are kept until it is
+    /// written, so this bounds the memory).
+    /// </summary>
+    public int WindowTokens { get; init; } = 8192;
+
+    /// <summary>The padded tokens (rows x longest row) of an internal batch of a regrouping window.</summary>
+    public int BatchTokens { get; init; } = 2048;
 }
 
 /// <summary>Sentences and tokens embedded and written so far (a progress report), or in all (the result).</summary>

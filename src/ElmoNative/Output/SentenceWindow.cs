@@ -1,0 +1,61 @@
+namespace ElmoNative.Output;
+
+/// <summary>A sentence of an embedding file's input: its stripped text and its tokens.</summary>
+/// <param name="Text">The line stripped of surrounding whitespace.</param>
+/// <param name="Tokens">Its tokens (at least one).</param>
+internal readonly record struct InputSentence(string Text, string[] Tokens);
+
+/// <summary>
+/// The regrouping of a stateless embed (measured in bench/README.md): a window of upcoming sentences is read, sorted by length and
+/// cut into internal batches sized by a token budget, so that the rows of a batch have nearly the same length (few
+/// padded positions, the recurrent steps stay dense up to the end). A stateless sentence's vectors do not depend on
+/// its batch, bit for bit, so the results are the same; they are written in input order.
+/// </summary>
+internal static class SentenceWindow
+{
+    /// <summary>
+    /// Clears <paramref name="window"/> and fills it from <paramref name="next"/> (null: the end of the input) until it
+    /// holds <paramref name="maxSentences"/> sentences or at least <paramref name="maxTokens"/> tokens, or the input
+    /// ends; a sentence longer than <paramref name="maxTokens"/> makes a window by itself. Returns false when the input
+    /// had no sentence left.
+    /// </summary>
+    public static bool Fill(List<InputSentence> window, Func<InputSentence?> next, int maxSentences, int maxTokens)
+    {
+        ArgumentNullException.ThrowIfNull(window);
+        ArgumentNullException.ThrowIfNull(next);
+        window.Clear();
+        long tokens = 0;
+        while (window.Count < maxSentences && tokens < maxTokens)
+        {
+            if (next() is not { } sentence) break;
+            window.Add(sentence);
+            tokens += sentence.Tokens.Length;
+        }
+        return window.Count > 0;
+    }
+
+    /// <summary>
+    /// The internal batches of a window of sentences of <paramref name="lengths"/> tokens: the indices sorted by length
+    /// (ties in input order), cut so that a batch's rows times its longest length stays within
+    /// <paramref name="batchTokens"/> (at least one row per batch). Every index appears once.
+    /// </summary>
+    public static List<int[]> Plan(IReadOnlyList<int> lengths, int batchTokens)
+    {
+        ArgumentNullException.ThrowIfNull(lengths);
+        var order = new int[lengths.Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        // Stable by (length, index): the same plan on every run.
+        Array.Sort(order, (a, b) => lengths[a] != lengths[b] ? lengths[a].CompareTo(lengths[b]) : a.CompareTo(b));
+        var batches = new List<int[]>();
+        int start = 0;
+        while (start < order.Length)
+        {
+            int end = start + 1;
+            // Sorted ascending: the padded length of order[start..end] is the length of its last row.
+            while (end < order.Length && (long)(end + 1 - start) * lengths[order[end]] <= batchTokens) end++;
+            batches.Add(order[start..end]);
+            start = end;
+        }
+        return batches;
+    }
+}
