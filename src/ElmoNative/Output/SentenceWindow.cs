@@ -6,7 +6,7 @@ namespace ElmoNative.Output;
 internal readonly record struct InputSentence(string Text, string[] Tokens);
 
 /// <summary>
-/// The regrouping of a stateless embed (measured in bench/README.md): a window of upcoming sentences is read, sorted by length and
+/// The regrouping of a stateless embed (docs/formats.md; measured in bench/README.md): a window of upcoming sentences is read, sorted by length and
 /// cut into internal batches sized by a token budget, so that the rows of a batch have nearly the same length (few
 /// padded positions, the recurrent steps stay dense up to the end). A stateless sentence's vectors do not depend on
 /// its batch, bit for bit, so the results are the same; they are written in input order.
