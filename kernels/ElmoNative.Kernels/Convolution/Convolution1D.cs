@@ -58,13 +58,8 @@ public static class Convolution1D
         ReadOnlySpan<float> bias, Span<float> output, int ldOutput)
     {
         int filters = bias.Length;
-        ArgumentOutOfRangeException.ThrowIfNegative(sequences);
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        ArgumentOutOfRangeException.ThrowIfNegative(channels);
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(ldOutput, filters);
+        CheckShape(input, sequences, length, channels, width, filters, ldOutput);
         int depth = width * channels;
-        if (input.Length < (long)sequences * length * channels) throw new ArgumentException("input is shorter than sequences x length x channels.", nameof(input));
         if (packed is null)
             Sgemm.CheckOperand(nameof(filter), filter.Length, depth, filters, filters, true);
         else if (packed.Rows != depth || packed.Columns != filters)
@@ -136,13 +131,8 @@ public static class Convolution1D
     {
         ArgumentNullException.ThrowIfNull(filter);
         int filters = bias.Length;
-        ArgumentOutOfRangeException.ThrowIfNegative(sequences);
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        ArgumentOutOfRangeException.ThrowIfNegative(channels);
-        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(ldOutput, filters);
+        CheckShape(input, sequences, length, channels, width, filters, ldOutput);
         int depth = width * channels;
-        if (input.Length < (long)sequences * length * channels) throw new ArgumentException("input is shorter than sequences x length x channels.", nameof(input));
         if (distinct.Length < sequences) throw new ArgumentException("distinct needs one count per sequence.", nameof(distinct));
         if (filter.Rows != depth || filter.Columns != filters)
             throw new ArgumentException($"The packed filter is [{filter.Rows} x {filter.Columns}], expected [{depth} x {filters}].", nameof(filter));
@@ -221,5 +211,16 @@ public static class Convolution1D
     {
         ArgumentNullException.ThrowIfNull(filter);
         Sgemm.Multiply(1, null, 1, window, filter.Rows, filter, 0f, sums, filter.Columns);
+    }
+
+    /// <summary>The argument checks both convolutions share: sizes, the output stride and the input's length.</summary>
+    private static void CheckShape(ReadOnlySpan<float> input, int sequences, int length, int channels, int width, int filters, int ldOutput)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sequences);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfNegative(channels);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldOutput, filters);
+        if (input.Length < (long)sequences * length * channels) throw new ArgumentException("input is shorter than sequences x length x channels.", nameof(input));
     }
 }
