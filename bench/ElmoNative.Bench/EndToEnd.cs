@@ -10,14 +10,20 @@ namespace ElmoNative.Bench;
 /// Writes a random checkpoint of a preset to a cache folder (once), then measures: load time from disk, tokens per second
 /// of stateless embedding in batches over the first N sentences of a file, batch-1 latency of a 20-token sentence,
 /// and the process's peak resident memory.
-/// Usage: e2e [--preset small|medium|original] [--input data/brown/brown.txt] [--sentences 2000] [--batch-size 32] [--threads N] [--trace-memory]
+/// The timed run is, by default, what <c>elmo embed</c> runs: <see cref="ElmoNative.Output.EmbeddingFile"/> on a text file
+/// of the sentences (stateless: regrouped by length in windows, docs/formats.md) writing the HDF5 file; <c>--mode batches</c>
+/// times <see cref="ElmoModel.Embed(IReadOnlyList{IReadOnlyList{string}}, ElmoBatchOutput, ElmoState?)"/> on the user's
+/// batches in input order instead (the library call, no file).
+/// Usage: e2e [--preset small|medium|original] [--input data/brown/brown.txt] [--sentences 2000] [--batch-size 64] [--threads N]
+///            [--mode file|batches] [--trace-memory]
 /// </summary>
 public static class EndToEnd
 {
     public static int Run(string[] args)
     {
         string preset = "original", input = DefaultInput;
-        int sentencesWanted = 2000, batchSize = 32, threads = Environment.ProcessorCount;
+        int sentencesWanted = 2000, batchSize = 64, threads = Environment.ProcessorCount;
+        var mode = EndToEndMode.File;
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -29,12 +35,16 @@ public static class EndToEnd
                 case "--batch-size": batchSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--trace-memory": traceMemory = true; break;
+                case "--mode":
+                    string m = Next();
+                    if (!Enum.TryParse(m, ignoreCase: true, out mode)) { Console.Error.WriteLine($"e2e: --mode is file or batches, not {m}"); return 2; }
+                    break;
                 default: Console.Error.WriteLine($"e2e: unknown option {args[i]}"); return 2;
             }
         }
         if (!RandomCheckpoint.TryParsePreset(preset, out var modelPreset)) { Console.Error.WriteLine($"e2e: unknown preset {preset}"); return 2; }
         if (!File.Exists(input)) { Console.Error.WriteLine($"e2e: {input} not found (run tools/fetch-brown.sh first)"); return 1; }
-        Console.WriteLine(Measure(modelPreset, input, sentencesWanted, batchSize, threads).Describe());
+        Console.WriteLine(Measure(modelPreset, input, sentencesWanted, batchSize, threads, mode).Describe());
         return 0;
     }
 
@@ -47,9 +57,10 @@ public static class EndToEnd
     /// <summary>
     /// Writes (once) and loads a random checkpoint of <paramref name="preset"/>, then measures stateless embedding in
     /// batches of <paramref name="batchSize"/> over the first <paramref name="sentencesWanted"/> lines of
-    /// <paramref name="input"/>, the steady-state allocations, and the batch-1 latency of a 20-token sentence.
+    /// <paramref name="input"/> (through <see cref="ElmoNative.Output.EmbeddingFile"/> in <see cref="EndToEndMode.File"/>),
+    /// the steady-state allocations, and the batch-1 latency of a 20-token sentence.
     /// </summary>
-    public static EndToEndResult Measure(ModelPreset preset, string input, int sentencesWanted, int batchSize, int threads)
+    public static EndToEndResult Measure(ModelPreset preset, string input, int sentencesWanted, int batchSize, int threads, EndToEndMode mode)
     {
         KernelSettings.MaxThreads = threads;
         string dir = Path.Combine(Path.GetTempPath(), "elmonative-bench", $"{preset.ToString().ToLowerInvariant()}-seed1");
@@ -84,10 +95,32 @@ public static class EndToEnd
         using var self = Process.GetCurrentProcess();
         TimeSpan cpuBefore = self.TotalProcessorTime;
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        var run = Stopwatch.StartNew();
-        int traced = 0;
-        foreach (var batch in batches) { model.Embed(batch, output); if (++traced % 8 == 0) Trace($"batch {traced}"); }
-        run.Stop();
+        Stopwatch run;
+        if (mode == EndToEndMode.File)
+        {
+            // What `elmo embed --input TEXT --output FILE` runs at its defaults (the file is removed afterwards).
+            string text = Path.Combine(Path.GetTempPath(), $"elmonative-e2e-{Environment.ProcessId}.txt");
+            string hdf5 = Path.ChangeExtension(text, ".hdf5");
+            File.WriteAllLines(text, sentences.Select(s => string.Join(' ', s)));
+            try
+            {
+                run = Stopwatch.StartNew();
+                ElmoNative.Output.EmbeddingFile.Write(model, text, hdf5, new ElmoNative.Output.EmbeddingFileOptions { BatchSize = batchSize });
+                run.Stop();
+            }
+            finally
+            {
+                File.Delete(text);
+                File.Delete(hdf5);
+            }
+        }
+        else
+        {
+            run = Stopwatch.StartNew();
+            int traced = 0;
+            foreach (var batch in batches) { model.Embed(batch, output); if (++traced % 8 == 0) Trace($"batch {traced}"); }
+            run.Stop();
+        }
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         self.Refresh();
         double cpuSeconds = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
@@ -121,6 +154,7 @@ public static class EndToEnd
             Tokens = tokens,
             Threads = threads,
             BatchSize = batchSize,
+            Mode = mode,
             Batches = batches.Count,
             LoadSeconds = load.Elapsed.TotalSeconds,
             EmbedSeconds = run.Elapsed.TotalSeconds,
@@ -160,4 +194,14 @@ public static class EndToEnd
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ElmoNative.sln"))) dir = dir.Parent;
         return dir?.FullName ?? Directory.GetCurrentDirectory();
     }
+}
+
+/// <summary>What the end-to-end run times.</summary>
+public enum EndToEndMode
+{
+    /// <summary>`elmo embed` at its defaults: EmbeddingFile from a text file to an HDF5 file (stateless: regrouped).</summary>
+    File,
+
+    /// <summary>ElmoModel.Embed on the user's batches in input order, no file.</summary>
+    Batches,
 }

@@ -24,6 +24,9 @@ public sealed record EndToEndResult
     public required int Threads { get; init; }
     /// <summary>Sentences per batch.</summary>
     public required int BatchSize { get; init; }
+
+    /// <summary>What the timed run was: `elmo embed`'s file path or the library's batches.</summary>
+    public required EndToEndMode Mode { get; init; }
     /// <summary>Batches in the timed run.</summary>
     public required int Batches { get; init; }
     /// <summary>Wall time of loading the checkpoint.</summary>
@@ -84,7 +87,7 @@ public sealed record EndToEndResult
     public string Describe() => string.Create(CultureInfo.InvariantCulture, $"""
         preset              {Preset} ({ParameterCount / 1e6:F1} M parameters, weights file {WeightBytes / 1e6:F0} MB)
         input               {Sentences} sentences, {Tokens} tokens of {InputName}
-        threads             {Threads}, batch size {BatchSize}, stateless
+        threads             {Threads}, batch size {BatchSize}, stateless, {(Mode == EndToEndMode.File ? "elmo embed's path (EmbeddingFile, regrouped, HDF5 written)" : "ElmoModel.Embed on the batches in input order")}
         load time           {LoadSeconds:F2} s
         embed time          {EmbedSeconds:F2} s
         throughput          {TokensPerSecond:F0} tokens/s

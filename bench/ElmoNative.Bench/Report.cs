@@ -73,7 +73,7 @@ public static class Report
             Console.Error.WriteLine("report-preset: usage report-preset small|medium|original SENTENCES INPUT");
             return 2;
         }
-        var e2e = EndToEnd.Measure(preset, args[2], int.Parse(args[1], CultureInfo.InvariantCulture), DefaultBatchSize, Environment.ProcessorCount);
+        var e2e = EndToEnd.Measure(preset, args[2], int.Parse(args[1], CultureInfo.InvariantCulture), DefaultBatchSize, Environment.ProcessorCount, EndToEndMode.File);
         // After the end-to-end run, so that its peak RSS is the model's alone, not the GEMM probe's matrices.
         var shape = new GemmShape(GemmRows, e2e.Options.ProjectionDim, 4 * e2e.Options.LstmDim);
         (double ours, double blas) = GemmRates(shape);
@@ -153,7 +153,7 @@ public static class Report
         text.AppendLine(inv, $"- load average (1, 5, 15 min) before: {loadBefore}; after: {loadAfter} (other jobs share the machine)");
         text.AppendLine(inv, $"- OpenBLAS: {(OpenBlas.IsAvailable ? "found" : "not installed (n/a)")}; in each child: {columns[0]["openBlasEnvironment"]} (removed from the child's environment so that OpenBLAS picks its own kernel)");
         text.AppendLine(inv, $"- input: first {sentences:N0} lines of {Path.GetFileName(input)}; random checkpoints (seed 1) of each preset; each preset measured in a child process of its own");
-        text.AppendLine(inv, $"- settings: the defaults of `elmo embed`: batch {DefaultBatchSize}, stateless, all cores ({columns[0]["threads"]} threads), token cache on");
+        text.AppendLine(inv, $"- settings: the defaults of `elmo embed` and its path (EmbeddingFile from a text file to an HDF5 file): batch {DefaultBatchSize}, stateless (regrouped by length), all cores ({columns[0]["threads"]} threads), token cache on");
         text.AppendLine();
         text.AppendLine(Row("measure", c => presets[c]));
         text.AppendLine(Row("---", _ => "---:"));
