@@ -91,6 +91,34 @@ public class AsyncEmbeddingTests
         Assert.Equal(sentences.Count, source.Pulled);
     }
 
+    /// <summary>
+    /// A stream batch is regrouped by length into internal batches of at most ElmoModel.StreamBatchTokens padded tokens;
+    /// every sentence still gets the bits it gets alone. Lengths from 1 to 700 tokens and one of 2,100, so that a batch
+    /// is cut into many internal batches and a sentence exceeds the budget by itself.
+    /// </summary>
+    [Theory]
+    [InlineData(11, 64)]
+    [InlineData(12, 25)]
+    public async Task RegroupedStreamEqualsEachSentenceAlone(int seed, int batchSize)
+    {
+        var random = new Random(seed);
+        var sentences = Enumerable.Range(0, 90).Select(i =>
+        {
+            int length = i == 0 ? 2100 : random.Next(10) == 0 ? random.Next(100, 700) : random.Next(1, 40);
+            return (IReadOnlyList<string>)TestSentences.RandomSentence(random, length);
+        }).ToList();
+        Assert.True(sentences.Take(batchSize).Sum(s => s.Count) > ElmoModel.StreamBatchTokens); // the first batch is cut
+        int i = 0;
+        await foreach (var result in model.Value.EmbedStreamAsync(sentences, batchSize))
+        {
+            Assert.Equal(i, result.Index);
+            var alone = model.Value.Embed([sentences[i]]);
+            Assert.True(Compare.BitIdentical(alone.ToArray(0), result.Values), $"sentence {i} ({sentences[i].Count} tokens) differs");
+            i++;
+        }
+        Assert.Equal(sentences.Count, i);
+    }
+
     [Fact]
     public async Task AsyncSourceStreamsInOrder()
     {

@@ -1,11 +1,15 @@
 using System.Runtime.CompilerServices;
+using ElmoNative.Output;
 
 namespace ElmoNative;
 
 public sealed partial class ElmoModel
 {
-    /// <summary>Default batch size of <see cref="EmbedStreamAsync(IAsyncEnumerable{IReadOnlyList{string}}, int, IProgress{ElmoProgress}?, CancellationToken)"/>.</summary>
-    public const int DefaultStreamBatchSize = 32;
+    /// <summary>Default batch size (sentences read and embedded together) of <see cref="EmbedStreamAsync(IAsyncEnumerable{IReadOnlyList{string}}, int, IProgress{ElmoProgress}?, CancellationToken)"/>.</summary>
+    public const int DefaultStreamBatchSize = 128;
+
+    /// <summary>Most padded tokens (rows x longest row) of one internal batch of a stream's regrouped batch.</summary>
+    internal const int StreamBatchTokens = 2048;
 
     /// <summary>
     /// <see cref="Embed(IReadOnlyList{IReadOnlyList{string}}, ElmoState?)"/> (stateless) on a thread-pool thread, so that
@@ -24,7 +28,11 @@ public sealed partial class ElmoModel
     /// <summary>
     /// Embeds a stream of tokenized sentences (stateless) in batches of <paramref name="batchSize"/>, yielding one
     /// <see cref="ElmoSentenceEmbedding"/> per sentence in input order. At most one batch of the input is read ahead
-    /// of what has been yielded, so the memory does not grow with the input. Each batch runs on a thread-pool thread;
+    /// of what has been yielded, so the memory does not grow with the input. A batch is regrouped before it runs (a
+    /// stateless sentence's vectors do not depend on its batch, bit for bit): its sentences are sorted by length and
+    /// embedded in internal batches of at most 2,048 padded tokens, so that the recurrent steps stay dense (docs/formats.md,
+    /// the same rule as <c>elmo embed</c>); a larger <paramref name="batchSize"/> groups lengths better and holds more
+    /// results at once. Each batch runs on a thread-pool thread;
     /// <paramref name="progress"/>, if given, hears after each batch (on that thread, before its sentences are
     /// yielded) how many sentences and tokens are done. <paramref name="cancellationToken"/> is observed between
     /// batches and while reading the input.
@@ -45,14 +53,14 @@ public sealed partial class ElmoModel
             CheckSentence(sentence, done.Sentences + batch.Count, nameof(sentences));
             batch.Add(sentence);
             if (batch.Count < batchSize) continue;
-            done = await RunStreamBatch(batch, output, done, progress, cancellationToken).ConfigureAwait(false);
-            foreach (var result in Results(batch, output, done)) yield return result;
+            (done, var results) = await RunStreamBatch(batch, output, done, progress, cancellationToken).ConfigureAwait(false);
             batch.Clear();
+            foreach (var result in results) yield return result;
         }
         if (batch.Count > 0)
         {
-            done = await RunStreamBatch(batch, output, done, progress, cancellationToken).ConfigureAwait(false);
-            foreach (var result in Results(batch, output, done)) yield return result;
+            (done, var results) = await RunStreamBatch(batch, output, done, progress, cancellationToken).ConfigureAwait(false);
+            foreach (var result in results) yield return result;
         }
     }
 
@@ -78,27 +86,40 @@ public sealed partial class ElmoModel
         await Task.CompletedTask.ConfigureAwait(false);
     }
 
-    /// <summary>Embeds one batch of a stream into <paramref name="output"/> on the thread pool and reports the progress.</summary>
-    private async Task<ElmoProgress> RunStreamBatch(List<IReadOnlyList<string>> batch, ElmoBatchOutput output, ElmoProgress before,
+    /// <summary>Embeds one batch of a stream (regrouped) on the thread pool and reports the progress.</summary>
+    private async Task<(ElmoProgress Done, ElmoSentenceEmbedding[] Results)> RunStreamBatch(List<IReadOnlyList<string>> batch, ElmoBatchOutput output, ElmoProgress before,
         IProgress<ElmoProgress>? progress, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await Task.Run(() => Embed(batch, output), cancellationToken).ConfigureAwait(false);
+        var results = new ElmoSentenceEmbedding[batch.Count];
+        await Task.Run(() => EmbedRegrouped(batch, output, before.Sentences, results), cancellationToken).ConfigureAwait(false);
         long tokens = 0;
         foreach (var sentence in batch) tokens += sentence.Count;
         var after = new ElmoProgress(before.Sentences + batch.Count, before.Tokens + tokens);
         progress?.Report(after);
-        return after;
+        return (after, results);
     }
 
-    /// <summary>The sentences of a finished stream batch, copied out of the reused output.</summary>
-    private ElmoSentenceEmbedding[] Results(List<IReadOnlyList<string>> batch, ElmoBatchOutput output, ElmoProgress done)
+    /// <summary>
+    /// Embeds <paramref name="batch"/> in length-sorted internal batches (<see cref="SentenceWindow.Plan"/>) and puts each
+    /// sentence's vectors, copied out of the reused <paramref name="output"/>, at its place in <paramref name="results"/>.
+    /// </summary>
+    private void EmbedRegrouped(List<IReadOnlyList<string>> batch, ElmoBatchOutput output, long first, ElmoSentenceEmbedding[] results)
     {
-        long first = done.Sentences - batch.Count;
-        var results = new ElmoSentenceEmbedding[batch.Count];
-        for (int i = 0; i < batch.Count; i++)
-            results[i] = new ElmoSentenceEmbedding(first + i, batch[i], LayerCount, Dim, output.ToArray(i));
-        return results;
+        var lengths = new int[batch.Count];
+        for (int i = 0; i < lengths.Length; i++) lengths[i] = batch[i].Count;
+        var part = new List<IReadOnlyList<string>>();
+        foreach (int[] rows in SentenceWindow.Plan(lengths, StreamBatchTokens))
+        {
+            part.Clear();
+            foreach (int i in rows) part.Add(batch[i]);
+            Embed(part, output);
+            for (int b = 0; b < rows.Length; b++)
+            {
+                int i = rows[b];
+                results[i] = new ElmoSentenceEmbedding(first + i, batch[i], LayerCount, Dim, output.ToArray(b));
+            }
+        }
     }
 
     /// <summary>One sentence of a stream: not null, no empty token (the message names its index in the stream).</summary>
