@@ -31,7 +31,7 @@ public class AccuracyTests(ITestOutputHelper output)
 
         // Max abs error over all output layers. The two fixture models (P 16, H 64) sit at float32's floor, where the
         // largest error of one input set is noise (FixtureModelsAreAtTheFloat32Floor: over ten input sets the ratio
-        // spreads from 0.56 to 1.24 around a median below 1, the RMS stays below plain's): 10% slack there, none on the
+        // spreads from 0.56 to 1.24 around a median below 1, the RMS within 5% of plain's): 10% slack there, none on the
         // random models, where the fast path's blocked FMA sums win by far (ratio 0.13 - 0.47).
         double slack = shape is "allennlp-elmo" or "bilm-tf-model" ? 1.1 : 1.0;
         var all = report.All;
@@ -39,7 +39,8 @@ public class AccuracyTests(ITestOutputHelper output)
             $"{shape}: embed's max abs error {all.Fast.MaxAbs:E3} is larger than {slack} x plain float32's {all.Plain.MaxAbs:E3}");
         Assert.True(all.Fast.Rms <= all.Plain.Rms, $"{shape}: embed's RMS error {all.Fast.Rms:E3} is larger than plain float32's {all.Plain.Rms:E3}");
 
-        // The stages the fast path computes with its own activations (LstmCell, FastMath): RMS of the error they add.
+        // The stages the fast path computes with its own activations (LstmCell, FastMath): RMS of the error they add
+        // (with the former tanh, bilm-tf's lstm 1 hidden h had 1.04 x plain's, docs/accuracy.md).
         foreach (var stage in report.Stages.Where(s => s.Stage.EndsWith(" cell c", StringComparison.Ordinal) || s.Stage.EndsWith(" hidden h", StringComparison.Ordinal)))
             Assert.True(stage.Fast.Rms <= stage.Plain.Rms, $"{shape} {stage.Stage}: RMS error {stage.Fast.Rms:E3}, plain float32 {stage.Plain.Rms:E3}");
     }
