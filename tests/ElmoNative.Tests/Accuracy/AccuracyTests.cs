@@ -29,14 +29,17 @@ public class AccuracyTests(ITestOutputHelper output)
             File.WriteAllText(Path.Combine(directory, shape + ".md"), table);
         }
 
-        // Max abs error over all output layers. The two fixture models (P 16, H 64) sit at float32's floor, where the
-        // largest error of one input set is noise (FixtureModelsAreAtTheFloat32Floor: over ten input sets the ratio
-        // spreads from 0.56 to 1.24 around a median below 1, the RMS within 5% of plain's): 10% slack there, none on the
-        // random models, where the fast path's blocked FMA sums win by far (ratio 0.13 - 0.47).
-        double slack = shape is "allennlp-elmo" or "bilm-tf-model" ? 1.1 : 1.0;
+        // Max abs error over all output layers, allowed one float spacing at the largest output more than plain's: the
+        // two implementations may round their largest outputs to adjacent floats. That matters only on the two fixture
+        // models (P 16, H 64), which sit at float32's floor: there the largest error of one input set is that of one
+        // value a few ulps off, on the fixture sentences 0.56 - 1.12 x plain's over the SIMD variants, and over ten input
+        // sets 0.56 - 1.53 around a median of at most 1 (FixtureModelsAreAtTheFloat32Floor). On the random models the
+        // fast path's blocked FMA sums win by far (0.13 - 0.47 x plain's). The RMS error has no slack.
         var all = report.All;
-        Assert.True(all.Fast.MaxAbs <= slack * all.Plain.MaxAbs,
-            $"{shape}: embed's max abs error {all.Fast.MaxAbs:E3} is larger than {slack} x plain float32's {all.Plain.MaxAbs:E3}");
+        float largest = (float)all.Plain.MaxReference;
+        double spacing = MathF.BitIncrement(largest) - largest;
+        Assert.True(all.Fast.MaxAbs <= all.Plain.MaxAbs + spacing,
+            $"{shape}: embed's max abs error {all.Fast.MaxAbs:E3} is larger than plain float32's {all.Plain.MaxAbs:E3} + {spacing:E2}");
         Assert.True(all.Fast.Rms <= all.Plain.Rms, $"{shape}: embed's RMS error {all.Fast.Rms:E3} is larger than plain float32's {all.Plain.Rms:E3}");
 
         // The stages the fast path computes with its own activations (LstmCell, FastMath): RMS of the error they add
@@ -48,8 +51,9 @@ public class AccuracyTests(ITestOutputHelper output)
     /// <summary>
     /// The fixture models (P 16, H 64) on ten input sets of ten sentences (the fixture's three lists and seven of random
     /// sentences): the end-to-end error of both float32 implementations is at float32's floor, so the ratio of their
-    /// largest errors is noise around a median below 1, while the RMS error of the fast path stays within 5% of (and
-    /// mostly below) plain's. This is what justifies <see cref="EmbedIsAsAccurateAsPlainFloat32"/>'s slack on them.
+    /// largest errors is noise (often exactly 1: the same value a few ulps off in both) with a median of at most 1,
+    /// while the RMS error of the fast path stays within 5% of (and mostly below) plain's. This is what justifies
+    /// <see cref="EmbedIsAsAccurateAsPlainFloat32"/>'s one float spacing of slack on the max.
     /// </summary>
     [Theory]
     [InlineData("allennlp-elmo")]
