@@ -15,13 +15,14 @@ public sealed class EmbeddingFileTests : IDisposable
 {
     /// <summary>
     /// SHA-256 of the 54 files of <see cref="EmbeddingFileCombinations"/>, recorded with <c>elmo embed</c> at commit
-    /// 799e5ae (before the embed loop moved into the library), per SIMD variant (256 and 512 bits give equal bits).
+    /// 799e5ae (before the embed loop moved into the library), per SIMD variant (256 and 512 bits give equal bits);
+    /// re-recorded for issue 10 point 4, when FastMath's tanh changed its rounding (docs/accuracy.md).
     /// </summary>
     private static readonly Dictionary<SimdVariant, string> Pinned = new()
     {
-        [SimdVariant.Scalar] = "5B9077435E41EFDAD355548A8E29CB0373E6F45C61DF8AC3CAE5EE8B525FD826",
-        [SimdVariant.Vector256] = "3993A1C077939FE3A0C799FB43BDC5154851D60E0BB93997F9450992D5025991",
-        [SimdVariant.Vector512] = "3993A1C077939FE3A0C799FB43BDC5154851D60E0BB93997F9450992D5025991",
+        [SimdVariant.Scalar] = "C8BBD4E8F724E3A63A94DFC30372C5084EF159AA52CCBF0A3FCF854B52F697FA",
+        [SimdVariant.Vector256] = "5E9BE6FAF95804B0C86585F6C17AD06FC7A06845BCB74B7EFC9708D14F512320",
+        [SimdVariant.Vector512] = "5E9BE6FAF95804B0C86585F6C17AD06FC7A06845BCB74B7EFC9708D14F512320",
     };
 
     private static readonly Lazy<ElmoModel> Model = new(() => ElmoModel.Load(Fixtures.AllenNlp("options.json"), Fixtures.AllenNlp("lm_weights.hdf5")));
@@ -53,7 +54,7 @@ public sealed class EmbeddingFileTests : IDisposable
             var result = EmbeddingFile.Write(Model.Value, input, output, Options(c));
             Assert.Equal(30, result.Sentences);
         });
-        Assert.Equal(Pinned[SimdDispatch.Current], hash);
+        Assert.True(Pinned[SimdDispatch.Current] == hash, $"files hash {hash} under {SimdDispatch.Current}, pinned {Pinned[SimdDispatch.Current]}");
         sandbox.AssertOutputEmpty(); // no temporary file left
     }
 
@@ -63,7 +64,7 @@ public sealed class EmbeddingFileTests : IDisposable
         string input = sandbox.WriteInput("input.txt", EmbeddingFileCombinations.Input());
         string hash = EmbeddingFileCombinations.Hash(sandbox.OutputDirectory, (c, output) =>
             CliSandbox.Run(["embed", "--input", input, "--output", output, .. c.Arguments(), .. CliSandbox.FixtureModel, "--no-progress"]).AssertOk());
-        Assert.Equal(Pinned[SimdDispatch.Current], hash);
+        Assert.True(Pinned[SimdDispatch.Current] == hash, $"files hash {hash} under {SimdDispatch.Current}, pinned {Pinned[SimdDispatch.Current]}");
     }
 
     [Fact]

@@ -22,14 +22,17 @@ public class OutputHashTests(ITestOutputHelper output)
         // Recorded before the issue-9 refactoring (the 256- and 512-bit variants sum in the same order: equal bits).
         // random-original re-recorded when RandomCheckpoint took the trainer's initializer (relu convolutions uniform
         // in +-0.05 instead of normal with std sqrt(1 / (w E))): the weights changed, not the computation.
-        [("allennlp-elmo", SimdVariant.Scalar)] = "04A6B10448FD282BF7F4695DB55EC1E688136A21053F15309D67635C2964B112",
-        [("bilm-tf-model", SimdVariant.Scalar)] = "579C70157FD6CE41A4927FAF52BF6E8AEE7F4828CEA77FE6AE57009FA9F4668D",
+        // The two fixtures re-recorded for issue 10 point 4 (docs/accuracy.md): FastMath's tanh for |x| >= 0.4 is now
+        // (E - 1) / (E + 1) or 1 - 2 / (E + 1) with E = exp(2|x|) (was (1 - e) / (1 + e)), a different rounding;
+        // random-original keeps its bits (its LSTM cells never reach |x| >= 0.4 with freshly initialized weights).
+        [("allennlp-elmo", SimdVariant.Scalar)] = "DF72CA20BC87898C86B6DAA803095B36A321ABA3CD03439EEE359B5C559A0A93",
+        [("bilm-tf-model", SimdVariant.Scalar)] = "9F77974F2DE39DF262871B862BE714329CC6962A27C70ED543A74A7B0936D3FC",
         [("random-original", SimdVariant.Scalar)] = "CA352383B2ABBC941D480220591248333C2D31EBDD8D45DD097AB6D5362DD738",
-        [("allennlp-elmo", SimdVariant.Vector256)] = "35C7654A5B27F78A5153EA60D7B5DB10554F7C9DEBA33F9BBC7B76A0B3652747",
-        [("bilm-tf-model", SimdVariant.Vector256)] = "443F6D77D0B30AED8A66F6EB441A480897F997E2DE62D399C36D2912ED3747E2",
+        [("allennlp-elmo", SimdVariant.Vector256)] = "6EE9EF577C60115D2BB0890916E5653B89844BB1BB32C2D7006BB79C5351A64B",
+        [("bilm-tf-model", SimdVariant.Vector256)] = "BF26D2F89E9143CE2356BF2F957EFB07EEA4C8C9B18404C3FDDD4458366DC43A",
         [("random-original", SimdVariant.Vector256)] = "24D0E2E8C630E1079B7A645BFE37A207EFD950811213AA01181858B22614BCC5",
-        [("allennlp-elmo", SimdVariant.Vector512)] = "35C7654A5B27F78A5153EA60D7B5DB10554F7C9DEBA33F9BBC7B76A0B3652747",
-        [("bilm-tf-model", SimdVariant.Vector512)] = "443F6D77D0B30AED8A66F6EB441A480897F997E2DE62D399C36D2912ED3747E2",
+        [("allennlp-elmo", SimdVariant.Vector512)] = "6EE9EF577C60115D2BB0890916E5653B89844BB1BB32C2D7006BB79C5351A64B",
+        [("bilm-tf-model", SimdVariant.Vector512)] = "BF26D2F89E9143CE2356BF2F957EFB07EEA4C8C9B18404C3FDDD4458366DC43A",
         [("random-original", SimdVariant.Vector512)] = "24D0E2E8C630E1079B7A645BFE37A207EFD950811213AA01181858B22614BCC5",
     };
 

@@ -15,10 +15,11 @@ public class TrainingHashTests(ITestOutputHelper output)
 {
     private static readonly Dictionary<SimdVariant, string> Expected = new()
     {
-        // Recorded before the issue-9 refactoring.
-        [SimdVariant.Scalar] = "E51073E10B27EB0026F376E693A933679B5CC7F56805D433733FC2933EF93C1D",
-        [SimdVariant.Vector256] = "FD062CF8B2B518B9694EEB18B1DF365BFEB3B55025021D92A3E54B70F929BB74",
-        [SimdVariant.Vector512] = "FD062CF8B2B518B9694EEB18B1DF365BFEB3B55025021D92A3E54B70F929BB74",
+        // Recorded before the issue-9 refactoring; re-recorded for issue 10 point 4, when FastMath's tanh changed its
+        // rounding (docs/accuracy.md). Vector256 as ELMONATIVE_SIMD=256 gives it on an AVX-512 machine.
+        [SimdVariant.Scalar] = "514A67B51C34AFB1D6E0D4A687FCFE03665426FDBA982192F20273BFD8344A1C",
+        [SimdVariant.Vector256] = "6E266FD81E27B0EFDC0B7F6DAFDA8E30AB5CB3E2FD72ED8313F75C7BCD98CF5C",
+        [SimdVariant.Vector512] = "6E266FD81E27B0EFDC0B7F6DAFDA8E30AB5CB3E2FD72ED8313F75C7BCD98CF5C",
     };
 
     [Fact]
