@@ -56,6 +56,12 @@ public sealed record EmbeddingFileOptions
 
     /// <summary>The padded tokens (rows x longest row) of an internal batch of a regrouping window.</summary>
     public int BatchTokens { get; init; } = 2048;
+
+    /// <summary>
+    /// The most sentences (rows) of an internal batch of a regrouping window: bounds the batches of very short
+    /// sentences, whose per-step scratch grows with the rows (bench/README.md, "Memory").
+    /// </summary>
+    public int BatchRows { get; init; } = 128;
 }
 
 /// <summary>Sentences and tokens embedded and written so far (a progress report), or in all (the result).</summary>
