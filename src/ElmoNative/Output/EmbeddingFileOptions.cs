@@ -54,14 +54,17 @@ public sealed record EmbeddingFileOptions
     /// </summary>
     public int WindowTokens { get; init; } = 8192;
 
-    /// <summary>The padded tokens (rows x longest row) of an internal batch of a regrouping window.</summary>
-    public int BatchTokens { get; init; } = 2048;
+    /// <summary>
+    /// The padded tokens (rows x longest row) of an internal batch of a regrouping window (the model's scratch grows
+    /// with them; 2,048 cost 20 MB more at the same speed: bench/README.md, "Memory").
+    /// </summary>
+    public int BatchTokens { get; init; } = 1024;
 
     /// <summary>
     /// The most sentences (rows) of an internal batch of a regrouping window: bounds the batches of very short
     /// sentences, whose per-step scratch grows with the rows (bench/README.md, "Memory").
     /// </summary>
-    public int BatchRows { get; init; } = 128;
+    public int BatchRows { get; init; } = 64;
 }
 
 /// <summary>Sentences and tokens embedded and written so far (a progress report), or in all (the result).</summary>
