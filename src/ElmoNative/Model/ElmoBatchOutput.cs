@@ -78,21 +78,6 @@ public sealed class ElmoBatchOutput
         return result;
     }
 
-    /// <summary>
-    /// Grows the arrays to hold any batch of at most <paramref name="paddedTokens"/> rows x longest row of
-    /// <paramref name="layers"/> x <paramref name="dim"/> values, so that reusing the output for such batches never
-    /// allocates (nor leaves the smaller arrays it replaced as garbage). The contents are not kept.
-    /// </summary>
-    internal void Reserve(int paddedTokens, int layers, int dim)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(paddedTokens);
-        long size = (long)paddedTokens * layers * dim;
-        if (size > Array.MaxLength) return; // too large to reserve: batches grow the arrays as they come
-        if (Activations.Length < size) Activations = new float[size];
-        if (Mask.Length < paddedTokens) Mask = new bool[paddedTokens];
-        if (lengths.Length < paddedTokens) lengths = new int[paddedTokens];
-    }
-
     /// <summary>Shapes the output for a batch: zero activations, mask set; arrays exact (fresh) or grown only if needed (reused).</summary>
     internal void Reset(IReadOnlyList<IReadOnlyList<string>> sentences, int layers, int dim, bool exact)
     {
