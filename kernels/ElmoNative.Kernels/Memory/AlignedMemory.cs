@@ -38,6 +38,9 @@ internal static unsafe partial class AlignedMemory
     /// <summary>Whether large blocks are mapped pages (Linux with mmap reachable, huge pages not requested).</summary>
     private static readonly bool Mapped = !HugePages && OperatingSystem.IsLinux() && MmapWorks();
 
+    /// <summary>Whether blocks of at least <see cref="MappedBlockBytes"/> are mapped pages of their own in this process.</summary>
+    public static bool MapsLargeBlocks => Mapped;
+
     private static long liveBytes;
 
     /// <summary>
