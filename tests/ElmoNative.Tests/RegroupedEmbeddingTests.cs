@@ -23,10 +23,10 @@ public sealed class RegroupedEmbeddingTests : IDisposable
 
     /// <summary>An input of random sentences and the regrouping and output options to embed it with.</summary>
     public sealed record EmbedCase(string[][] Sentences, int BatchSize, int? WindowSentences, int WindowTokens, int BatchTokens,
-                              EmbeddingLayers Layers, Pooling? Pooling, EmbeddingFileLayout Layout)
+                              EmbeddingLayers Layers, Pooling? Pooling, EmbeddingFileLayout Layout, int BatchRows = 128)
     {
         public override string ToString() =>
-            $"{Sentences.Length} sentences of lengths [{string.Join(",", Sentences.Select(s => s.Length))}], batch {BatchSize}, window {WindowSentences?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"} / {WindowTokens} tokens, batch tokens {BatchTokens}, {Layers} {Pooling} {Layout}";
+            $"{Sentences.Length} sentences of lengths [{string.Join(",", Sentences.Select(s => s.Length))}], batch {BatchSize}, window {WindowSentences?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"} / {WindowTokens} tokens, batch tokens {BatchTokens}, rows {BatchRows}, {Layers} {Pooling} {Layout}";
     }
 
     private static Gen<string[]> Sentence =>
@@ -43,7 +43,8 @@ public sealed class RegroupedEmbeddingTests : IDisposable
          from layers in Gen.Elements(EmbeddingLayers.All, EmbeddingLayers.Top, EmbeddingLayers.Average)
          from pooling in Gen.Elements<Pooling?>(null, Pooling.Mean, Pooling.Max)
          from layout in Gen.Elements(EmbeddingFileLayout.LineNumbersWithSentenceToIndex, EmbeddingFileLayout.LineNumbers)
-         select new EmbedCase(sentences, batchSize, window, windowTokens, batchTokens, layers, pooling, layout)).ToArbitrary();
+         from batchRows in Gen.OneOf(Gen.Choose(1, 6), Gen.Constant(128))
+         select new EmbedCase(sentences, batchSize, window, windowTokens, batchTokens, layers, pooling, layout, batchRows)).ToArbitrary();
 
     [Property(MaxTest = 30)]
     public Property RegroupedFileIsTheBytesOfOneSentenceAtATimeInInputOrder() => Prop.ForAll(Cases(), c =>
@@ -57,6 +58,7 @@ public sealed class RegroupedEmbeddingTests : IDisposable
             WindowSentences = c.WindowSentences,
             WindowTokens = c.WindowTokens,
             BatchTokens = c.BatchTokens,
+            BatchRows = c.BatchRows,
         };
         string expectedPath = sandbox.Output("alone.hdf5"), actualPath = sandbox.Output("regrouped.hdf5");
         var expected = EmbeddingFile.Write(Model.Value, input, expectedPath, alone);
@@ -92,17 +94,18 @@ public sealed class RegroupedEmbeddingTests : IDisposable
     });
 
     /// <summary>Lengths, a token budget and a window bound for the planning properties.</summary>
-    private static Arbitrary<(int[] Lengths, int Budget, int MaxSentences, int MaxTokens)> Plans() =>
+    private static Arbitrary<(int[] Lengths, int Budget, int MaxSentences, int MaxTokens, int MaxRows)> Plans() =>
         (from lengths in Gen.Choose(1, 90).ArrayOf()
          from budget in Gen.Choose(1, 400)
          from maxSentences in Gen.Choose(1, 30)
          from maxTokens in Gen.Choose(1, 300)
-         select (lengths, budget, maxSentences, maxTokens)).ToArbitrary();
+         from maxRows in Gen.OneOf(Gen.Choose(1, 8), Gen.Constant(int.MaxValue))
+         select (lengths, budget, maxSentences, maxTokens, maxRows)).ToArbitrary();
 
     [Property(MaxTest = 200)]
     public Property PlanSortsByLengthAndKeepsBatchesWithinTheTokenBudget() => Prop.ForAll(Plans(), p =>
     {
-        var batches = SentenceWindow.Plan(p.Lengths, p.Budget);
+        var batches = SentenceWindow.Plan(p.Lengths, p.Budget, p.MaxRows);
         var all = batches.SelectMany(b => b).ToArray();
         // Every sentence exactly once, ordered by (length, index).
         Assert.Equal(Enumerable.Range(0, p.Lengths.Length).OrderBy(i => p.Lengths[i]).ThenBy(i => i), all);
@@ -111,12 +114,13 @@ public sealed class RegroupedEmbeddingTests : IDisposable
             Assert.NotEmpty(batch);
             long padded = (long)batch.Length * batch.Max(i => p.Lengths[i]);
             Assert.True(batch.Length == 1 || padded <= p.Budget, $"a batch of {batch.Length} rows holds {padded} padded tokens > {p.Budget}");
+            Assert.True(batch.Length <= p.MaxRows, $"a batch of {batch.Length} rows > {p.MaxRows}");
         }
-        // Batches are as full as the budget allows: the next row would not have fitted.
+        // Batches are as full as the budgets allow: the next row would not have fitted.
         for (int b = 0; b + 1 < batches.Count; b++)
         {
             int next = batches[b + 1][0];
-            Assert.True((long)(batches[b].Length + 1) * p.Lengths[next] > p.Budget, $"batch {b} could have taken one more row");
+            Assert.True((long)(batches[b].Length + 1) * p.Lengths[next] > p.Budget || batches[b].Length == p.MaxRows, $"batch {b} could have taken one more row");
         }
     });
 

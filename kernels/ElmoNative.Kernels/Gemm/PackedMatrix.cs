@@ -85,7 +85,7 @@ public sealed unsafe class PackedMatrix : IDisposable
     {
         float* p = panels;
         panels = null;
-        AlignedMemory.Free(p);
+        AlignedMemory.Free(p, bytes);
     }
 
     /// <summary>Packs B [rows, columns] (row-major, row stride ldb) for use in <see cref="Sgemm.Multiply(int, ReadOnlySpan{float}, int, PackedMatrix, float, Span{float}, int)"/>.</summary>

@@ -53,7 +53,7 @@ public sealed unsafe class NativeBuffer<T> : IDisposable
 
     private void Release()
     {
-        AlignedMemory.Free(pointer);
+        AlignedMemory.Free(pointer, (nuint)capacity * (nuint)sizeof(T));
         pointer = null;
         capacity = 0;
     }

@@ -46,8 +46,38 @@ internal sealed class BiLm : IDisposable
     /// </summary>
     public void Forward(IReadOnlyList<IReadOnlyList<string>> sentences, ElmoState? state, BiLmWorkspace ws, ElmoBatchOutput output)
     {
+        if (sentences.Count == 0) return;
+        int maxSteps = Run(sentences, state, ws);
+        ReadOnlySpan<int> order = ws.Order(sentences.Count);
+        for (int s = 0; s < sentences.Count; s++) UnpackRow(ws, s, maxSteps, output, order[s]);
+    }
+
+    /// <summary>
+    /// Runs the biLM on a batch (stateless) and hands each sentence's layers to <paramref name="each"/>, one sentence at
+    /// a time in <paramref name="sentenceOutput"/> (a one-row output, reused): the same values as
+    /// <see cref="Forward(IReadOnlyList{IReadOnlyList{string}}, ElmoState?, BiLmWorkspace, ElmoBatchOutput)"/> writes,
+    /// without a [B, L + 1, T, 2P] output for the whole batch. The sentences come in the batch's packed order;
+    /// <paramref name="each"/> gets the index of the sentence in <paramref name="sentences"/>.
+    /// </summary>
+    public void ForwardEach(IReadOnlyList<IReadOnlyList<string>> sentences, BiLmWorkspace ws, ElmoBatchOutput sentenceOutput, Action<int, ElmoBatchOutput> each)
+    {
+        if (sentences.Count == 0) return;
+        int maxSteps = Run(sentences, null, ws);
+        var one = new IReadOnlyList<string>[1];
+        for (int s = 0; s < sentences.Count; s++)
+        {
+            int b = ws.Order(sentences.Count)[s];
+            one[0] = sentences[b];
+            sentenceOutput.Reset(one, options.LstmLayers + 1, options.OutputDim, exact: false);
+            UnpackRow(ws, s, maxSteps, sentenceOutput, 0);
+            each(b, sentenceOutput);
+        }
+    }
+
+    /// <summary>Token representations and the LSTM layers of both directions over the packed batch; returns the steps of its longest row.</summary>
+    private int Run(IReadOnlyList<IReadOnlyList<string>> sentences, ElmoState? state, BiLmWorkspace ws)
+    {
         int batch = sentences.Count, p = options.ProjectionDim;
-        if (batch == 0) return;
         int maxSteps = PackedBatch.Pack(sentences, ws);
         ReadOnlySpan<int> order = ws.Order(batch), steps = ws.Steps(batch), offsets = ws.Offsets(maxSteps + 1);
 
@@ -82,7 +112,7 @@ internal sealed class BiLm : IDisposable
         {
             ws.State = null;
         }
-        Unpack(ws, batch, maxSteps, output);
+        return maxSteps;
     }
 
     /// <summary>Frees the packed weights of every layer (native memory).</summary>
@@ -100,30 +130,28 @@ internal sealed class BiLm : IDisposable
         lstm[d].Forward(ws.Input(d, rows * options.ProjectionDim), ws.State, ws);
     }
 
-    /// <summary>Gathers the packed layers into [B, L + 1, T, 2P] in the callers' order, dropping &lt;S&gt; (step 0) and &lt;/S&gt; (step n + 1).</summary>
-    private void Unpack(BiLmWorkspace ws, int batch, int maxSteps, ElmoBatchOutput output)
+    /// <summary>
+    /// Gathers row <paramref name="s"/> of the packed layers (the s-th longest sentence) into row <paramref name="b"/> of
+    /// <paramref name="output"/> [B, L + 1, T, 2P], dropping &lt;S&gt; (step 0) and &lt;/S&gt; (step n + 1).
+    /// </summary>
+    private void UnpackRow(BiLmWorkspace ws, int s, int maxSteps, ElmoBatchOutput output, int b)
     {
         int p = options.ProjectionDim, layers = options.LstmLayers;
-        ReadOnlySpan<int> order = ws.Order(batch), steps = ws.Steps(batch), offsets = ws.Offsets(maxSteps + 1);
-        int rows = offsets[maxSteps];
+        ReadOnlySpan<int> steps = ws.Steps(ws.Batch), offsets = ws.Offsets(maxSteps + 1);
+        int rows = offsets[maxSteps], n = steps[s] - 2;
         ReadOnlySpan<float> forwardInput = ws.Input(0, rows * p);
-        for (int s = 0; s < batch; s++)
+        for (int k = 0; k < n; k++)
         {
-            int b = order[s], n = steps[s] - 2;
-            if (n <= 0) continue;
-            for (int k = 0; k < n; k++)
+            int forwardRow = offsets[k + 1] + s, backwardRow = offsets[steps[s] - 2 - k] + s;
+            var token = forwardInput.Slice(forwardRow * p, p);
+            var row0 = output.LayerSpan(b, 0).Slice(k * 2 * p, 2 * p);
+            token.CopyTo(row0);
+            token.CopyTo(row0[p..]);
+            for (int l = 0; l < layers; l++)
             {
-                int forwardRow = offsets[k + 1] + s, backwardRow = offsets[steps[s] - 2 - k] + s;
-                var token = forwardInput.Slice(forwardRow * p, p);
-                var row0 = output.LayerSpan(b, 0).Slice(k * 2 * p, 2 * p);
-                token.CopyTo(row0);
-                token.CopyTo(row0[p..]);
-                for (int l = 0; l < layers; l++)
-                {
-                    var row = output.LayerSpan(b, l + 1).Slice(k * 2 * p, 2 * p);
-                    ws.LayerOutput(0, l, rows * p).Slice(forwardRow * p, p).CopyTo(row);
-                    ws.LayerOutput(1, l, rows * p).Slice(backwardRow * p, p).CopyTo(row[p..]);
-                }
+                var row = output.LayerSpan(b, l + 1).Slice(k * 2 * p, 2 * p);
+                ws.LayerOutput(0, l, rows * p).Slice(forwardRow * p, p).CopyTo(row);
+                ws.LayerOutput(1, l, rows * p).Slice(backwardRow * p, p).CopyTo(row[p..]);
             }
         }
     }

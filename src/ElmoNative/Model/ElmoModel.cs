@@ -145,6 +145,29 @@ public sealed partial class ElmoModel : IDisposable
         Run(sentences, state, output);
     }
 
+    /// <summary>
+    /// Embeds a batch (stateless) and hands each sentence to <paramref name="each"/> (its index in
+    /// <paramref name="sentences"/> and a one-row output holding its layers, reused from sentence to sentence), in no
+    /// particular order: the values of <see cref="Embed(IReadOnlyList{IReadOnlyList{string}}, ElmoState?)"/>, bit for
+    /// bit, without a [B, L + 1, T, D] output for the whole batch (what an embedding file needs; bench/README.md, "Memory").
+    /// </summary>
+    internal void EmbedEach(IReadOnlyList<IReadOnlyList<string>> sentences, ElmoBatchOutput sentenceOutput, Action<int, ElmoBatchOutput> each)
+    {
+        Validate(sentences);
+        ArgumentNullException.ThrowIfNull(sentenceOutput);
+        ArgumentNullException.ThrowIfNull(each);
+        var ws = Rent();
+        using var limit = LimitThreads();
+        try
+        {
+            bilm.ForwardEach(sentences, ws, sentenceOutput, each);
+        }
+        finally
+        {
+            Return(ws);
+        }
+    }
+
     private static void Validate(IReadOnlyList<IReadOnlyList<string>> sentences)
     {
         ArgumentNullException.ThrowIfNull(sentences);

@@ -37,6 +37,7 @@ public static class EmbeddingFile
         if (options.WindowSentences <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.WindowSentences, "the window must hold at least one sentence");
         if (options.WindowTokens <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.WindowTokens, "the window's tokens must be positive");
         if (options.BatchTokens <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.BatchTokens, "the batch tokens must be positive");
+        if (options.BatchRows <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.BatchRows, "the batch rows must be positive");
 
         int layerCount = model.LayerCount, dim = model.Dim;
         var average = options.Layers == EmbeddingLayers.Average ? ScalarMix.Average(layerCount) : null;
@@ -110,9 +111,11 @@ public static class EmbeddingFile
     }
 
     /// <summary>
-    /// The stateless embed in windows (<see cref="EmbeddingFileOptions.Regroup"/>): each window of sentences from
-    /// <paramref name="next"/> is embedded in length-sorted internal batches (<see cref="SentenceWindow.Plan"/>), the
-    /// datasets' values kept in one buffer for the window, then written in input order.
+    /// The stateless embed in windows (<see cref="EmbeddingFileOptions.Regroup"/>): the datasets of each window of
+    /// sentences from <paramref name="next"/> are declared in input order, their values' places in the file reserved
+    /// (<see cref="EmbeddingFileWriter.ReserveDataset"/>); the window is then embedded in length-sorted internal batches
+    /// (<see cref="SentenceWindow.Plan"/>) and each sentence's values written into its place as soon as its batch is
+    /// done. No window's values are kept in memory: the memory is one internal batch's (bench/README.md, "Memory").
     /// </summary>
     internal static EmbeddingFileProgress WriteRegrouped(ElmoModel model, EmbeddingFileWriter writer, Func<InputSentence?> next, EmbeddingFileOptions options,
                                                         IProgress<EmbeddingFileProgress>? progress, CancellationToken cancellation)
@@ -122,51 +125,47 @@ public static class EmbeddingFile
         int windowSentences = options.WindowSentences ?? (int)Math.Min(16L * options.BatchSize, 1 << 20);
         var window = new List<InputSentence>(Math.Min(windowSentences, 4096));
         var lengths = new List<int>(window.Capacity);
-        var offsets = new List<long>(window.Capacity);
+        var addresses = new List<long>(window.Capacity);
         var batch = new List<IReadOnlyList<string>>();
-        var output = new ElmoBatchOutput(); // reused from batch to batch
-        float[] mixed = []; // [B, T, D] for the average of the layers, grown as needed
-        float[] values = []; // the window's datasets, one after another in input order, grown as needed
+        var output = new ElmoBatchOutput(); // one sentence's layers at a time, reused
+        float[] mixed = []; // [n, D]: the average of the layers, grown as needed
+        float[] pooled = options.Pooling is null ? [] : new float[layerCount * dim];
         long[] shape = new long[3];
         long written = 0, tokensDone = 0;
+        int[]? plannedRows = null; // the window's sentences in the batch being embedded
+        Action<int, ElmoBatchOutput>? writeSentence = null; // created once: writes sentence b of that batch into its place
         while (SentenceWindow.Fill(window, next, windowSentences, options.WindowTokens))
         {
             lengths.Clear();
-            offsets.Clear();
-            long size = 0;
+            addresses.Clear();
             foreach (var s in window)
             {
+                int rank = DatasetShape(s.Tokens.Length, layerCount, dim, options, shape);
                 lengths.Add(s.Tokens.Length);
-                offsets.Add(size);
-                size += DatasetValues(s.Tokens.Length, layerCount, dim, options);
+                addresses.Add(writer.ReserveDataset(s.Text, shape.AsSpan(0, rank)));
             }
-            if (values.Length < size) values = new float[checked((int)size)];
-            foreach (int[] rows in SentenceWindow.Plan(lengths, options.BatchTokens))
+            foreach (int[] rows in SentenceWindow.Plan(lengths, options.BatchTokens, options.BatchRows))
             {
                 cancellation.ThrowIfCancellationRequested();
+                plannedRows = rows;
                 batch.Clear();
                 foreach (int i in rows) batch.Add(window[i].Tokens);
-                model.Embed(batch, output);
-                if (average is not null)
+                model.EmbedEach(batch, output, writeSentence ??= (b, sentence) =>
                 {
-                    int mixedSize = output.Count * output.MaxLength * dim;
-                    if (mixed.Length < mixedSize) mixed = new float[mixedSize];
-                    average.Mix(output, mixed.AsSpan(0, mixedSize));
-                }
-                for (int b = 0; b < rows.Length; b++)
-                {
-                    int i = rows[b], n = lengths[i];
-                    var averaged = average is null ? default : mixed.AsSpan(b * output.MaxLength * dim, n * dim);
-                    FillDataset(output, b, options, averaged, values.AsSpan((int)offsets[i], (int)DatasetValues(n, layerCount, dim, options)));
-                }
+                    int n = sentence.Lengths[0];
+                    if (average is not null)
+                    {
+                        if (mixed.Length < n * dim) mixed = new float[n * dim];
+                        average.Mix(sentence, mixed.AsSpan(0, n * dim));
+                    }
+                    var averaged = average is null ? default : mixed.AsSpan(0, n * dim);
+                    WriteDatasetAt(writer, addresses[plannedRows![b]], sentence, 0, options, averaged, pooled);
+                });
             }
             for (int i = 0; i < window.Count; i++)
             {
-                int n = lengths[i];
-                int rank = DatasetShape(n, layerCount, dim, options, shape);
-                writer.AddDataset(window[i].Text, shape.AsSpan(0, rank), values.AsSpan((int)offsets[i], (int)DatasetValues(n, layerCount, dim, options)));
                 written++;
-                tokensDone += n;
+                tokensDone += lengths[i];
                 if (written % options.BatchSize == 0)
                 {
                     progress?.Report(new EmbeddingFileProgress(written, tokensDone));
@@ -178,10 +177,6 @@ public static class EmbeddingFile
         return new EmbeddingFileProgress(written, tokensDone);
     }
 
-    /// <summary>The values of a sentence's dataset: its layers as chosen, pooled over its <paramref name="n"/> tokens or not.</summary>
-    private static long DatasetValues(int n, int layerCount, int dim, EmbeddingFileOptions options) =>
-        (options.Pooling is null ? (long)n * dim : dim) * (options.Layers == EmbeddingLayers.All ? layerCount : 1);
-
     /// <summary>Writes the shape of a sentence's dataset into <paramref name="shape"/>; returns its rank.</summary>
     private static int DatasetShape(int n, int layerCount, int dim, EmbeddingFileOptions options, Span<long> shape)
     {
@@ -192,29 +187,36 @@ public static class EmbeddingFile
         return rank;
     }
 
-    /// <summary>The values of the dataset of sentence <paramref name="b"/> of the batch (as <see cref="WriteSentence"/> writes them) into <paramref name="destination"/>.</summary>
-    private static void FillDataset(ElmoBatchOutput output, int b, EmbeddingFileOptions options, ReadOnlySpan<float> mixed, Span<float> destination)
+    /// <summary>
+    /// The values of the dataset of sentence <paramref name="b"/> of the batch (as <see cref="WriteSentence"/> writes
+    /// them) at <paramref name="address"/>, the place <see cref="EmbeddingFileWriter.ReserveDataset"/> left for them.
+    /// </summary>
+    private static void WriteDatasetAt(EmbeddingFileWriter writer, long address, ElmoBatchOutput output, int b, EmbeddingFileOptions options,
+                                       ReadOnlySpan<float> mixed, float[] pooled)
     {
         int n = output.Lengths[b], dim = output.Dim, layerCount = output.LayerCount;
         switch (options.Layers, options.Pooling)
         {
             case (EmbeddingLayers.All, { } pooling):
-                for (int l = 0; l < layerCount; l++) SentencePooling.Pool(output.Layer(b, l), dim, pooling, destination.Slice(l * dim, dim));
+                for (int l = 0; l < layerCount; l++) SentencePooling.Pool(output.Layer(b, l), dim, pooling, pooled.AsSpan(l * dim, dim));
+                writer.WriteValuesAt(address, pooled.AsSpan(0, layerCount * dim));
                 break;
             case (EmbeddingLayers.Top, { } pooling):
-                SentencePooling.Pool(output.Layer(b, layerCount - 1), dim, pooling, destination);
+                SentencePooling.Pool(output.Layer(b, layerCount - 1), dim, pooling, pooled);
+                writer.WriteValuesAt(address, pooled.AsSpan(0, dim));
                 break;
             case (_, { } pooling):
-                SentencePooling.Pool(mixed, dim, pooling, destination);
+                SentencePooling.Pool(mixed, dim, pooling, pooled);
+                writer.WriteValuesAt(address, pooled.AsSpan(0, dim));
                 break;
             case (EmbeddingLayers.All, null):
-                for (int l = 0; l < layerCount; l++) output.Layer(b, l).CopyTo(destination.Slice(l * n * dim, n * dim));
+                for (int l = 0; l < layerCount; l++) writer.WriteValuesAt(address + (long)l * n * dim * sizeof(float), output.Layer(b, l));
                 break;
             case (EmbeddingLayers.Top, null):
-                output.Layer(b, layerCount - 1).CopyTo(destination);
+                writer.WriteValuesAt(address, output.Layer(b, layerCount - 1));
                 break;
             default:
-                mixed.CopyTo(destination);
+                writer.WriteValuesAt(address, mixed);
                 break;
         }
     }

@@ -54,8 +54,18 @@ public sealed record EmbeddingFileOptions
     /// </summary>
     public int WindowTokens { get; init; } = 8192;
 
-    /// <summary>The padded tokens (rows x longest row) of an internal batch of a regrouping window.</summary>
+    /// <summary>
+    /// The padded tokens (rows x longest row) of an internal batch of a regrouping window (the model's scratch grows
+    /// with them and with <see cref="BatchRows"/>; 1,024 tokens and 64 rows save ~27 MB for `original` but cost ~6% CPU:
+    /// bench/README.md, "Memory").
+    /// </summary>
     public int BatchTokens { get; init; } = 2048;
+
+    /// <summary>
+    /// The most sentences (rows) of an internal batch of a regrouping window: bounds the batches of very short
+    /// sentences, whose per-step scratch grows with the rows (bench/README.md, "Memory").
+    /// </summary>
+    public int BatchRows { get; init; } = 128;
 }
 
 /// <summary>Sentences and tokens embedded and written so far (a progress report), or in all (the result).</summary>

@@ -53,6 +53,7 @@ public sealed class EmbeddingFileWriter : IDisposable
     private readonly FileStream pairs; // "sentence": "i" pairs, ", "-separated: the JSON object without its braces
     private byte[] pairBuffer = new byte[256];
     private long remainingValues; // values still to come for the dataset being written
+    private long reservedValues; // values of reserved datasets still to be written at their addresses
     private long pairBytes;
     private bool finished, disposed;
 
@@ -131,6 +132,35 @@ public sealed class EmbeddingFileWriter : IDisposable
         remainingValues -= values.Length;
     }
 
+    /// <summary>
+    /// As <see cref="BeginDataset"/>, but the values do not follow: their place in the file is left for
+    /// <see cref="WriteValuesAt"/>, so that datasets declared in input order can be filled in any order (what a
+    /// regrouped embed does, without keeping a window's values in memory). Returns the address of the values; every
+    /// value reserved must be written before <see cref="Finish"/>.
+    /// </summary>
+    internal long ReserveDataset(ReadOnlySpan<char> sentence, ReadOnlySpan<long> shape)
+    {
+        BeginDataset(sentence, shape);
+        long address = file.Position;
+        file.Skip(checked(remainingValues * sizeof(float)));
+        reservedValues += remainingValues;
+        remainingValues = 0;
+        return address;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="values"/> at <paramref name="address"/>, inside the values of a dataset declared by
+    /// <see cref="ReserveDataset"/> (its address plus whole values already counted by the caller).
+    /// </summary>
+    internal void WriteValuesAt(long address, ReadOnlySpan<float> values)
+    {
+        ThrowIfUnusable();
+        if (values.Length > reservedValues)
+            throw new InvalidOperationException($"{values.Length} values written into reserved datasets that take only {reservedValues} more");
+        file.WriteFloatsAt(address, values);
+        reservedValues -= values.Length;
+    }
+
     /// <summary>A whole dataset at once: <see cref="BeginDataset"/>, then <paramref name="values"/> (all of them).</summary>
     public void AddDataset(ReadOnlySpan<char> sentence, ReadOnlySpan<long> shape, ReadOnlySpan<float> values)
     {
@@ -149,6 +179,7 @@ public sealed class EmbeddingFileWriter : IDisposable
     {
         ThrowIfUnusable();
         if (remainingValues != 0) throw new InvalidOperationException($"dataset {Count - 1} still lacks {remainingValues} values");
+        if (reservedValues != 0) throw new InvalidOperationException($"reserved datasets still lack {reservedValues} values");
         finished = true;
         if (layout == EmbeddingFileLayout.SentenceKeys)
         {

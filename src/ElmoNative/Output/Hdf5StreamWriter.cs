@@ -99,6 +99,25 @@ internal sealed class Hdf5StreamWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Leaves <paramref name="bytes"/> bytes at <see cref="Position"/> to be written later (<see cref="WriteFloatsAt"/>):
+    /// the position moves past them; the file grows over them when something is written after them.
+    /// </summary>
+    public void Skip(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        stream.Position += bytes;
+    }
+
+    /// <summary>Float32 values written little-endian at <paramref name="address"/> (a place left by <see cref="Skip"/>); <see cref="Position"/> stays.</summary>
+    public void WriteFloatsAt(long address, ReadOnlySpan<float> values)
+    {
+        long end = stream.Position;
+        stream.Position = address;
+        WriteFloats(values);
+        stream.Position = end;
+    }
+
     /// <summary>Appends zero bytes up to the next multiple of 8.</summary>
     public void Align()
     {

@@ -37,10 +37,13 @@ internal static class SentenceWindow
     /// <summary>
     /// The internal batches of a window of sentences of <paramref name="lengths"/> tokens: the indices sorted by length
     /// (ties in input order), cut so that a batch's rows times its longest length stays within
-    /// <paramref name="batchTokens"/> (at least one row per batch). Every index appears once.
+    /// <paramref name="batchTokens"/> and its rows within <paramref name="maxRows"/> (at least one row per batch).
+    /// Every index appears once. The row bound keeps batches of very short sentences from holding thousands of rows
+    /// (the model's per-step scratch grows with the rows of a step).
     /// </summary>
-    public static List<int[]> Plan(IReadOnlyList<int> lengths, int batchTokens)
+    public static List<int[]> Plan(IReadOnlyList<int> lengths, int batchTokens, int maxRows = int.MaxValue)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);
         ArgumentNullException.ThrowIfNull(lengths);
         var order = new int[lengths.Count];
         for (int i = 0; i < order.Length; i++) order[i] = i;
@@ -52,7 +55,7 @@ internal static class SentenceWindow
         {
             int end = start + 1;
             // Sorted ascending: the padded length of order[start..end] is the length of its last row.
-            while (end < order.Length && (long)(end + 1 - start) * lengths[order[end]] <= batchTokens) end++;
+            while (end < order.Length && end - start < maxRows && (long)(end + 1 - start) * lengths[order[end]] <= batchTokens) end++;
             batches.Add(order[start..end]);
             start = end;
         }
