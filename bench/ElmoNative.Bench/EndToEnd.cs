@@ -24,6 +24,7 @@ public static class EndToEnd
         string preset = "original", input = DefaultInput;
         int sentencesWanted = 2000, batchSize = 64, threads = Environment.ProcessorCount;
         var mode = EndToEndMode.File;
+        var fileOptions = new ElmoNative.Output.EmbeddingFileOptions();
         for (int i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -35,6 +36,10 @@ public static class EndToEnd
                 case "--batch-size": batchSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--trace-memory": traceMemory = true; break;
+                case "--window-tokens": fileOptions = fileOptions with { WindowTokens = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--window-sentences": fileOptions = fileOptions with { WindowSentences = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--batch-tokens": fileOptions = fileOptions with { BatchTokens = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
+                case "--batch-rows": fileOptions = fileOptions with { BatchRows = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--mode":
                     string m = Next();
                     if (!Enum.TryParse(m, ignoreCase: true, out mode)) { Console.Error.WriteLine($"e2e: --mode is file or batches, not {m}"); return 2; }
@@ -44,7 +49,7 @@ public static class EndToEnd
         }
         if (!RandomCheckpoint.TryParsePreset(preset, out var modelPreset)) { Console.Error.WriteLine($"e2e: unknown preset {preset}"); return 2; }
         if (!File.Exists(input)) { Console.Error.WriteLine($"e2e: {input} not found (run tools/fetch-brown.sh first)"); return 1; }
-        Console.WriteLine(Measure(modelPreset, input, sentencesWanted, batchSize, threads, mode).Describe());
+        Console.WriteLine(Measure(modelPreset, input, sentencesWanted, batchSize, threads, mode, fileOptions).Describe());
         return 0;
     }
 
@@ -60,8 +65,10 @@ public static class EndToEnd
     /// <paramref name="input"/> (through <see cref="ElmoNative.Output.EmbeddingFile"/> in <see cref="EndToEndMode.File"/>),
     /// the steady-state allocations, and the batch-1 latency of a 20-token sentence.
     /// </summary>
-    public static EndToEndResult Measure(ModelPreset preset, string input, int sentencesWanted, int batchSize, int threads, EndToEndMode mode)
+    public static EndToEndResult Measure(ModelPreset preset, string input, int sentencesWanted, int batchSize, int threads, EndToEndMode mode,
+        ElmoNative.Output.EmbeddingFileOptions? fileOptions = null)
     {
+        fileOptions = (fileOptions ?? new ElmoNative.Output.EmbeddingFileOptions()) with { BatchSize = batchSize };
         KernelSettings.MaxThreads = threads;
         string dir = Path.Combine(Path.GetTempPath(), "elmonative-bench", $"{preset.ToString().ToLowerInvariant()}-seed1");
         if (!File.Exists(Path.Combine(dir, ModelFiles.WeightsFileName)))
@@ -82,9 +89,10 @@ public static class EndToEnd
         long peakAfterLoad, rssAfterLoad;
         using (var afterLoad = Process.GetCurrentProcess()) (peakAfterLoad, rssAfterLoad) = (afterLoad.PeakWorkingSet64, afterLoad.WorkingSet64);
 
-        // Warm-up: one batch (JIT, workspace growth), not timed, into the output the run reuses.
+        // Warm-up: one batch (JIT, workspace growth), not timed, on the path the run times.
         var output = new ElmoBatchOutput(); // reused: the API that lets steady-state embedding allocate nothing
-        model.Embed(sentences.Take(batchSize).ToList(), output);
+        if (mode == EndToEndMode.File) WriteFile(model, sentences.Take(batchSize), fileOptions);
+        else model.Embed(sentences.Take(batchSize).ToList(), output);
         Trace("after warm-up");
         var cacheAtStart = model.TokenCacheStatistics;
 
@@ -98,21 +106,8 @@ public static class EndToEnd
         Stopwatch run;
         if (mode == EndToEndMode.File)
         {
-            // What `elmo embed --input TEXT --output FILE` runs at its defaults (the file is removed afterwards).
-            string text = Path.Combine(Path.GetTempPath(), $"elmonative-e2e-{Environment.ProcessId}.txt");
-            string hdf5 = Path.ChangeExtension(text, ".hdf5");
-            File.WriteAllLines(text, sentences.Select(s => string.Join(' ', s)));
-            try
-            {
-                run = Stopwatch.StartNew();
-                ElmoNative.Output.EmbeddingFile.Write(model, text, hdf5, new ElmoNative.Output.EmbeddingFileOptions { BatchSize = batchSize });
-                run.Stop();
-            }
-            finally
-            {
-                File.Delete(text);
-                File.Delete(hdf5);
-            }
+            // What `elmo embed --input TEXT --output FILE` runs at its defaults (the files are removed afterwards).
+            run = WriteFile(model, sentences, fileOptions);
         }
         else
         {
@@ -122,6 +117,8 @@ public static class EndToEnd
             run.Stop();
         }
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        long peakAfterRun;
+        using (var afterRun = Process.GetCurrentProcess()) peakAfterRun = afterRun.PeakWorkingSet64; // the timed path's peak, before the batches below
         self.Refresh();
         double cpuSeconds = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
 
@@ -168,7 +165,7 @@ public static class EndToEnd
             CacheCapacity = cacheAtEnd.Capacity,
             LatencyMilliseconds = latency.Elapsed.TotalMilliseconds / latencyRuns,
             LatencyRuns = latencyRuns,
-            PeakBytes = self.PeakWorkingSet64,
+            PeakBytes = peakAfterRun,
             PeakAfterLoadBytes = peakAfterLoad,
             ResidentAfterLoadBytes = rssAfterLoad,
             ManagedHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
@@ -176,6 +173,26 @@ public static class EndToEnd
     }
 
     private static bool traceMemory;
+
+    /// <summary>`elmo embed`'s path: the sentences as a text file embedded into an HDF5 file (both removed); the time it took.</summary>
+    private static Stopwatch WriteFile(ElmoModel model, IEnumerable<IReadOnlyList<string>> sentences, ElmoNative.Output.EmbeddingFileOptions options)
+    {
+        string text = Path.Combine(Path.GetTempPath(), $"elmonative-e2e-{Environment.ProcessId}.txt");
+        string hdf5 = Path.ChangeExtension(text, ".hdf5");
+        File.WriteAllLines(text, sentences.Select(s => string.Join(' ', s)));
+        try
+        {
+            var run = Stopwatch.StartNew();
+            ElmoNative.Output.EmbeddingFile.Write(model, text, hdf5, options);
+            run.Stop();
+            return run;
+        }
+        finally
+        {
+            File.Delete(text);
+            File.Delete(hdf5);
+        }
+    }
 
     /// <summary>With --trace-memory: resident set, and the managed heap by generation as of the last collection, on stderr.</summary>
     private static void Trace(string label)

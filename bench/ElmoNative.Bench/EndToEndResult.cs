@@ -95,6 +95,6 @@ public sealed record EndToEndResult
         allocations         {AllocatedBytes / (double)Batches / 1024:F1} KB per batch over the run (all threads; buffers growing, cache filling); {SteadyBytesPerBatch:F0} bytes per batch in steady state ({SteadyBatches} batches again)
         token cache         {CacheHitRate:P1} hits in the timed run ({CacheHits} of {CacheLookups} lookups, one per distinct token of a batch; {CacheCount} cached, capacity {CacheCapacity})
         batch-1 latency     {LatencyMilliseconds:F1} ms (20-token sentence, mean of {LatencyRuns})
-        peak memory (RSS)   {PeakBytes / 1e6:F0} MB ({PeakAfterLoadBytes / 1e6:F0} MB by the end of the load, {ResidentAfterLoadBytes / 1e6:F0} MB resident after it; managed heap now {ManagedHeapBytes / 1e6:F0} MB)
+        peak memory (RSS)   by the end of the timed run {PeakBytes / 1e6:F0} MB ({PeakAfterLoadBytes / 1e6:F0} MB by the end of the load, {ResidentAfterLoadBytes / 1e6:F0} MB resident after it; managed heap now {ManagedHeapBytes / 1e6:F0} MB)
         """);
 }

@@ -122,7 +122,7 @@ public static class EmbeddingFile
     {
         int layerCount = model.LayerCount, dim = model.Dim;
         var average = options.Layers == EmbeddingLayers.Average ? ScalarMix.Average(layerCount) : null;
-        int windowSentences = options.WindowSentences ?? (int)Math.Min(16L * options.BatchSize, 1 << 20);
+        int windowSentences = options.WindowSentences ?? (int)Math.Min(128L * options.BatchSize, 1 << 20);
         var window = new List<InputSentence>(Math.Min(windowSentences, 4096));
         var lengths = new List<int>(window.Capacity);
         var addresses = new List<long>(window.Capacity);
