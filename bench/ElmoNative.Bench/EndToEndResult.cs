@@ -69,6 +69,21 @@ public sealed record EndToEndResult
     public double CacheHitRate => CacheHits / (double)Math.Max(1, CacheLookups);
 
     /// <summary>
+    /// Work of the token encoder per token of the run in MFLOP, counting its GEMMs on the tokens the cache missed:
+    /// highway (2·F·2F per layer) and projection (2·F·P) per missed token; the character convolutions, which depend on
+    /// each token's length, are left out (so this is a lower bound). Not part of <see cref="MflopPerToken"/>.
+    /// </summary>
+    public double EncoderMflopOnMissesPerToken
+    {
+        get
+        {
+            double f = Options.FilterCount, p = Options.ProjectionDim;
+            double perMiss = Options.HighwayLayers * 2 * f * 2 * f + 2 * f * p;
+            return perMiss * (CacheLookups - CacheHits) / Tokens / 1e6;
+        }
+    }
+
+    /// <summary>
     /// The necessary work per token in MFLOP: the LSTM steps only, 2 directions x L layers x (2·P·4H input projection +
     /// 2·P·4H recurrent + 2·H·P cell projection), times (tokens + 2 sentences) / tokens for the two boundary steps of
     /// each sentence.
