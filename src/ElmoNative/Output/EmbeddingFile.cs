@@ -103,6 +103,9 @@ public static class EmbeddingFile
         return new EmbeddingFileProgress(written, tokensDone);
     }
 
+    /// <summary>The most sentences a regrouping window of <paramref name="options"/> holds (its default: 128 x the batch size).</summary>
+    internal static int WindowSentences(EmbeddingFileOptions options) => options.WindowSentences ?? (int)Math.Min(128L * options.BatchSize, 1 << 20);
+
     /// <summary>Returns <paramref name="value"/> and clears <paramref name="slot"/> (the sentence read ahead to check the input is not empty).</summary>
     private static InputSentence Take(ref InputSentence? slot, InputSentence value)
     {
@@ -122,7 +125,7 @@ public static class EmbeddingFile
     {
         int layerCount = model.LayerCount, dim = model.Dim;
         var average = options.Layers == EmbeddingLayers.Average ? ScalarMix.Average(layerCount) : null;
-        int windowSentences = options.WindowSentences ?? (int)Math.Min(128L * options.BatchSize, 1 << 20);
+        int windowSentences = WindowSentences(options);
         var window = new List<InputSentence>(Math.Min(windowSentences, 4096));
         var lengths = new List<int>(window.Capacity);
         var addresses = new List<long>(window.Capacity);
