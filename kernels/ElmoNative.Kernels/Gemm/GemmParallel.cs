@@ -8,8 +8,20 @@ namespace ElmoNative.Kernels.Gemm;
 /// <summary>Runs a GEMM on up to a given number of threads.</summary>
 internal static unsafe class GemmParallel
 {
-    /// <summary>Below this many flops (2mnk) a call stays on the calling thread.</summary>
-    public const long MinParallelFlops = 1L << 22;
+    /// <summary>
+    /// Below this many flops (2mnk, 134 M: about 0.6 ms on one Zen 5 core) a call stays on the calling thread. A helper
+    /// from the thread pool starts a few hundred microseconds late on the 2-vCPU VM of bench/README.md, so below that
+    /// the caller ran most parts itself and the second thread only cost the fork and the join: with the former bound
+    /// (4 M) M=3 K=4096 N=512 ran at 57 GFLOP/s on two threads against 79 on one, M=24 K=4096 N=512 at 172 against 202,
+    /// while M=32 (134 M) gains (208 -> 274).
+    /// </summary>
+    public const long DefaultMinParallelFlops = 1L << 27;
+
+    /// <summary>
+    /// The bound in force (<see cref="DefaultMinParallelFlops"/>); tests that must see small models' kernels fork lower
+    /// it. The results are the same bits on any number of threads, so it changes only the speed.
+    /// </summary>
+    public static long MinParallelFlops { get; set; } = DefaultMinParallelFlops;
 
     /// <summary>Computes the whole product <paramref name="g"/> with at most <paramref name="maxThreads"/> threads.</summary>
     public static void Run<TKernel>(in GemmArgs g, int maxThreads)
