@@ -92,7 +92,7 @@ public class AsyncEmbeddingTests
     }
 
     /// <summary>
-    /// A stream batch is regrouped by length into internal batches of at most ElmoModel.StreamBatchTokens padded tokens;
+    /// A stream batch is regrouped by length into internal batches of at most ElmoNative.Output.SentenceWindow.DefaultBatchTokens padded tokens;
     /// every sentence still gets the bits it gets alone. Lengths from 1 to 700 tokens and one of 2,100, so that a batch
     /// is cut into many internal batches and a sentence exceeds the budget by itself.
     /// </summary>
@@ -107,7 +107,7 @@ public class AsyncEmbeddingTests
             int length = i == 0 ? 2100 : random.Next(10) == 0 ? random.Next(100, 700) : random.Next(1, 40);
             return (IReadOnlyList<string>)TestSentences.RandomSentence(random, length);
         }).ToList();
-        Assert.True(sentences.Take(batchSize).Sum(s => s.Count) > ElmoModel.StreamBatchTokens); // the first batch is cut
+        Assert.True(sentences.Take(batchSize).Sum(s => s.Count) > ElmoNative.Output.SentenceWindow.DefaultBatchTokens); // the first batch is cut
         int i = 0;
         await foreach (var result in model.Value.EmbedStreamAsync(sentences, batchSize))
         {

@@ -8,9 +8,6 @@ public sealed partial class ElmoModel
     /// <summary>Default batch size (sentences read and embedded together) of <see cref="EmbedStreamAsync(IAsyncEnumerable{IReadOnlyList{string}}, int, IProgress{ElmoProgress}?, CancellationToken)"/>.</summary>
     public const int DefaultStreamBatchSize = 128;
 
-    /// <summary>Most padded tokens (rows x longest row) of one internal batch of a stream's regrouped batch.</summary>
-    internal const int StreamBatchTokens = 2048;
-
     /// <summary>
     /// <see cref="Embed(IReadOnlyList{IReadOnlyList{string}}, ElmoState?)"/> (stateless) on a thread-pool thread, so that
     /// the caller's thread is free while the batch runs. <paramref name="cancellationToken"/> is observed before the
@@ -30,7 +27,7 @@ public sealed partial class ElmoModel
     /// <see cref="ElmoSentenceEmbedding"/> per sentence in input order. At most one batch of the input is read ahead
     /// of what has been yielded, so the memory does not grow with the input. A batch is regrouped before it runs (a
     /// stateless sentence's vectors do not depend on its batch, bit for bit): its sentences are sorted by length and
-    /// embedded in internal batches of at most 2,048 padded tokens, so that the recurrent steps stay dense (docs/formats.md,
+    /// embedded in internal batches of at most 2,048 padded tokens and 128 sentences, so that the recurrent steps stay dense (docs/formats.md,
     /// the same rule as <c>elmo embed</c>); a larger <paramref name="batchSize"/> groups lengths better and holds more
     /// results at once. Each batch runs on a thread-pool thread;
     /// <paramref name="progress"/>, if given, hears after each batch (on that thread, before its sentences are
@@ -101,24 +98,24 @@ public sealed partial class ElmoModel
     }
 
     /// <summary>
-    /// Embeds <paramref name="batch"/> in length-sorted internal batches (<see cref="SentenceWindow.Plan"/>) and puts each
-    /// sentence's vectors, copied out of the reused <paramref name="output"/>, at its place in <paramref name="results"/>.
+    /// Embeds <paramref name="batch"/> in length-sorted internal batches (<see cref="SentenceWindow.Plan"/>, with
+    /// <c>elmo embed</c>'s bounds) one sentence at a time into the reused <paramref name="output"/>, as <c>elmo embed</c>
+    /// does, and puts each sentence's vectors, copied out, at its place in <paramref name="results"/>.
     /// </summary>
     private void EmbedRegrouped(List<IReadOnlyList<string>> batch, ElmoBatchOutput output, long first, ElmoSentenceEmbedding[] results)
     {
         var lengths = new int[batch.Count];
         for (int i = 0; i < lengths.Length; i++) lengths[i] = batch[i].Count;
         var part = new List<IReadOnlyList<string>>();
-        foreach (int[] rows in SentenceWindow.Plan(lengths, StreamBatchTokens))
+        foreach (int[] rows in SentenceWindow.Plan(lengths, SentenceWindow.DefaultBatchTokens, SentenceWindow.DefaultBatchRows))
         {
             part.Clear();
             foreach (int i in rows) part.Add(batch[i]);
-            Embed(part, output);
-            for (int b = 0; b < rows.Length; b++)
+            EmbedEach(part, output, (b, sentence) =>
             {
                 int i = rows[b];
-                results[i] = new ElmoSentenceEmbedding(first + i, batch[i], LayerCount, Dim, output.ToArray(b));
-            }
+                results[i] = new ElmoSentenceEmbedding(first + i, batch[i], LayerCount, Dim, sentence.ToArray(0));
+            });
         }
     }
 

@@ -61,13 +61,13 @@ public sealed record EmbeddingFileOptions
     /// with them and with <see cref="BatchRows"/>; 1,024 tokens and 64 rows save ~27 MB for `original` but cost ~6% CPU:
     /// bench/README.md, "Memory").
     /// </summary>
-    public int BatchTokens { get; init; } = 2048;
+    public int BatchTokens { get; init; } = SentenceWindow.DefaultBatchTokens;
 
     /// <summary>
     /// The most sentences (rows) of an internal batch of a regrouping window: bounds the batches of very short
     /// sentences, whose per-step scratch grows with the rows (bench/README.md, "Memory").
     /// </summary>
-    public int BatchRows { get; init; } = 128;
+    public int BatchRows { get; init; } = SentenceWindow.DefaultBatchRows;
 }
 
 /// <summary>Sentences and tokens embedded and written so far (a progress report), or in all (the result).</summary>

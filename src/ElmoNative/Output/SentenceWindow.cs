@@ -13,6 +13,12 @@ internal readonly record struct InputSentence(string Text, string[] Tokens);
 /// </summary>
 internal static class SentenceWindow
 {
+    /// <summary>The default most padded tokens (rows x longest row) of an internal batch (<c>elmo embed</c> and the stream API).</summary>
+    public const int DefaultBatchTokens = 2048;
+
+    /// <summary>The default most rows of an internal batch (bench/README.md, "Memory").</summary>
+    public const int DefaultBatchRows = 128;
+
     /// <summary>
     /// Clears <paramref name="window"/> and fills it from <paramref name="next"/> (null: the end of the input) until it
     /// holds <paramref name="maxSentences"/> sentences or at least <paramref name="maxTokens"/> tokens, or the input
