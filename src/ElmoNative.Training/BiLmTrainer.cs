@@ -41,6 +41,9 @@ public sealed class BiLmTrainer : IDisposable
     /// <summary>Step count, seed and the training options the checkpoint was made with (JSON).</summary>
     public const string StateInfoFileName = "training_state.json";
 
+    /// <summary>The key of <see cref="StateInfoFileName"/> saying the folder carries a <see cref="CheckpointManifest"/>.</summary>
+    private const string ManifestKey = "manifest";
+
     private readonly ParameterLayout layout;
     private readonly ParameterSet parameters, gradients, accumulators;
     private readonly BiLmNetwork network;
@@ -189,6 +192,7 @@ public sealed class BiLmTrainer : IDisposable
             ["all_clip_norm_val"] = Options.ClipNorm,
             ["learning_rate"] = Options.LearningRate,
             ["initial_accumulator_value"] = Options.InitialAccumulator,
+            [ManifestKey] = CheckpointManifest.FileName, // the folder is written with a manifest: one missing is refused
         };
         AtomicFile.WriteAllText(Path.Combine(directory, StateInfoFileName), info.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
@@ -221,10 +225,11 @@ public sealed class BiLmTrainer : IDisposable
         {
             throw new InvalidDataException($"{infoPath}: not valid JSON ({e.Message})", e);
         }
-        long step = ReadInteger(info, "step", infoPath);
-        int seed = checked((int)ReadInteger(info, "seed", infoPath));
-        long vocabulary = ReadInteger(info, "n_tokens_vocab", infoPath);
-        long batch = ReadInteger(info, "batch_size", infoPath);
+        if (info is not JsonObject) throw new InvalidDataException($"{infoPath}: not a JSON object");
+        long step = ReadInteger(info, "step", infoPath, 0, long.MaxValue);
+        int seed = (int)ReadInteger(info, "seed", infoPath, int.MinValue, int.MaxValue);
+        long vocabulary = ReadInteger(info, "n_tokens_vocab", infoPath, 1, int.MaxValue);
+        long batch = ReadInteger(info, "batch_size", infoPath, 1, int.MaxValue);
         if (vocabulary != options.VocabularySize)
             throw new InvalidDataException($"{infoPath}: n_tokens_vocab is {vocabulary} in the checkpoint but {options.VocabularySize} in the training options");
         if (batch != options.BatchSize)
@@ -240,8 +245,8 @@ public sealed class BiLmTrainer : IDisposable
             for (int d = 0; d < 2; d++)
                 for (int l = 0; l < m.LstmLayers; l++)
                 {
-                    ReadDataset(file, statePath, StateName(d, l, "m"), trainer.trainingState.Outputs[d][l]);
-                    ReadDataset(file, statePath, StateName(d, l, "c"), trainer.trainingState.Cells[d][l]);
+                    ReadDataset(file, statePath, StateName(d, l, "m"), [options.BatchSize, m.ProjectionDim], trainer.trainingState.Outputs[d][l]);
+                    ReadDataset(file, statePath, StateName(d, l, "c"), [options.BatchSize, m.LstmDim], trainer.trainingState.Cells[d][l]);
                 }
         }
         catch
@@ -330,22 +335,34 @@ public sealed class BiLmTrainer : IDisposable
         return null;
     }
 
-    private static long ReadInteger(JsonNode info, string key, string path)
+    /// <summary>Whether a <see cref="StateInfoFileName"/> says its folder was written with a manifest (an unreadable one: yes).</summary>
+    internal static bool DeclaresManifest(string infoPath)
     {
         try
         {
-            return info[key]?.GetValue<long>() ?? throw new InvalidDataException($"{path}: missing key '{key}'");
+            return JsonNode.Parse(File.ReadAllText(infoPath)) is not JsonObject info || info.ContainsKey(ManifestKey);
         }
-        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new InvalidDataException($"{path}: '{key}' must be an integer", e);
+            return true;
         }
+    }
+
+    /// <summary>An integer field in [<paramref name="min"/>, <paramref name="max"/>]; otherwise one line naming the file and the field.</summary>
+    private static long ReadInteger(JsonNode info, string key, string path, long min, long max)
+    {
+        var node = info[key] ?? throw new InvalidDataException($"{path}: missing key '{key}'");
+        if (node is not JsonValue value || value.GetValueKind() != JsonValueKind.Number)
+            throw new InvalidDataException($"{path}: '{key}' must be an integer");
+        if (!value.TryGetValue(out long result) || result < min || result > max)
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{path}: '{key}' is {node.ToJsonString()}, not an integer from {min} to {max}"));
+        return result;
     }
 
     private static void ReadInto(string path, ParameterLayout layout, Func<string, string> datasetName, ParameterSet target)
     {
         using var file = OpenHdf5(path);
-        foreach (var t in layout.Tensors) ReadDataset(file, path, datasetName(t.Name), target.View(t));
+        foreach (var t in layout.Tensors) ReadDataset(file, path, datasetName(t.Name), t.Shape, target.View(t));
     }
 
     private static PureHDF.VOL.Native.NativeFile OpenHdf5(string path)
@@ -360,16 +377,28 @@ public sealed class BiLmTrainer : IDisposable
         }
     }
 
-    private static void ReadDataset(PureHDF.VOL.Native.NativeFile file, string path, string name, Span<float> target)
+    /// <summary>Reads a float32 dataset of exactly <paramref name="shape"/> (dtype and every dimension checked before reading).</summary>
+    private static void ReadDataset(PureHDF.VOL.Native.NativeFile file, string path, string name, int[] shape, Span<float> target)
     {
         float[] data;
+        string expected = CheckpointTensor.FormatShape(shape);
         try
         {
-            data = file.Dataset(name).Read<float[]>();
+            var dataset = file.Dataset(name);
+            ulong[] dims = dataset.Space.Dimensions;
+            if (dims.Length != shape.Length || dims.Where((d, i) => d != (ulong)shape[i]).Any())
+                throw new InvalidDataException($"{path}: dataset '{name}' has shape ({string.Join(", ", dims)}), expected {expected}");
+            if (dataset.Type.Class != H5DataTypeClass.FloatingPoint || dataset.Type.Size != 4)
+                throw new InvalidDataException($"{path}: dataset '{name}' is not float32 ({dataset.Type.Class}, {dataset.Type.Size} bytes)");
+            data = dataset.Read<float[]>();
+        }
+        catch (InvalidDataException)
+        {
+            throw;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new InvalidDataException($"{path}: cannot read dataset '{name}' ({e.Message})", e);
+            throw new InvalidDataException($"{path}: cannot read dataset '{name}' {expected} ({e.Message})", e);
         }
         if (data.Length != target.Length)
             throw new InvalidDataException($"{path}: dataset '{name}' holds {data.Length} values, expected {target.Length}");

@@ -30,7 +30,9 @@ internal static class TrainCommand
 
                 DIR then holds a checkpoint: options.json and weights.hdf5 (the layout of docs/model.md section 1, plus softmax/W and softmax/b, which
                 inference ignores) for 'elmo embed --model DIR', the optimizer and LSTM state, train_options.json,
-                reader_position.json and vocab.txt. It is written to a sibling temporary directory and swapped in whole.
+                reader_position.json, vocab.txt, and manifest.json (size and SHA-256 of each file, checked by --resume and
+                by a model load). It is written to a sibling temporary directory and swapped in whole; a save cut short by
+                a kill is finished or rolled back by the next run, resume or load.
                 """,
             Notes = "Ctrl+C saves a checkpoint before exiting (exit status 130); run again with --resume DIR to continue.",
         };
@@ -68,6 +70,7 @@ internal static class TrainCommand
 
         string full = Path.GetFullPath(output);
         if (Path.GetDirectoryName(full.TrimEnd(Path.DirectorySeparatorChar)) is null) throw CliException.UsageError("train: --output cannot be the root directory");
+        TrainingCheckpointFolder.Recover(output); // a save of a killed run cut short: finished or rolled back first
         if (!force && !TrainingRun.IsResumedFolder(output, resume) && Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
             throw CliException.DataError($"{output}: directory is not empty (pass --force to replace it)");
         var options = new TrainingRunOptions
@@ -94,6 +97,7 @@ internal static class TrainCommand
         }
         using (run)
         {
+            foreach (string warning in run.Warnings) context.Error.WriteLine("elmo: warning: " + warning);
             if (resume is not null && seedOption is { } s && s != run.Seed)
                 throw CliException.DataError($"--seed {s} contradicts the checkpoint in {resume}, which was trained with seed {run.Seed}");
             return Train(context, args, run);

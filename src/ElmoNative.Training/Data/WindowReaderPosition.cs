@@ -67,14 +67,21 @@ public sealed record WindowReaderPosition
         try
         {
             var position = JsonSerializer.Deserialize<WindowReaderPosition>(text, Json) ?? throw new InvalidDataException($"{path}: empty reader position");
+            if (position.Files is null || position.Files.Any(f => f is null) || position.Rows is null || position.Rows.Any(r => r is null || (r.Words is { } w && w.Any(x => x is null))))
+                throw new InvalidDataException($"{path}: inconsistent reader position (a null where a value belongs)");
             if (position.Rows.Length != position.Batch || position.Windows < 0 || position.Pass < 0 || position.FileCursor < 0 || position.SentenceCursor < 0
                 || position.Rows.Any(r => r.Offset < 0 || (r.Words is { } w && r.Offset > w.Length + 1)))
                 throw new InvalidDataException($"{path}: inconsistent reader position");
             return position;
         }
+        catch (JsonException e) when (e.Path is { Length: > 2 } field && e.InnerException is null or FormatException or InvalidOperationException or OverflowException)
+        {
+            // A value of the wrong type or out of range (a seed of 2^63): the field, not the serializer's wording.
+            throw new InvalidDataException($"{path}: '{field[2..]}' is out of range or not of the right type (line {e.LineNumber + 1})", e);
+        }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: not a reader position ({e.Message})", e);
+            throw new InvalidDataException($"{path}: not a reader position ({e.Message.Split('\n')[0]})", e);
         }
     }
 

@@ -53,6 +53,12 @@ public sealed class TrainingRun : IDisposable
     /// <summary>The validation text, or null.</summary>
     public TextCorpus? ValidCorpus => valid;
 
+    /// <summary>
+    /// What <see cref="Open"/> accepted but a user should know, one line each: a resumed checkpoint written before
+    /// manifests existed, whose files could not be verified.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; private init; } = [];
+
     /// <summary>The checkpoint folder written.</summary>
     public string OutputDirectory { get; }
 
@@ -106,9 +112,17 @@ public sealed class TrainingRun : IDisposable
         WindowReaderPosition? position = null;
         Vocabulary? savedVocabulary = null;
         int seed;
+        // A save of a killed run cut short: finished or rolled back before anything looks at the folders (docs/training.md).
+        TrainingCheckpointFolder.Recover(output);
+        string? warning = null;
         if (resuming)
         {
-            if (!Directory.Exists(resume)) throw new DirectoryNotFoundException($"{resume}: checkpoint directory to resume not found");
+            TrainingCheckpointFolder.Recover(resume);
+            if (!Directory.Exists(resume))
+                throw new DirectoryNotFoundException(Checkpoints.CheckpointFolderSwap.LiveSaver(resume) is int saver
+                    ? $"{resume}: checkpoint directory is being saved by the running process {saver}"
+                    : $"{resume}: checkpoint directory to resume not found");
+            warning = TrainingCheckpointFolder.Verify(resume); // every file against manifest.json
             string savedOptionsPath = Path.Combine(resume, TrainingOptionsFile.FileName);
             string positionPath = Path.Combine(resume, WindowReaderPosition.FileName);
             string savedVocabPath = Path.Combine(resume, TrainingCheckpointFolder.VocabularyFileName);
@@ -162,13 +176,19 @@ public sealed class TrainingRun : IDisposable
             throw new InvalidDataException($"{Path.Combine(resume, WindowReaderPosition.FileName)}: {e.Message} (the training text or options changed)", e);
         }
         var trainer = resuming ? BiLmTrainer.Load(resume, trainingOptions) : new BiLmTrainer(trainingOptions, seed);
-        if (trainer.Step != reader.WindowsRead)
+        if (trainer.Step != reader.WindowsRead || trainer.Seed != seed)
         {
-            long trained = trainer.Step;
+            string state = Path.Combine(resume, BiLmTrainer.StateInfoFileName), positionFile = Path.Combine(resume, WindowReaderPosition.FileName);
+            string what = trainer.Step != reader.WindowsRead
+                ? $"step {trainer.Step} in {state}, window {reader.WindowsRead} in {positionFile}"
+                : $"seed {trainer.Seed} in {state}, seed {seed} in {positionFile}";
             trainer.Dispose();
-            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{resume}: inconsistent checkpoint (trainer at window {trained}, reader at window {reader.WindowsRead})"));
+            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"{resume}: inconsistent checkpoint ({what})"));
         }
-        return new TrainingRun(trainingOptions, vocabulary, train, valid, reader, trainer, output, totalWindows, windowsPerEpoch, options.CheckpointEvery);
+        return new TrainingRun(trainingOptions, vocabulary, train, valid, reader, trainer, output, totalWindows, windowsPerEpoch, options.CheckpointEvery)
+        {
+            Warnings = warning is null ? [] : [warning],
+        };
     }
 
     /// <summary>

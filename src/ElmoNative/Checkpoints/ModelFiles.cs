@@ -29,12 +29,20 @@ public static class ModelFiles
     /// </summary>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="FileNotFoundException">No options file, or no weights file.</exception>
-    /// <exception cref="InvalidDataException">Several candidates: which one is meant is not clear.</exception>
+    /// <exception cref="InvalidDataException">Several candidates: which one is meant is not clear; or the folder has a
+    /// <see cref="CheckpointManifest"/> and one of the two files differs from it.</exception>
+    /// <remarks>A checkpoint save cut short in the folder is finished or rolled back first (<see cref="CheckpointFolderSwap.Recover"/>).</remarks>
     public static (string Options, string Weights) Resolve(string directory)
     {
-        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"{directory}: model directory not found");
+        CheckpointFolderSwap.Recover(directory); // a checkpoint save cut short: finished or rolled back (docs/training.md)
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException(CheckpointFolderSwap.LiveSaver(directory) is int saver
+                ? $"{directory}: model directory is being replaced by process {saver} just now; try again"
+                : $"{directory}: model directory not found");
         var files = Directory.EnumerateFiles(directory).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
-        return (FindOptions(directory, files), FindWeights(directory, files));
+        var (options, weights) = (FindOptions(directory, files), FindWeights(directory, files));
+        CheckpointManifest.VerifyIfPresent(directory, options, weights); // a checkpoint folder: the two files it loads are checked
+        return (options, weights);
     }
 
     private static string FindOptions(string directory, List<string> files)
