@@ -108,7 +108,8 @@ public static class TrainingCheckpointFolder
         if (string.IsNullOrEmpty(spec)) return;
         int at = spec.IndexOf('@', StringComparison.Ordinal);
         string name = at < 0 ? spec : spec[..at];
-        int nth = at < 0 ? 1 : int.Parse(spec[(at + 1)..], CultureInfo.InvariantCulture);
+        int nth = 1;
+        if (at >= 0 && !int.TryParse(spec[(at + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out nth)) return;
         if (name != point || nth != save) return;
         using var self = Process.GetCurrentProcess();
         self.Kill(); // SIGKILL
