@@ -6,8 +6,9 @@ namespace ElmoNative.Cli;
 /// <summary>
 /// Checks on an output before any work is done, and the writing of it: one rule for every command that writes
 /// (docs/reliability.md). An output that is one of the command's inputs (the same file, however links, symlinked folders
-/// or hard links lead to it) is refused; an existing regular file is replaced only with <c>--force</c>; a device, FIFO
-/// or socket (<c>/dev/null</c>) is written into, never replaced; <c>-</c> is standard output.
+/// or hard links lead to it) is refused; an existing regular file is replaced only with <c>--force</c>; a device, FIFO,
+/// socket or descriptor path (<c>/dev/null</c>, <c>/dev/stdout</c>) is written into, never replaced; <c>-</c> is
+/// standard output.
 /// </summary>
 internal static class OutputPath
 {
@@ -32,7 +33,7 @@ internal static class OutputPath
         string? directory = Path.GetDirectoryName(full);
         if (directory is not null && !Directory.Exists(directory)) throw CliException.DataError($"{output}: output directory {directory} does not exist");
         RequireNotInput(output, inputs);
-        if (!force && node.Kind == FileNodeKind.Regular) throw CliException.DataError($"{output}: output exists (pass --force to replace it)");
+        if (!force && node.Kind == FileNodeKind.Regular && !FileNode.IsDescriptorPath(full)) throw CliException.DataError($"{output}: output exists (pass --force to replace it)");
     }
 
     /// <summary>
@@ -48,7 +49,7 @@ internal static class OutputPath
             if (input is null || input == StandardOutput) continue;
             if (FileNode.Same(input, output))
             {
-                string what = string.Equals(Path.GetFullPath(input), Path.GetFullPath(output), StringComparison.Ordinal) ? "" : $" ({input}, through a link)";
+                string what = string.Equals(Path.GetFullPath(input), Path.GetFullPath(output), StringComparison.Ordinal) ? "" : $" (the same file as {input})";
                 throw CliException.UsageError($"{output}: the output would overwrite an input file{what}");
             }
         }

@@ -10,8 +10,9 @@ namespace ElmoNative.Checkpoints;
 /// carries its owner (<c>.NAME.PID-START-NS-RANDOM.tmp</c>: process id, process start time, pid namespace) so that a
 /// later write into the same folder removes the leftovers of a run that was killed (SIGKILL) and never those of a live
 /// one. A symbolic link is written through (its final target is replaced, the link stays). A device, named pipe or
-/// socket (<c>/dev/null</c>, <c>/dev/stdout</c>, a FIFO) is never replaced: the content is written to a temporary file in
-/// the system's temporary folder (formats such as HDF5 need to seek) and then copied into it.
+/// socket (<c>/dev/null</c>, a FIFO) and a descriptor path (<c>/dev/stdout</c>, <c>/proc/self/fd/N</c>) are never
+/// replaced: the content is written to a temporary file in the system's temporary folder (formats such as HDF5 need to
+/// seek) and then copied into it.
 /// </summary>
 public static partial class AtomicFile
 {
@@ -45,7 +46,7 @@ public static partial class AtomicFile
         {
             case FileNodeKind.Directory:
                 throw new IOException($"{path}: is a directory");
-            case FileNodeKind.Regular or FileNodeKind.Missing:
+            case FileNodeKind.Regular or FileNodeKind.Missing when !FileNode.IsDescriptorPath(path):
                 string target = node.Kind == FileNodeKind.Regular ? FinalTarget(path) : Path.GetFullPath(path);
                 RemoveStaleTemporaryFiles(Path.GetDirectoryName(target)!);
                 string temp = TemporaryPathFor(target);
@@ -179,12 +180,23 @@ public static partial class AtomicFile
     {
         try
         {
-            ThroughTemporaryFile(write, () => new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0), dispose: true);
+            ThroughTemporaryFile(write, () => OpenForAppend(path), dispose: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && !e.Message.Contains(path, StringComparison.Ordinal))
         {
             throw new IOException($"{path}: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// Opens an existing device, pipe or descriptor path for writing, never creating nor truncating; where it can seek
+    /// (a file a shell redirected <c>/dev/stdout</c> to), at its end, as the shell's own <c>&gt;</c> or <c>&gt;&gt;</c> left it.
+    /// </summary>
+    private static FileStream OpenForAppend(string path)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+        if (stream.CanSeek) stream.Seek(0, SeekOrigin.End);
+        return stream;
     }
 
     /// <summary>
@@ -220,7 +232,8 @@ public static partial class AtomicFile
     private static Exception? Renamed(Exception e, string temp, string path)
     {
         if (!e.Message.Contains(temp, StringComparison.Ordinal)) return null;
-        string message = e.Message.Replace(temp, path, StringComparison.Ordinal);
+        // The temporary name, or a writer's spill file beside it (EmbeddingFileWriter: TEMP.index.tmp), becomes the output's.
+        string message = Regex.Replace(e.Message, Regex.Escape(temp) + @"(\.[a-z]+\.tmp)?", path.Replace("$", "$$", StringComparison.Ordinal), RegexOptions.CultureInvariant);
         return e switch
         {
             UnauthorizedAccessException => new UnauthorizedAccessException(message, e),

@@ -88,6 +88,34 @@ internal readonly record struct FileNode(FileNodeKind Kind, ulong Device, ulong 
     }
 
     /// <summary>
+    /// Whether <paramref name="path"/> names an open file descriptor rather than a file: it is under <c>/proc/</c> or
+    /// <c>/dev/fd/</c>, or is a symbolic link leading there (<c>/dev/stdout</c> -> <c>/proc/self/fd/1</c>). Such a path is
+    /// written into, never replaced, whatever it leads to (a pipe, a terminal, or the file a shell redirected to).
+    /// </summary>
+    public static bool IsDescriptorPath(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!OperatingSystem.IsLinux()) return false;
+        string current = Path.GetFullPath(path);
+        for (int hop = 0; hop < 40; hop++)
+        {
+            if (current.StartsWith("/proc/", StringComparison.Ordinal) || current.StartsWith("/dev/fd/", StringComparison.Ordinal)) return true;
+            string? link;
+            try
+            {
+                link = new FileInfo(current).LinkTarget;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
+            if (link is null) return false;
+            current = Path.GetFullPath(link, Path.GetDirectoryName(current) ?? "/");
+        }
+        return false;
+    }
+
+    /// <summary>
     /// Whether <paramref name="a"/> and <paramref name="b"/> name the same existing file (same device and inode); where
     /// identities are unknown, whether their full paths are equal.
     /// </summary>
