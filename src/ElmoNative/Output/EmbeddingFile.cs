@@ -71,7 +71,12 @@ public static class EmbeddingFile
             save(temp =>
             {
                 using var writer = new EmbeddingFileWriter(temp, options.Layout);
-                var regrouped = WriteRegrouped(model, writer, () => first is { } s ? Take(ref first, s) : reader.Next(), options, progress, cancellation);
+                // Cancellation is seen at every line read too: a run stopped while its input trickles in stops at the next line.
+                var regrouped = WriteRegrouped(model, writer, () =>
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    return first is { } s ? Take(ref first, s) : reader.Next();
+                }, options, progress, cancellation);
                 writer.Finish();
                 (written, tokensDone) = regrouped;
             });
@@ -134,6 +139,7 @@ public static class EmbeddingFile
                     }
                 }
                 if (sentence is null) break;
+                cancellation.ThrowIfCancellationRequested();
                 sentence = reader.Next();
             }
             if (row != 0) progress?.Report(new EmbeddingFileProgress(written, tokensDone));
