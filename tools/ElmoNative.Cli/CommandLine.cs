@@ -164,6 +164,13 @@ public static class CommandLine
             file: elmo embed @args.rsp (one argument per line). Shell completion: the dotnet-suggest protocol
             (elmo [suggest:N] "command line").
 
+            Outputs appear whole or not at all: a file is written under a temporary name in its folder
+            (.NAME.PID-START-NS-RANDOM.tmp) and renamed over the output at the end; an error, Ctrl+C or SIGTERM deletes
+            it, and the next run writing into the folder deletes those of runs that were killed (never a live run's). An
+            output that is one of the command's inputs, whatever links or hard links lead to it, is refused; a symbolic
+            link is written through. A device, a FIFO or /dev/stdout is written into, never replaced, and --output -
+            writes to stdout; as HDF5 is written with seeks, the file is made in $TMPDIR first and copied in at the end.
+
             exit status: 0 success, 1 data error (missing or bad file, bad input, bad checkpoint, failed download, out of
             memory), 2 usage error, 130 interrupted (Ctrl+C), 143 terminated (SIGTERM)
             """);

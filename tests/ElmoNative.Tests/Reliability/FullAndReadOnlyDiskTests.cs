@@ -22,9 +22,9 @@ public sealed class FullAndReadOnlyDiskTests : IDisposable
         {
             string disk = scratch.MountTmpfs("full-" + size, size);
             string output = Path.Combine(disk, "out.hdf5");
-            CliResult.Run(["embed", .. CliSandbox.FixtureModel, "--input", input, "--output", output])
-                .AssertError(1, "No space left on device", output);
+            var result = CliResult.Run(["embed", .. CliSandbox.FixtureModel, "--input", input, "--output", output]);
             Assert.True(Directory.GetFileSystemEntries(disk).Length == 0, $"{size}: left {string.Join(", ", Directory.GetFileSystemEntries(disk))}");
+            result.AssertError(1, "No space left on device", output);
         }
     }
 
@@ -46,8 +46,8 @@ public sealed class FullAndReadOnlyDiskTests : IDisposable
             string disk = scratch.MountTmpfs("full-mode-" + i, "64k");
             string output = Path.Combine(disk, "out.hdf5");
             var result = CliResult.Run([.. commands[i], "--output", output]);
-            result.AssertError(1, output);
             Assert.True(Directory.GetFileSystemEntries(disk).Length == 0, $"{string.Join(' ', commands[i])}: left {string.Join(", ", Directory.GetFileSystemEntries(disk))}");
+            result.AssertError(1, "No space left on device", output);
         }
     }
 
