@@ -56,6 +56,25 @@ internal static class OutputPath
     }
 
     /// <summary>
+    /// For a command that replaces a whole output directory (<c>elmo train --output DIR --force</c>): refuses when one of
+    /// <paramref name="inputs"/> lies inside <paramref name="directory"/> (real paths compared, every link resolved; null
+    /// and <c>-</c> skipped), since replacing the directory would delete it. A usage error naming both.
+    /// </summary>
+    public static void RequireNoInputInside(string directory, IEnumerable<string?> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (FileNode.RealPath(directory) is not { } real) return; // a new directory holds nothing yet
+        string prefix = real.EndsWith(Path.DirectorySeparatorChar) ? real : real + Path.DirectorySeparatorChar;
+        foreach (string? input in inputs)
+        {
+            if (input is null || input == StandardOutput) continue;
+            if (FileNode.RealPath(input) is { } file && (file.StartsWith(prefix, StringComparison.Ordinal) || file == real))
+                throw CliException.UsageError($"{directory}: the output directory holds the input {input}, which replacing it would delete");
+        }
+    }
+
+    /// <summary>
     /// Writes <paramref name="output"/> whole or not at all: <paramref name="write"/> writes a file at the path it is
     /// given, which then replaces a regular file (a rename), is copied into a device or FIFO, or, for <c>-</c>, is
     /// copied to standard output (<see cref="AtomicFile"/>).

@@ -116,6 +116,21 @@ internal readonly record struct FileNode(FileNodeKind Kind, ulong Device, ulong 
     }
 
     /// <summary>
+    /// The absolute path of <paramref name="path"/> with every symbolic link resolved (in its folders too), as the C
+    /// library's <c>realpath</c> gives it; null when it does not exist. Without it (not Linux): the full path.
+    /// </summary>
+    public static string? RealPath(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!StatWorks) return Path.Exists(path) ? Path.GetFullPath(path) : null;
+        if (path.Length == 0 || path.Contains('\0', StringComparison.Ordinal)) return null;
+        var buffer = new byte[4096]; // PATH_MAX
+        if (ResolvePath(path, buffer) == IntPtr.Zero) return null;
+        int end = Array.IndexOf(buffer, (byte)0);
+        return System.Text.Encoding.UTF8.GetString(buffer, 0, end < 0 ? buffer.Length : end);
+    }
+
+    /// <summary>
     /// Whether <paramref name="a"/> and <paramref name="b"/> name the same existing file (same device and inode); where
     /// identities are unknown, whether their full paths are equal.
     /// </summary>
@@ -161,6 +176,10 @@ internal readonly record struct FileNode(FileNodeKind Kind, ulong Device, ulong 
     [DllImport("libc", EntryPoint = "stat", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern int Stat([MarshalAs(UnmanagedType.LPUTF8Str)] string path, [Out] byte[] buffer);
+
+    [DllImport("libc", EntryPoint = "realpath", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern IntPtr ResolvePath([MarshalAs(UnmanagedType.LPUTF8Str)] string path, [Out] byte[] resolved);
 
     [DllImport("libc", EntryPoint = "__xstat", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

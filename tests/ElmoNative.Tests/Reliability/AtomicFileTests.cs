@@ -37,6 +37,10 @@ public sealed class AtomicFileTests : IDisposable
         Native.MakeFifo(scratch.PathOf("fifo"));
         Assert.Equal(FileNodeKind.Fifo, FileNode.Of(scratch.PathOf("fifo")).Kind);
 
+        Assert.Equal(file, FileNode.RealPath(scratch.PathOf("link.txt")));
+        Assert.Equal(d, FileNode.RealPath(scratch.PathOf("L")));
+        Assert.Null(FileNode.RealPath(scratch.PathOf("missing.txt")));
+
         Assert.True(FileNode.IsDescriptorPath("/dev/stdout"));
         Assert.True(FileNode.IsDescriptorPath("/proc/self/fd/2"));
         Assert.False(FileNode.IsDescriptorPath(scratch.PathOf("link.txt")));

@@ -80,6 +80,15 @@ public sealed class MemoryTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(folder));
     }
 
+    [Fact]
+    public void PerplexityWithAHugeBatchSizeIsAUsageErrorNamingIt()
+    {
+        string input = scratch.Write("in.txt", Inputs.Sentences(20));
+        string model = Path.Combine(Fixtures.RepositoryRoot, "models", "default");
+        CliResult.Run("perplexity", "--model", model, "--input", input, "--batch-size", "100000")
+            .AssertError(2, "--batch-size 100000", "lower --batch-size");
+    }
+
     [LinuxFact]
     public void RunningOutOfMemoryEndsInOneLineNamingTheOptionAndExit1()
     {

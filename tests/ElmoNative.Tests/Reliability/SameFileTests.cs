@@ -90,6 +90,19 @@ public sealed class SameFileTests : IDisposable
     }
 
     [LinuxFact]
+    public void AnOutputDirectoryHoldingAnInputIsRefusedForCommandsThatReplaceIt()
+    {
+        // What elmo train --output DIR --force calls: its inputs must not be inside the directory it replaces.
+        var (d, l, input) = Layout();
+        var e = Assert.Throws<ElmoNative.Cli.CliException>(() => ElmoNative.Cli.OutputPath.RequireNoInputInside(l, [null, input]));
+        Assert.Contains("holds the input", e.Message);
+        Assert.Throws<ElmoNative.Cli.CliException>(() => ElmoNative.Cli.OutputPath.RequireNoInputInside(scratch.Root, [Path.Combine(l, "in.txt")]));
+        ElmoNative.Cli.OutputPath.RequireNoInputInside(scratch.Folder("elsewhere"), [input, Path.Combine(l, "in.txt"), "-"]);
+        ElmoNative.Cli.OutputPath.RequireNoInputInside(scratch.PathOf("new"), [input]);
+        ElmoNative.Cli.OutputPath.RequireNoInputInside(d + "-sibling", [input]); // a name that only starts like d
+    }
+
+    [LinuxFact]
     public void AnOutputThroughASymlinkedFolderThatIsNoInputIsWritten()
     {
         var (d, l, input) = Layout();
