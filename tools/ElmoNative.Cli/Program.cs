@@ -20,7 +20,7 @@ public static class Program
             e.Cancel = !cancellation.IsCancellationRequested;
             cancellation.Cancel();
         };
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        using var sigterm = OnSigterm(context =>
         {
             context.Cancel = !cancellation.IsCancellationRequested;
             Volatile.Write(ref terminated, 1);
@@ -30,5 +30,18 @@ public static class Program
         using var stdin = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false, throwOnInvalidBytes: true));
         int code = CommandLine.Run(args, stdin, Console.Out, Console.Error, cancellation.Token);
         return code == CommandLine.InterruptedExitCode && Volatile.Read(ref terminated) == 1 ? TerminatedExitCode : code;
+    }
+
+    /// <summary>Handles SIGTERM where the system has it (null elsewhere: the default action stays).</summary>
+    private static PosixSignalRegistration? OnSigterm(Action<PosixSignalContext> handler)
+    {
+        try
+        {
+            return PosixSignalRegistration.Create(PosixSignal.SIGTERM, handler);
+        }
+        catch (PlatformNotSupportedException)
+        {
+            return null;
+        }
     }
 }
