@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using ElmoNative.Output;
@@ -21,6 +22,23 @@ public static partial class AtomicFile
     /// <summary>The owner part of this process's temporary names: <c>PID-START-NS</c>.</summary>
     private static readonly string OwnerTag = string.Create(CultureInfo.InvariantCulture,
         $"{Environment.ProcessId}-{ProcessStartTime(Environment.ProcessId) ?? 0}-{PidNamespace() ?? 0}");
+
+    /// <summary>The temporary files of the writes running in this process.</summary>
+    private static readonly ConcurrentDictionary<string, byte> Active = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Deletes the temporary files of the writes still running in this process, for a process that must end before they
+    /// finish (<c>elmo</c> when a command does not stop in time after SIGTERM or Ctrl+C). Returns how many it deleted.
+    /// </summary>
+    internal static int DeleteActiveTemporaryFiles()
+    {
+        int deleted = 0;
+        foreach (string temp in Active.Keys)
+        {
+            if (File.Exists(temp) && TryDelete(temp)) deleted++;
+        }
+        return deleted;
+    }
 
     /// <summary>A temporary path beside <paramref name="path"/>, named after it and after this process.</summary>
     public static string TemporaryPathFor(string path)
@@ -50,6 +68,7 @@ public static partial class AtomicFile
                 string target = node.Kind == FileNodeKind.Regular ? FinalTarget(path) : Path.GetFullPath(path);
                 RemoveStaleTemporaryFiles(Path.GetDirectoryName(target)!);
                 string temp = TemporaryPathFor(target);
+                Active[temp] = 0;
                 try
                 {
                     write(temp);
@@ -60,6 +79,10 @@ public static partial class AtomicFile
                     TryDelete(temp);
                     if (Renamed(e, temp, path) is { } named) throw named;
                     throw;
+                }
+                finally
+                {
+                    Active.TryRemove(temp, out _);
                 }
                 break;
             default:
@@ -207,6 +230,7 @@ public static partial class AtomicFile
     {
         RemoveStaleTemporaryFiles(Path.GetTempPath());
         string temp = TemporaryPathFor(Path.Combine(Path.GetTempPath(), "elmo-output"));
+        Active[temp] = 0;
         try
         {
             write(temp);
@@ -225,6 +249,7 @@ public static partial class AtomicFile
         finally
         {
             TryDelete(temp);
+            Active.TryRemove(temp, out _);
         }
     }
 

@@ -54,6 +54,20 @@ public sealed class SignalTests : IDisposable
     }
 
     [LinuxFact]
+    public void SigtermWhileWaitingForInputStillEndsAndLeavesNothing()
+    {
+        // The command is blocked reading a silent stdin (the test never writes again nor closes it): the process ends
+        // after its grace period, its temporary file deleted.
+        string output = scratch.Folder("out");
+        using var child = StartEmbed(output, "out.hdf5");
+        Native.Kill(child.Id, Native.SigTerm);
+        var (code, _, stderr) = child.WaitForExit(60);
+        Assert.True(code == 143, $"exit {code}: {stderr}");
+        Assert.Equal("elmo: interrupted", stderr.Trim());
+        Assert.Empty(Directory.GetFileSystemEntries(output));
+    }
+
+    [LinuxFact]
     public void AfterSigkillTheNextRunRemovesTheDeadRunsTemporaryFile()
     {
         string output = scratch.Folder("out");
