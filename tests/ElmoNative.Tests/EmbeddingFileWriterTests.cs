@@ -187,7 +187,9 @@ public sealed class EmbeddingFileWriterTests : IDisposable
             Assert.Throws<InvalidOperationException>(() => writer.WriteValues(new float[2])); // 1 left
             Assert.Throws<InvalidOperationException>(() => writer.BeginDataset("b", [1]));
             Assert.Throws<InvalidOperationException>(() => writer.Finish());
-            Assert.Equal(3, Directory.GetFiles(directory).Length); // the output and its two temporary files
+            // The output and its two temporary files; where a file can be deleted while open, the temporary files' names
+            // are deleted at once (nothing to leave behind however the process ends).
+            Assert.Equal(OperatingSystem.IsWindows() ? 3 : 1, Directory.GetFiles(directory).Length);
         }
         Assert.Equal(["bad.hdf5"], Directory.GetFiles(directory).Select(Path.GetFileName));
     }

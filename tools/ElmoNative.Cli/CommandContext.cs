@@ -12,6 +12,19 @@ internal sealed record CommandContext(TextReader In, TextWriter Out, TextWriter 
     /// </summary>
     public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
 
+    /// <summary>
+    /// Opens the process's standard output as bytes (for <c>--output -</c>); null when the command runs in-process with
+    /// a <see cref="Out"/> of its own (tests), where binary output has nowhere to go.
+    /// </summary>
+    public Func<Stream>? StandardOutputStream { get; init; }
+
+    /// <summary>Standard output as a byte stream, after flushing the text written to <see cref="Out"/> so far.</summary>
+    public Stream OpenStandardOutput()
+    {
+        Out.Flush();
+        return (StandardOutputStream ?? throw CliException.UsageError("'-' as the output writes to the process's standard output, which an in-process run does not have"))();
+    }
+
     /// <summary>What the command's summary line reports; set by the command, printed by <see cref="CommandLine"/> after success.</summary>
     public RunSummary? Summary { get; set; }
 

@@ -9,13 +9,17 @@ namespace ElmoNative.Cli;
 
 /// <summary>
 /// Parses the command line with System.CommandLine and runs a command. Exit codes: 0 success, 1 data error (files,
-/// input, checkpoint), 2 usage error (parse errors included), 130 interrupted. Every error is one line on stderr starting
+/// input, checkpoint, out of memory), 2 usage error (parse errors included), 130 interrupted (143 after SIGTERM:
+/// <see cref="Program"/>). Every error is one line on stderr starting
 /// with <c>elmo: </c>; every successful command ends with a one-line summary on stderr (<c>--quiet</c> drops it).
 /// System.CommandLine also gives response files (<c>elmo embed @args.rsp</c>) and shell completion
 /// (<c>elmo [suggest:N] "command line"</c>, as the dotnet-suggest shim calls it).
 /// </summary>
 public static class CommandLine
 {
+    /// <summary>Exit code of a command stopped by Ctrl+C (128 + SIGINT).</summary>
+    public const int InterruptedExitCode = 130;
+
     /// <summary>The commands, in help order.</summary>
     internal static IReadOnlyList<ElmoCommand> Commands { get; } =
     [
@@ -48,7 +52,11 @@ public static class CommandLine
     {
         ArgumentNullException.ThrowIfNull(args);
         bool terminal = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;
-        var context = new CommandContext(stdin, stdout, stderr, terminal, cancellation) { Environment = environment };
+        var context = new CommandContext(stdin, stdout, stderr, terminal, cancellation)
+        {
+            Environment = environment,
+            StandardOutputStream = ReferenceEquals(stdout, Console.Out) ? Console.OpenStandardOutput : null,
+        };
         try
         {
             return Dispatch(context, args);
@@ -59,7 +67,7 @@ public static class CommandLine
         }
         catch (OperationCanceledException)
         {
-            return Fail(stderr, "interrupted", 130);
+            return Fail(stderr, "interrupted", InterruptedExitCode);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or FormatException
                                        or IOException or UnauthorizedAccessException)
@@ -67,7 +75,12 @@ public static class CommandLine
             // The library's messages already name the file (and the dataset and shapes for a bad checkpoint).
             return Fail(stderr, e.Message, CliException.DataExitCode);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (OutOfMemoryException)
+        {
+            // Anywhere in a command (a managed or a native allocation): the usual one line, the option to lower named.
+            return Fail(stderr, OutOfMemory(args), CliException.DataExitCode);
+        }
+        catch (Exception e)
         {
             return Fail(stderr, $"internal error: {e.GetType().Name}: {e.Message}", CliException.DataExitCode);
         }
@@ -151,10 +164,30 @@ public static class CommandLine
             file: elmo embed @args.rsp (one argument per line). Shell completion: the dotnet-suggest protocol
             (elmo [suggest:N] "command line").
 
-            exit status: 0 success, 1 data error (missing or bad file, bad input, bad checkpoint, failed download), 2 usage error,
-            130 interrupted (Ctrl+C)
+            Outputs appear whole or not at all: a file is written under a temporary name in its folder
+            (.NAME.PID-START-NS-RANDOM.tmp) and renamed over the output at the end; an error, Ctrl+C or SIGTERM deletes
+            it, and the next run writing into the folder deletes those of runs that were killed (never a live run's). An
+            output that is one of the command's inputs, whatever links or hard links lead to it, is refused; a symbolic
+            link is written through. A device, a FIFO or /dev/stdout is written into, never replaced, and --output -
+            writes to stdout; as HDF5 is written with seeks, the file is made in $TMPDIR first and copied in at the end.
+
+            exit status: 0 success, 1 data error (missing or bad file, bad input, bad checkpoint, failed download, out of
+            memory), 2 usage error, 130 interrupted (Ctrl+C), 143 terminated (SIGTERM)
             """);
         return text.ToString().ReplaceLineEndings("\n");
+    }
+
+    /// <summary>
+    /// The message of an allocation failure while running <paramref name="args"/>: the command, and the option that
+    /// sets how much is held at once where it has one (<c>--batch-size</c>).
+    /// </summary>
+    private static string OutOfMemory(string[] args)
+    {
+        GC.Collect(); // what the failed command held is garbage now: room for the message
+        string command = args.Length > 0 && Commands.Any(c => c.Name == args[0]) ? args[0] : "";
+        string running = command.Length > 0 ? $"running 'elmo {command}'" : "running elmo";
+        bool batches = Commands.FirstOrDefault(c => c.Name == command)?.Options.Any(o => o.Name == "--batch-size") == true;
+        return batches ? $"out of memory while {running}; lower --batch-size" : $"out of memory while {running}; free memory or use a smaller input";
     }
 
     private static int Fail(TextWriter stderr, string message, int code)

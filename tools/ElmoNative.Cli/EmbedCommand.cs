@@ -55,7 +55,7 @@ internal static class EmbedCommand
         command.Add(new Argument<string>("OUTPUT") { Arity = ArgumentArity.ZeroOrOne, Description = "HDF5 file to write (AllenNLP's spelling)" });
         ModelSource.AddOptions(command, allenNlpAliases: true);
         command.Value("--input", "FILE", "input text, UTF-8, one sentence per line; - reads stdin");
-        command.Value("--output", "FILE", "HDF5 file to write (written to a temporary file and renamed at the end)");
+        command.Value("--output", "FILE", OutputPath.HdfHelp);
         CommonOptions.AddForce(command, "the output");
         command.Value("--layers", "all|top|average", "all: (L+1, n, 2P) per sentence; top: last layer (n, 2P); average: mean of the layers (n, 2P). Default: all");
         command.Switch("--all", "--layers all (AllenNLP's spelling)");
@@ -84,13 +84,14 @@ internal static class EmbedCommand
     {
         var settings = EmbedSettings.From(args);
         var source = ModelSource.Resolve(context, args);
-        OutputPath.Check(settings.Output, args.Has(CommonOptions.Force), settings.Input, source.OptionsPath, source.WeightsPath, args.Value("--vocab"));
+        OutputPath.Check(settings.Output, args.Has(CommonOptions.Force), [settings.Input, args.Value("--vocab"), .. source.Files]);
 
         string? vocabPath = args.Value("--vocab");
         int? cacheSize = args.OptionalNonNegativeInt("--cache-size");
         var vocabulary = vocabPath is null ? null : TokenEmbeddingsCommand.ReadVocabulary(vocabPath, context);
 
         using var model = source.LoadModel(args.OptionalPositiveInt("--threads"));
+        if (settings.File.Stateful) CheckStatefulMemory(model.Options, settings.File.BatchSize, args);
         if (cacheSize is { } capacity) model.TokenCacheCapacity = capacity;
         if (vocabulary is not null) model.PreloadVocabulary(vocabulary);
         var input = TextInput.Open(settings.Input, context.In, "input file");
@@ -99,7 +100,9 @@ internal static class EmbedCommand
 
         using var lines = input.ReadLines();
         using var progress = new ProgressBar(context.Error, mode, "embed", total, "sentences", "tokens");
-        var result = EmbeddingFile.Write(model, lines, settings.Output, settings.File, new CountsToBar(progress), context.Cancellation);
+        var result = settings.Output == OutputPath.StandardOutput
+            ? EmbeddingFile.Write(model, lines, context.OpenStandardOutput(), settings.File, new CountsToBar(progress), context.Cancellation)
+            : EmbeddingFile.Write(model, lines, settings.Output, settings.File, new CountsToBar(progress), context.Cancellation);
         progress.Total = result.Sentences;
         progress.Finish();
         if (progress.Mode != ProgressMode.Off)
@@ -110,6 +113,24 @@ internal static class EmbedCommand
         }
         context.Summary = new RunSummary(string.Create(CultureInfo.InvariantCulture, $"{result.Sentences} sentences, {result.Tokens} tokens"), settings.Output, result.Tokens, "tokens");
         return 0;
+    }
+
+    /// <summary>
+    /// Stateful embedding keeps the LSTM state of every row of a batch (2 directions x layers x (P + H) floats per row),
+    /// whatever is done to bound the activations: a batch size whose state would take more than half the memory the
+    /// process may use (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>, which a container's or
+    /// DOTNET_GCHeapHardLimit's limit lowers) is refused up front, naming --batch-size (docs/reliability.md, "Memory").
+    /// </summary>
+    private static void CheckStatefulMemory(ElmoOptions options, int batchSize, OptionValues args)
+    {
+        long perRow = 2L * options.LstmLayers * (options.ProjectionDim + options.LstmDim) * sizeof(float);
+        long state = perRow * batchSize;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (available > 0 && state > available / 2)
+        {
+            throw args.Error(string.Create(CultureInfo.InvariantCulture,
+                $"--batch-size {batchSize} with a stateful embed keeps the LSTM state of {batchSize} rows, {state / 1e6:F0} MB, more than half of the {available / 1e6:F0} MB of memory available; lower --batch-size (at most {available / 2 / perRow} here)"));
+        }
     }
 
     /// <summary>Sentences and tokens written, to the progress bar.</summary>

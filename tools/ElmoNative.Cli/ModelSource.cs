@@ -9,6 +9,12 @@ namespace ElmoNative.Cli;
 /// </summary>
 internal sealed record ModelSource(string OptionsPath, string WeightsPath)
 {
+    /// <summary>The user registry file read to resolve the model (<c>--registry</c> or <c>ELMONATIVE_REGISTRY</c>), or null.</summary>
+    public string? RegistryPath { get; init; }
+
+    /// <summary>Every file the model comes from, for the check that an output is none of them (<see cref="OutputPath"/>).</summary>
+    public IEnumerable<string?> Files => [OptionsPath, WeightsPath, RegistryPath];
+
     /// <summary>
     /// Adds the model options, in a section "model" of the help: <c>--model DIR|NAME</c>, <c>--options FILE</c>,
     /// <c>--weights FILE</c> (with AllenNLP's spellings <c>--options-file</c> and <c>--weight-file</c> where
@@ -37,6 +43,11 @@ internal sealed record ModelSource(string OptionsPath, string WeightsPath)
         if (model is not null && (options is not null || weights is not null))
             throw args.Error("give either --model DIR|NAME or --options FILE --weights FILE, not both");
         var hub = ModelHub.Open(context, args);
+        return ResolveWith(hub, model, options, weights, args) with { RegistryPath = hub.RegistryPath };
+    }
+
+    private static ModelSource ResolveWith(ModelHub hub, string? model, string? options, string? weights, OptionValues args)
+    {
         if (model is not null) return FromModelOption(model, hub);
         if ((options is null) != (weights is null))
             throw args.Error(options is null ? "--weights needs --options too" : "--options needs --weights too");

@@ -38,7 +38,7 @@ internal static class PerplexityCommand
         int? batchSize = args.OptionalPositiveInt("--batch-size");
         using var threads = CommandContext.Threads(args);
 
-        using var evaluation = PerplexityEvaluation.Open(model, inputs, args.Value("--vocab"), batchSize, context.Cancellation);
+        using var evaluation = Open(model, inputs, args, batchSize, context);
         var corpus = evaluation.Corpus;
         using var progress = new ProgressBar(context.Error, context.Progress(args), "perplexity", evaluation.EstimatedWindows, "windows");
         var result = evaluation.Run(new WindowsToBar(progress), context.Cancellation);
@@ -50,6 +50,19 @@ internal static class PerplexityCommand
         context.Out.WriteLine(string.Format(c, "tokens: {0} ({1} sentences, {2} words) in {3} file(s), vocabulary {4}", result.Tokens, corpus.Sentences, corpus.Words, corpus.Files.Count, evaluation.Vocabulary.Count));
         context.Summary = new RunSummary(string.Format(c, "{0} tokens per direction, average perplexity {1:F3}", result.Tokens, result.Average), null, 2.0 * result.Tokens, "tokens");
         return 0;
+    }
+
+    /// <summary>The evaluation; a --batch-size the training options refuse (too large a window) is a usage error naming it.</summary>
+    private static PerplexityEvaluation Open(string model, IReadOnlyList<string> inputs, OptionValues args, int? batchSize, CommandContext context)
+    {
+        try
+        {
+            return PerplexityEvaluation.Open(model, inputs, args.Value("--vocab"), batchSize, context.Cancellation);
+        }
+        catch (ArgumentException e) when (batchSize is not null && e.Message.Contains("batch_size", StringComparison.Ordinal))
+        {
+            throw args.Error($"--batch-size {batchSize}: {e.Message}; lower --batch-size");
+        }
     }
 
     /// <summary>Windows done, to the progress bar.</summary>

@@ -37,6 +37,7 @@ internal static class RandomCheckpointCommand
         string output = args.Required("--output");
         bool force = args.Has("--force");
 
+        if (output == OutputPath.StandardOutput) throw args.Error("--output names a directory (two files are written into it), not '-'");
         if (File.Exists(output)) throw CliException.DataError($"{output}: output is a file, not a directory");
         bool existed = Directory.Exists(output);
         if (existed && !force && Directory.EnumerateFileSystemEntries(output).Any())
@@ -46,6 +47,10 @@ internal static class RandomCheckpointCommand
             if (Directory.Exists(optionsPath)) throw CliException.DataError($"{optionsPath}: options file is a directory, not a file");
             if (!File.Exists(optionsPath)) throw CliException.DataError($"{optionsPath}: options file not found");
         }
+
+        // --options DIR/options.json --output DIR --force would replace the file being read.
+        OutputPath.RequireNotInput(Path.Combine(output, ModelFiles.OptionsFileName), [optionsPath]);
+        OutputPath.RequireNotInput(Path.Combine(output, ModelFiles.WeightsFileName), [optionsPath]);
 
         ElmoOptions options;
         try

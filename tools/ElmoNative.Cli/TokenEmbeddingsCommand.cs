@@ -1,4 +1,3 @@
-using ElmoNative.Checkpoints;
 using PureHDF;
 using PureHDF.Selections;
 
@@ -10,6 +9,9 @@ namespace ElmoNative.Cli;
 /// </summary>
 internal static class TokenEmbeddingsCommand
 {
+    /// <summary>The most tokens embedded in one call of the model.</summary>
+    private const int MaxTokensPerCall = 4096;
+
     /// <summary>The command and its options.</summary>
     public static ElmoCommand Create()
     {
@@ -28,9 +30,9 @@ internal static class TokenEmbeddingsCommand
         };
         ModelSource.AddOptions(command);
         command.Value("--vocab", "FILE", "vocabulary, UTF-8, one token per line (surrounding whitespace is ignored); - reads stdin");
-        command.Value("--output", "FILE", "HDF5 file to write (written to a temporary file and renamed at the end)");
+        command.Value("--output", "FILE", OutputPath.HdfHelp);
         CommonOptions.AddForce(command, "--output");
-        command.Value("--batch-size", "N", "tokens per batch (default 1024)");
+        command.Value("--batch-size", "N", $"tokens per batch (default 1024; at most {MaxTokensPerCall} are embedded at once)");
         CommonOptions.Threads(command);
         CommonOptions.Progress(command);
         CommonOptions.AddQuiet(command);
@@ -43,7 +45,7 @@ internal static class TokenEmbeddingsCommand
         string outputPath = args.Required("--output");
         int batchSize = args.PositiveInt("--batch-size", 1024);
         var source = ModelSource.Resolve(context, args);
-        OutputPath.Check(outputPath, args.Has(CommonOptions.Force), vocabPath, source.OptionsPath, source.WeightsPath);
+        OutputPath.Check(outputPath, args.Has(CommonOptions.Force), [vocabPath, .. source.Files]);
 
         using var model = source.LoadModel(args.OptionalPositiveInt("--threads"));
         model.TokenCacheCapacity = 0; // every token is looked up once: a cache would only cost memory
@@ -54,15 +56,20 @@ internal static class TokenEmbeddingsCommand
         var embedding = new H5Dataset<float[]>(fileDims: [(ulong)vocabulary.Count, (ulong)p]);
         file["embedding"] = embedding;
         using var progress = new ProgressBar(context.Error, context.Progress(args), "token-embeddings", vocabulary.Count, "tokens");
-        AtomicFile.Write(outputPath, temp =>
+        // Tokens are embedded at most MaxTokensPerCall at a time whatever --batch-size says (a token's vector does not
+        // depend on the others, bit for bit): the character CNN's scratch stays bounded (docs/reliability.md, "Memory").
+        int perCall = Math.Min(batchSize, MaxTokensPerCall);
+        float[] rows = new float[perCall * p];
+        OutputPath.Write(context, outputPath, temp =>
         {
             using var writer = file.BeginWrite(temp);
-            for (int start = 0; start < vocabulary.Count; start += batchSize)
+            for (int start = 0; start < vocabulary.Count; start += perCall)
             {
                 context.Cancellation.ThrowIfCancellationRequested();
-                int count = Math.Min(batchSize, vocabulary.Count - start);
-                float[] rows = model.EmbedTokens(vocabulary.GetRange(start, count));
-                writer.Write(embedding, rows, fileSelection: new HyperslabSelection(rank: 2, starts: [(ulong)start, 0], blocks: [(ulong)count, (ulong)p]));
+                int count = Math.Min(perCall, vocabulary.Count - start);
+                model.EmbedTokens(vocabulary.GetRange(start, count), rows);
+                writer.Write(embedding, count == perCall ? rows : rows[..(count * p)],
+                             fileSelection: new HyperslabSelection(rank: 2, starts: [(ulong)start, 0], blocks: [(ulong)count, (ulong)p]));
                 progress.Update(start + count);
             }
         });

@@ -23,7 +23,7 @@ internal static class VocabCommand
                 """,
         };
         command.List("--input", "FILE|GLOB...", "one or more files or quoted patterns ('data/*.txt'); * and ? match within a name");
-        command.Value("--output", "FILE", "vocabulary to write (through a temporary file renamed at the end)");
+        command.Value("--output", "FILE", "vocabulary to write (through a temporary file renamed at the end; a device or FIFO is written into; - writes to stdout, and the report line goes to stderr)");
         command.Value("--min-count", "N", "keep words seen at least N times (default 1: keep all)");
         CommonOptions.AddForce(command, "--output");
         CommonOptions.AddQuiet(command);
@@ -50,8 +50,10 @@ internal static class VocabCommand
             if (i != vocabulary.BeginOfSentenceId && i != vocabulary.EndOfSentenceId) running += counts[i];
         long unknown = counts[vocabulary.UnknownId];
         context.Cancellation.ThrowIfCancellationRequested();
-        vocabulary.Save(output);
-        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        bool toStdout = output == OutputPath.StandardOutput;
+        if (toStdout) OutputPath.Write(context, output, vocabulary.Save);
+        else vocabulary.Save(output);
+        (toStdout ? context.Error : context.Out).WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"wrote {output}: {vocabulary.Count} tokens (3 special + {vocabulary.Count - 3} words with count >= {minCount}) from {files.Count} file(s), {sentences} sentences, {running} tokens; {unknown} tokens ({100.0 * unknown / Math.Max(1, running):F2}%) map to <UNK>"));
         context.Summary = new RunSummary(string.Create(CultureInfo.InvariantCulture, $"{vocabulary.Count} tokens from {files.Count} file(s), {running} running tokens"), output, running, "tokens");
         return 0;

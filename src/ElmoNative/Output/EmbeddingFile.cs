@@ -28,9 +28,29 @@ public static class EmbeddingFile
     public static EmbeddingFileProgress Write(ElmoModel model, Utf8LineReader lines, string outputPath, EmbeddingFileOptions? options = null,
                                               IProgress<EmbeddingFileProgress>? progress = null, CancellationToken cancellation = default)
     {
+        ArgumentNullException.ThrowIfNull(outputPath);
+        return Write(model, lines, write => AtomicFile.Write(outputPath, write), options, progress, cancellation);
+    }
+
+    /// <summary>
+    /// As <see cref="Write(ElmoModel, Utf8LineReader, string, EmbeddingFileOptions?, IProgress{EmbeddingFileProgress}?, CancellationToken)"/>,
+    /// into <paramref name="output"/> (standard output, a network stream; not disposed): HDF5 is written with seeks, so
+    /// the file is made in the system's temporary folder and copied into the stream once complete (nothing is copied
+    /// on an error), then deleted.
+    /// </summary>
+    public static EmbeddingFileProgress Write(ElmoModel model, Utf8LineReader lines, Stream output, EmbeddingFileOptions? options = null,
+                                              IProgress<EmbeddingFileProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        return Write(model, lines, write => AtomicFile.WriteTo(output, write), options, progress, cancellation);
+    }
+
+    /// <summary>The embed, with <paramref name="save"/> running the file writer on a temporary path and putting the file in place.</summary>
+    private static EmbeddingFileProgress Write(ElmoModel model, Utf8LineReader lines, Action<Action<string>> save, EmbeddingFileOptions? options,
+                                               IProgress<EmbeddingFileProgress>? progress, CancellationToken cancellation)
+    {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(lines);
-        ArgumentNullException.ThrowIfNull(outputPath);
         options ??= new EmbeddingFileOptions();
         if (options.BatchSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "the batch size must be positive");
         if (!Enum.IsDefined(options.Layers)) throw new ArgumentOutOfRangeException(nameof(options), options.Layers, "unknown layer selection");
@@ -48,34 +68,53 @@ public static class EmbeddingFile
         if (!options.Stateful && options.Regroup)
         {
             var first = sentence;
-            AtomicFile.Write(outputPath, temp =>
+            save(temp =>
             {
                 using var writer = new EmbeddingFileWriter(temp, options.Layout);
-                var regrouped = WriteRegrouped(model, writer, () => first is { } s ? Take(ref first, s) : reader.Next(), options, progress, cancellation);
+                // Cancellation is seen at every line read too: a run stopped while its input trickles in stops at the next line.
+                var regrouped = WriteRegrouped(model, writer, () =>
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    return first is { } s ? Take(ref first, s) : reader.Next();
+                }, options, progress, cancellation);
                 writer.Finish();
                 (written, tokensDone) = regrouped;
             });
             return new EmbeddingFileProgress(written, tokensDone);
         }
-        AtomicFile.Write(outputPath, temp =>
+        save(temp =>
         {
             using var writer = new EmbeddingFileWriter(temp, options.Layout);
-            var state = options.Stateful ? model.CreateState() : null;
-            var batch = new List<IReadOnlyList<string>>(Math.Min(options.BatchSize, 4096));
+            // A batch of BatchSize lines is embedded in chunks of at most BatchRows rows, each chunk position with its
+            // own state (rows j R .. j R + R - 1 of every batch continue from the same rows of the batch before): the
+            // values of one batch of BatchSize rows, bit for bit (rows do not interact), with the activations of one
+            // chunk in memory instead of the whole batch's (docs/reliability.md, "Memory").
+            int chunkRows = Math.Min(options.BatchSize, options.BatchRows);
+            var states = new List<ElmoState>();
+            var batch = new List<IReadOnlyList<string>>(Math.Min(chunkRows, 4096));
             var texts = new List<string>(batch.Capacity);
-            var output = new ElmoBatchOutput(); // reused from batch to batch
+            var output = new ElmoBatchOutput(); // reused from chunk to chunk
             float[] mixed = []; // [B, T, D] for the average of the layers, grown as needed
             float[] pooled = options.Pooling is null ? [] : new float[layerCount * dim];
+            int row = 0; // rows of the current batch read so far
             while (true)
             {
                 if (sentence is not null)
                 {
                     batch.Add(sentence.Value.Tokens);
                     texts.Add(sentence.Value.Text);
+                    row++;
                 }
-                if (batch.Count == options.BatchSize || (sentence is null && batch.Count > 0))
+                if (batch.Count == chunkRows || row == options.BatchSize || (sentence is null && batch.Count > 0))
                 {
                     cancellation.ThrowIfCancellationRequested();
+                    ElmoState? state = null;
+                    if (options.Stateful)
+                    {
+                        int chunk = (row - batch.Count) / chunkRows;
+                        while (states.Count <= chunk) states.Add(model.CreateState());
+                        state = states[chunk];
+                    }
                     model.Embed(batch, output, state);
                     if (average is not null)
                     {
@@ -93,11 +132,17 @@ public static class EmbeddingFile
                     written += batch.Count;
                     batch.Clear();
                     texts.Clear();
-                    progress?.Report(new EmbeddingFileProgress(written, tokensDone));
+                    if (row == options.BatchSize)
+                    {
+                        row = 0;
+                        progress?.Report(new EmbeddingFileProgress(written, tokensDone));
+                    }
                 }
                 if (sentence is null) break;
+                cancellation.ThrowIfCancellationRequested();
                 sentence = reader.Next();
             }
+            if (row != 0) progress?.Report(new EmbeddingFileProgress(written, tokensDone));
             writer.Finish();
         });
         return new EmbeddingFileProgress(written, tokensDone);

@@ -64,8 +64,10 @@ public sealed record EmbeddingFileOptions
     public int BatchTokens { get; init; } = SentenceWindow.DefaultBatchTokens;
 
     /// <summary>
-    /// The most sentences (rows) of an internal batch of a regrouping window: bounds the batches of very short
-    /// sentences, whose per-step scratch grows with the rows (bench/README.md, "Memory").
+    /// The most sentences (rows) of an internal batch: of a regrouping window, it bounds the batches of very short
+    /// sentences, whose per-step scratch grows with the rows (bench/README.md, "Memory"); without regrouping (stateful),
+    /// a batch of <see cref="BatchSize"/> lines is embedded in chunks of this many rows, each continuing its own rows'
+    /// state, so that the activations in memory are one chunk's whatever the batch size (the same values, bit for bit).
     /// </summary>
     public int BatchRows { get; init; } = SentenceWindow.DefaultBatchRows;
 }

@@ -11,7 +11,7 @@ namespace ElmoNative.Output;
 /// as a string.
 /// <para>
 /// Each dataset's values go to the file as soon as they are given (contiguous layout, little-endian IEEE float32).
-/// What is only needed at the end is spilled to two temporary files beside the output (deleted on dispose): the
+/// What is only needed at the end is spilled to two temporary files beside the output (unnamed while open where the system allows, deleted on dispose): the
 /// sentence/index pairs as JSON text, and the address of each dataset's object header (8 bytes per dataset; the
 /// group's index needs them in name order, which is not the order of the datasets). <see cref="Finish"/> then
 /// appends the <c>sentence_to_index</c> string, the root group's names and index (local heap, symbol table nodes and a
@@ -59,7 +59,7 @@ public sealed class EmbeddingFileWriter : IDisposable
 
     /// <summary>
     /// Creates (or overwrites) <paramref name="path"/> and the temporary files <c>path.index.tmp</c> and
-    /// <c>path.addresses.tmp</c> beside it; <paramref name="layout"/> says how datasets are named and whether
+    /// <c>path.addresses.tmp</c> beside it (their names deleted at once where the system allows: see <see cref="OpenSpill"/>); <paramref name="layout"/> says how datasets are named and whether
     /// <c>sentence_to_index</c> is written.
     /// </summary>
     public EmbeddingFileWriter(string path, EmbeddingFileLayout layout = EmbeddingFileLayout.LineNumbersWithSentenceToIndex)
@@ -281,14 +281,29 @@ public sealed class EmbeddingFileWriter : IDisposable
         file.Flush();
     }
 
-    /// <summary>Closes the file and deletes the temporary files (the output stays, complete only after <see cref="Finish"/>).</summary>
+    /// <summary>
+    /// Closes the file and deletes the temporary files (the output stays, complete only after <see cref="Finish"/>). All
+    /// three are closed even when closing one fails (a full disk fails the last flush); the first failure is then thrown.
+    /// </summary>
     public void Dispose()
     {
         if (disposed) return;
         disposed = true;
-        file.Dispose();
-        addresses.Dispose();
-        pairs.Dispose();
+        try
+        {
+            file.Dispose();
+        }
+        finally
+        {
+            try
+            {
+                addresses.Dispose();
+            }
+            finally
+            {
+                pairs.Dispose();
+            }
+        }
     }
 
     private static long ValueCount(ReadOnlySpan<long> shape)
@@ -302,8 +317,26 @@ public sealed class EmbeddingFileWriter : IDisposable
         return values;
     }
 
-    private static FileStream OpenSpill(string path) =>
-        new(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, SpillBufferSize, FileOptions.DeleteOnClose);
+    /// <summary>
+    /// A spill file at <paramref name="path"/>, deleted when closed. Where a file can be deleted while open (not Windows)
+    /// its name is deleted at once: the writer keeps it through its handle, and nothing is left behind however the
+    /// process ends (a full disk, SIGKILL).
+    /// </summary>
+    private static FileStream OpenSpill(string path)
+    {
+        if (OperatingSystem.IsWindows()) return new(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, SpillBufferSize, FileOptions.DeleteOnClose);
+        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, SpillBufferSize);
+        try
+        {
+            File.Delete(path);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+        return stream;
+    }
 
     private void ThrowIfUnusable()
     {
