@@ -41,6 +41,34 @@ public sealed class CliTrainErrorTests
     }
 
     [Fact]
+    public void ForceNeverDeletesAnInputInsideTheOutputDirectory()
+    {
+        // --force replaces the output directory whole: training text, options or vocabulary inside it (also through a
+        // symlinked folder) would be deleted with it, so the run is refused before anything is touched.
+        using var dir = new TempFolder();
+        string output = Directory.CreateDirectory(dir.Path_("out")).FullName;
+        string text = Path.Combine(output, "train.txt");
+        File.Copy(Data, text);
+        string vocab = Path.Combine(output, "vocab.txt");
+        File.Copy(Vocab, vocab);
+        string options = Options(dir);
+        string link = dir.Path_("link");
+        Directory.CreateSymbolicLink(link, output);
+        foreach (string[] args in new[]
+        {
+            new[] { "--options", options, "--vocab", Vocab, "--train", text },
+            ["--options", options, "--vocab", Vocab, "--train", Data, "--valid", Path.Combine(link, "train.txt")],
+            ["--options", options, "--vocab", vocab, "--train", Data],
+            ["--options", options, "--vocab", Vocab, "--train", Path.Combine(output, "*.txt")],
+        })
+        {
+            CliResult.Run(["train", .. args, "--output", link, "--force", "--no-progress"]).AssertError(2, "holds the input");
+            Assert.Equal(File.ReadAllBytes(Data), File.ReadAllBytes(text));
+            Assert.Equal(File.ReadAllBytes(Vocab), File.ReadAllBytes(vocab));
+        }
+    }
+
+    [Fact]
     public void BadVocabularies()
     {
         using var dir = new TempFolder();

@@ -105,6 +105,9 @@ internal sealed record ModelSource(string OptionsPath, string WeightsPath)
     /// </summary>
     private static ModelSource FromModelOption(string model, ModelHub hub)
     {
+        // A training checkpoint folder whose save a kill cut short is missing until restored (docs/training.md,
+        // "Interrupted saves"); a bare folder name must find it before it is taken for a published model's name.
+        if (!Directory.Exists(model) && !File.Exists(model)) CheckpointFolderSwap.Recover(model);
         if (Directory.Exists(model) || File.Exists(model) || IsPath(model)) return FromDirectory(model);
         var (options, weights) = hub.Resolve(model);
         return new ModelSource(options, weights);

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using ElmoNative.Output;
 using ElmoNative.Training;
+using ElmoNative.Training.Data;
 
 namespace ElmoNative.Cli;
 
@@ -71,6 +73,11 @@ internal static class TrainCommand
         string full = Path.GetFullPath(output);
         if (Path.GetDirectoryName(full.TrimEnd(Path.DirectorySeparatorChar)) is null) throw CliException.UsageError("train: --output cannot be the root directory");
         TrainingCheckpointFolder.Recover(output); // a save of a killed run cut short: finished or rolled back first
+        // A checkpoint save replaces the whole folder: no file the run reads may live inside it (the resumed
+        // checkpoint's own files excepted, which the save writes again).
+        var texts = trainPatterns.Concat(args.List("--valid")).SelectMany(ExistingFiles);
+        bool inPlace = resume is not null && FileNode.Same(resume, output);
+        OutputPath.RequireNoInputInside(output, inPlace ? texts : texts.Append(optionsPath).Append(vocabPath).Append(resume));
         if (!force && !TrainingRun.IsResumedFolder(output, resume) && Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
             throw CliException.DataError($"{output}: directory is not empty (pass --force to replace it)");
         var options = new TrainingRunOptions
@@ -172,6 +179,20 @@ internal static class TrainCommand
             progress.Dispose(); // a terminal bar is erased and redrawn after the line
             context.Out.WriteLine(line + "; saved " + saved.Directory);
             context.Out.Flush();
+        }
+    }
+
+    /// <summary>The files a --train/--valid pattern names now (none when it matches nothing: the run reports that).</summary>
+    private static IEnumerable<string> ExistingFiles(string pattern)
+    {
+        if (!FileGlob.HasWildcards(pattern)) return [pattern];
+        try
+        {
+            return FileGlob.Expand(pattern);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return [];
         }
     }
 }

@@ -51,11 +51,14 @@ internal static class FaultSupport
     /// <summary>
     /// Starts <c>dotnet elmo.dll ARGS</c> with <paramref name="environment"/> added; <paramref name="whileRunning"/> (if
     /// given) is called with the process and a function giving the stdout so far, and may kill it. Waits for the end.
+    /// <paramref name="workingDirectory"/>: the child's current directory (default: the test's).
     /// </summary>
-    public static ChildResult RunChild(IReadOnlyDictionary<string, string> environment, string[] args, Action<Process, Func<string>>? whileRunning = null)
+    public static ChildResult RunChild(IReadOnlyDictionary<string, string> environment, string[] args, Action<Process, Func<string>>? whileRunning = null,
+        string? workingDirectory = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,

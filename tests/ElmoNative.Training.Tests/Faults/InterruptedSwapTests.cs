@@ -139,6 +139,19 @@ public sealed class InterruptedSwapTests : IDisposable
     }
 
     [Fact]
+    public void ABareFolderNameOnTheCommandLineFindsTheCutSaveBeforeAnyPublishedModel()
+    {
+        // `elmo info --model run` from run's parent: "run" has no separator, so it could be a published model's name;
+        // the cut save is restored first and the folder is what the command reads.
+        string parent = Directory.CreateDirectory(dir.Path_("p")).FullName;
+        long expected = LayOut(Cut.FirstMove, Path.Combine(parent, "run"));
+        var info = FaultSupport.RunChild(new Dictionary<string, string>(), ["info", "--model", "run"], workingDirectory: parent);
+        Assert.True(info.ExitCode == 0, info.Stderr);
+        Assert.Equal(["run"], Directory.EnumerateFileSystemEntries(parent).Select(Path.GetFileName));
+        Assert.Equal(expected, Step(Path.Combine(parent, "run")));
+    }
+
+    [Fact]
     public void AnIncompleteFirstSaveIsRemovedAndNothingIsResumed()
     {
         string parent = Directory.CreateDirectory(dir.Path_("p")).FullName;
