@@ -1,0 +1,152 @@
+using ElmoNative.Checkpoints;
+using ElmoNative.Tests.Reference;
+
+namespace ElmoNative.Tests.Hostile;
+
+/// <summary>
+/// Weights files that do not match their options or hold what weights cannot (docs/reliability.md, "Hostile
+/// checkpoints"): NaN and infinities, transposed and flattened datasets, other dtypes, datasets of a larger
+/// architecture, truncated files. Each ends in one InvalidDataException naming the file and the dataset.
+/// </summary>
+public class HostileWeightsTests
+{
+    private static Exception? LoadBothWays(string weights)
+    {
+        // The streaming load (matrices read in row blocks) and the whole-checkpoint load read differently: both must refuse.
+        var whole = HostileFiles.WithinTimeLimit(() => Checkpoint.Load(HostileFiles.FixtureOptions, weights), 20, weights);
+        var streaming = HostileFiles.WithinTimeLimit(() => ElmoModel.Load(HostileFiles.FixtureOptions, weights).Dispose(), 20, weights);
+        Assert.Equal(whole?.Message, streaming?.Message);
+        return streaming;
+    }
+
+    [Theory]
+    [InlineData("char_embed", 0, float.NaN)]
+    [InlineData("CNN/W_cnn_3", 77, float.PositiveInfinity)]
+    [InlineData("CNN/b_cnn_0", 3, float.NegativeInfinity)]
+    [InlineData("CNN_high_1/W_transform", 12345, float.NaN)]
+    [InlineData("CNN_proj/W_proj", 1900, float.PositiveInfinity)]
+    [InlineData("RNN_0/RNN/MultiRNNCell/Cell0/LSTMCell/W_0", 8191, float.NaN)]
+    [InlineData("RNN_1/RNN/MultiRNNCell/Cell1/LSTMCell/W_0", 5000, float.NegativeInfinity)]
+    [InlineData("RNN_1/RNN/MultiRNNCell/Cell1/LSTMCell/W_P_0", 1023, float.NaN)]
+    [InlineData("RNN_0/RNN/MultiRNNCell/Cell1/LSTMCell/B", 255, float.PositiveInfinity)]
+    public void NonFiniteWeightsAreRefusedNamingTheDatasetAndIndex(string dataset, int index, float value)
+    {
+        // Before: the file loaded and every vector was NaN.
+        using var dir = new TempDirectory();
+        string weights = dir.File("weights.hdf5");
+        HostileFiles.WriteFixtureWith(weights, t =>
+        {
+            if (t.Name != dataset) return HostileFiles.Unchanged(t);
+            var data = (float[])t.Data.Clone();
+            data[index] = value;
+            if (index < data.Length - 1) data[^1] = float.NaN; // a later one must not be the one named
+            return (t.Name, data, t.Shape.Select(d => (ulong)d).ToArray());
+        });
+        HostileFiles.AssertCleanError(LoadBothWays(weights), weights, dataset, $"'{dataset}'", $"index {index:N0}", $"{value}");
+    }
+
+    [Theory]
+    [InlineData("CNN_proj/W_proj")]
+    [InlineData("RNN_0/RNN/MultiRNNCell/Cell0/LSTMCell/W_0")]
+    [InlineData("RNN_1/RNN/MultiRNNCell/Cell1/LSTMCell/W_P_0")]
+    [InlineData("CNN_high_0/W_carry")]
+    public void ATransposedMatrixIsRefusedWithBothShapes(string dataset)
+    {
+        using var dir = new TempDirectory();
+        string weights = dir.File("weights.hdf5");
+        var original = HostileFiles.FixtureTensors.Single(t => t.Name == dataset);
+        int rows = original.Shape[0], columns = original.Shape[1];
+        HostileFiles.WriteFixtureWith(weights, t => t.Name != dataset ? HostileFiles.Unchanged(t)
+            : (t.Name, Transpose(t.Data, rows, columns), [(ulong)columns, (ulong)rows]));
+        var e = LoadBothWays(weights);
+        if (rows == columns)
+        {
+            // A square matrix transposed has the right shape: nothing can tell (the values are what the file says).
+            Assert.Null(e);
+            return;
+        }
+        HostileFiles.AssertCleanError(e, weights, dataset, $"'{dataset}'", $"has shape ({columns}, {rows})", $"expected ({rows}, {columns})");
+    }
+
+    [Fact]
+    public void AConvolutionWithItsDimensionsPermutedIsRefused()
+    {
+        // (1, 5, 4, 64) stored as (1, 4, 5, 64): the same number of values in another shape.
+        using var dir = new TempDirectory();
+        string weights = dir.File("weights.hdf5");
+        HostileFiles.WriteFixtureWith(weights, t => t.Name != "CNN/W_cnn_4" ? HostileFiles.Unchanged(t) : (t.Name, t.Data, [1, 4, 5, 64]));
+        HostileFiles.AssertCleanError(LoadBothWays(weights), weights, "W_cnn_4", "'CNN/W_cnn_4'", "(1, 4, 5, 64)", "(1, 5, 4, 64)");
+    }
+
+    [Fact]
+    public void AFlattenedMatrixIsRefused()
+    {
+        using var dir = new TempDirectory();
+        string weights = dir.File("weights.hdf5");
+        HostileFiles.WriteFixtureWith(weights, t => t.Name != "CNN_proj/W_proj" ? HostileFiles.Unchanged(t) : (t.Name, t.Data, [(ulong)t.Data.Length]));
+        HostileFiles.AssertCleanError(LoadBothWays(weights), weights, "flattened", "'CNN_proj/W_proj'", "(1984)", "(124, 16)");
+    }
+
+    [Fact]
+    public void ADatasetOfAnotherDtypeIsRefused()
+    {
+        using var dir = new TempDirectory();
+        string weights = dir.File("weights.hdf5");
+        HostileFiles.WriteFixtureWith(weights, t => t.Name != "char_embed" ? HostileFiles.Unchanged(t)
+            : (t.Name, t.Data.Select(v => (double)v).ToArray(), t.Shape.Select(d => (ulong)d).ToArray()));
+        HostileFiles.AssertCleanError(LoadBothWays(weights), weights, "float64", "'char_embed'", "not float32");
+    }
+
+    [Theory]
+    [InlineData("lstm.n_layers", "RNN_0/RNN/MultiRNNCell/Cell2/LSTMCell/W_0", 32, 64)]
+    [InlineData("char_cnn.n_highway", "CNN_high_2/W_carry", 128, 128)]
+    [InlineData("filter banks", "CNN/W_cnn_5", 0, 0)]
+    public void WeightsOfALargerArchitectureAreRefused(string what, string extra, int rows, int columns)
+    {
+        // Before: the extra layer was ignored, and the model computed something else than the file holds.
+        using var dir = new TempDirectory();
+        string weights = dir.File("weights.hdf5");
+        var datasets = HostileFiles.FixtureTensors.Select(HostileFiles.Unchanged).OfType<(string, Array, ulong[])>().ToList();
+        datasets.Add(rows == 0 ? (extra, new float[1 * 6 * 4 * 8], [1, 6, 4, 8]) : (extra, new float[rows * columns], [(ulong)rows, (ulong)columns]));
+        HostileFiles.WriteHdf5(weights, datasets);
+        HostileFiles.AssertCleanError(LoadBothWays(weights), weights, extra, $"'{extra}'", what, "do not match");
+    }
+
+    [Fact]
+    public void ExtraDatasetsOfAnotherKindAreIgnored()
+    {
+        // Softmax weights or a token cache (docs/formats.md): not part of the architecture, ignored as before.
+        using var dir = new TempDirectory();
+        string weights = dir.File("weights.hdf5");
+        var datasets = HostileFiles.FixtureTensors.Select(HostileFiles.Unchanged).OfType<(string, Array, ulong[])>().ToList();
+        datasets.Add(("softmax/W", new float[6], [2, 3]));
+        HostileFiles.WriteHdf5(weights, datasets);
+        using var a = ElmoModel.Load(HostileFiles.FixtureOptions, HostileFiles.FixtureWeights);
+        using var b = ElmoModel.Load(HostileFiles.FixtureOptions, weights);
+        Assert.True(Compare.BitIdentical(a.Embed(HostileFiles.Sentence).Activations, b.Embed(HostileFiles.Sentence).Activations));
+    }
+
+    [Theory]
+    [InlineData(0.999)]
+    [InlineData(0.9)]
+    [InlineData(0.5)]
+    [InlineData(0.02)]
+    [InlineData(0.0)]
+    public void ATruncatedFileIsRefusedNamingIt(double fraction)
+    {
+        using var dir = new TempDirectory();
+        string weights = dir.File("weights.hdf5");
+        byte[] bytes = File.ReadAllBytes(HostileFiles.FixtureWeights);
+        File.WriteAllBytes(weights, bytes.AsSpan(0, (int)(bytes.Length * fraction)).ToArray());
+        HostileFiles.AssertCleanError(LoadBothWays(weights), weights, $"truncated at {fraction}");
+    }
+
+    private static float[] Transpose(float[] data, int rows, int columns)
+    {
+        var result = new float[data.Length];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++)
+                result[c * rows + r] = data[r * columns + c];
+        return result;
+    }
+}
