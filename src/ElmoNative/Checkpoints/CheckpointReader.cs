@@ -12,7 +12,7 @@ namespace ElmoNative.Checkpoints;
 /// model's own size). Every error names the file and the dataset, with expected and actual shapes.
 /// <para>
 /// A hostile file ends in an <see cref="InvalidDataException"/> naming it, never a hang or an allocation it cannot
-/// back (docs/reliability.md): only a regular file is opened; the datasets are checked one by one in file order, so
+/// back (docs/formats.md, "Checks on load"): only a regular file is opened; the datasets are checked one by one in file order, so
 /// options that call for a thousand layers stop at the first missing one; datasets the options do not call for but
 /// that belong to a larger architecture (one more filter bank, highway layer or LSTM layer, a projection the options
 /// say is absent) are refused as a mismatch; the uncompressed datasets must fit in the file; a read past the end of
@@ -32,6 +32,7 @@ public sealed class CheckpointReader : IDisposable
     public CheckpointReader(ElmoOptions options, string weightsPath)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate("options"); // options made in code are bounded too before the layout is derived from them
         Options = options;
         Path = weightsPath;
         var stream = RegularFile.OpenRead(weightsPath, "weights file");
@@ -43,7 +44,7 @@ public sealed class CheckpointReader : IDisposable
         catch (Exception e) when (e is not InvalidDataException)
         {
             stream.Dispose();
-            throw new InvalidDataException($"{weightsPath}: not a readable HDF5 file ({e.GetType().Name}: {e.Message})", e);
+            throw new InvalidDataException($"{weightsPath}: not a readable HDF5 file ({ErrorText.Describe(e)})", e);
         }
         catch
         {
@@ -90,7 +91,7 @@ public sealed class CheckpointReader : IDisposable
         }
         catch (Exception e) when (e is not (InvalidDataException or OutOfMemoryException))
         {
-            throw new InvalidDataException($"{Path}: cannot read dataset '{name}': {e.GetType().Name}: {e.Message}", e);
+            throw new InvalidDataException($"{Path}: cannot read dataset '{name}': {ErrorText.Describe(e)}", e);
         }
         CheckFinite(name, data, 0);
         return data;
@@ -120,7 +121,7 @@ public sealed class CheckpointReader : IDisposable
         }
         catch (Exception e) when (e is not (InvalidDataException or OutOfMemoryException))
         {
-            throw new InvalidDataException($"{Path}: cannot read rows {firstRow} .. {firstRow + rows - 1} of dataset '{name}': {e.GetType().Name}: {e.Message}", e);
+            throw new InvalidDataException($"{Path}: cannot read rows {firstRow} .. {firstRow + rows - 1} of dataset '{name}': {ErrorText.Describe(e)}", e);
         }
         CheckFinite(name, buffer, (long)firstRow * columns);
     }
@@ -161,7 +162,7 @@ public sealed class CheckpointReader : IDisposable
         }
         catch (Exception e) when (e is not InvalidDataException)
         {
-            throw new InvalidDataException($"{Path}: cannot open dataset '{name}' {expected}: {e.GetType().Name}: {e.Message}", e);
+            throw new InvalidDataException($"{Path}: cannot open dataset '{name}' {expected}: {ErrorText.Describe(e)}", e);
         }
     }
 
@@ -173,7 +174,7 @@ public sealed class CheckpointReader : IDisposable
         }
         catch (Exception e) when (e is not InvalidDataException)
         {
-            throw new InvalidDataException($"{Path}: cannot read the layout of dataset '{name}': {e.GetType().Name}: {e.Message}", e);
+            throw new InvalidDataException($"{Path}: cannot read the layout of dataset '{name}': {ErrorText.Describe(e)}", e);
         }
     }
 
@@ -192,7 +193,7 @@ public sealed class CheckpointReader : IDisposable
             }
             catch (Exception e) when (e is not InvalidDataException)
             {
-                throw new InvalidDataException($"{Path}: cannot look up '{dataset}': {e.GetType().Name}: {e.Message}", e);
+                throw new InvalidDataException($"{Path}: cannot look up '{dataset}': {ErrorText.Describe(e)}", e);
             }
             if (present)
                 throw new InvalidDataException($"{Path}: holds dataset '{dataset}', which options with {options} do not have: the options and the weights do not match");

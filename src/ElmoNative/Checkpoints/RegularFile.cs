@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace ElmoNative.Checkpoints;
 
 /// <summary>
-/// Opens the files of a checkpoint only when they are regular files (docs/reliability.md, "Hostile checkpoints"): a FIFO
+/// Opens the files of a checkpoint only when they are regular files (docs/formats.md, "Checks on load"): a FIFO
 /// would block the open (or the read) forever, <c>/dev/zero</c> and <c>/dev/urandom</c> never end, a directory is not a
 /// file. On Unix the type is checked before opening (with <c>stat</c>, following symbolic links; a link loop is an
 /// error) and again on the open handle (<c>fstat</c>), so a file swapped between the two checks is caught as well; only a
@@ -30,7 +30,7 @@ internal static class RegularFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new InvalidDataException($"{path}: cannot open the {what} ({e.Message})", e);
+            throw new InvalidDataException($"{path}: cannot open the {what} ({ErrorText.OneLine(e.Message)})", e);
         }
         try
         {
@@ -74,7 +74,7 @@ internal static class RegularFile
         }
         catch (IOException e)
         {
-            throw new InvalidDataException($"{path}: cannot read the {what} ({e.Message})", e);
+            throw new InvalidDataException($"{path}: cannot read the {what} ({ErrorText.OneLine(e.Message)})", e);
         }
     }
 

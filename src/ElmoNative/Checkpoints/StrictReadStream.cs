@@ -4,7 +4,7 @@ namespace ElmoNative.Checkpoints;
 /// A read-only view of an open file in which every read either fills its buffer or fails: the HDF5 reader asks for
 /// exactly the bytes the file's structure points to, so a read that reaches the end of the file early means the file is
 /// truncated (or its addresses damaged), and that is an <see cref="InvalidDataException"/> naming the file instead of
-/// a short read the reader might take for zeros (docs/reliability.md, "Hostile checkpoints").
+/// a short read the reader might take for zeros (docs/formats.md, "Checks on load").
 /// </summary>
 internal sealed class StrictReadStream(FileStream file, string path) : Stream
 {

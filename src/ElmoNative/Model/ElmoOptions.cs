@@ -119,7 +119,7 @@ public sealed record ElmoOptions
     public const int MaxCharactersLimit = 1000;
 
     /// <summary>
-    /// Checks internal consistency and the bounds above (docs/formats.md); throws <see cref="FormatException"/> naming the
+    /// Checks internal consistency and the bounds above (docs/formats.md, "Checks on load"); throws <see cref="FormatException"/> naming the
     /// option. The counts the weights file fixes are checked against it when it is opened (<c>CheckpointReader</c>).
     /// </summary>
     public void Validate(string source = "options")
@@ -168,7 +168,7 @@ public sealed record ElmoOptions
         }
         catch (DecoderFallbackException e)
         {
-            throw new FormatException($"{path}: not valid JSON (invalid UTF-8: {e.Message})", e);
+            throw new FormatException($"{path}: not valid JSON (invalid UTF-8: {Checkpoints.ErrorText.OneLine(e.Message)})", e);
         }
         return Parse(text, path);
     }
@@ -192,7 +192,7 @@ public sealed record ElmoOptions
         }
         catch (JsonException e)
         {
-            throw new FormatException($"{source}: not valid JSON ({e.Message})", e);
+            throw new FormatException($"{source}: not valid JSON ({Checkpoints.ErrorText.OneLine(e.Message)})", e);
         }
         if (root is not JsonObject obj) throw new FormatException($"{source}: expected a JSON object");
         var lstm = RequiredObject(obj, "lstm", "lstm", source);
@@ -346,7 +346,7 @@ public sealed record ElmoOptions
     /// <summary>A JSON value (or text) for a message: at most 40 characters of it.</summary>
     private static string Shorten(JsonNode? node) => Shorten(node?.ToJsonString() ?? "null");
 
-    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "...";
+    private static string Shorten(string text) => Checkpoints.ErrorText.OneLine(text.Length <= 40 ? text : text[..40] + "...");
 
 
     /// <inheritdoc/>

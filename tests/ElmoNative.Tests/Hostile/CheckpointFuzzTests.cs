@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace ElmoNative.Tests.Hostile;
 
 /// <summary>
-/// The checkpoint fuzz test (docs/reliability.md, "Hostile checkpoints"): mutants of the AllenNLP fixture
+/// The checkpoint fuzz test (docs/formats.md, "Checks on load"): mutants of the AllenNLP fixture
 /// (<see cref="CheckpointMutator"/>), each loaded through the library (<see cref="ElmoModel.Load(string, string)"/>
 /// and a sentence embedded) and through the CLI in-process (<c>elmo info</c> and <c>elmo embed</c>), each step within
 /// <see cref="CaseSeconds"/> s. Every case must end in a clean error (the library's exception types, one line naming

@@ -79,7 +79,7 @@ internal static partial class CheckpointMutator
     {
         var bytes = (byte[])FixtureBytes.Clone();
         var flips = new List<string>();
-        int count = 1 + random.Next(3);
+        int count = random.Next(5) == 0 ? 10 + random.Next(40) : 1 + random.Next(3);
         while (flips.Count < count)
         {
             // Mostly near the start (superblock, root group, object headers), some anywhere outside the data.
@@ -90,7 +90,7 @@ internal static partial class CheckpointMutator
             flips.Add($"{offset}.{bit}");
         }
         File.WriteAllBytes(weights, bytes);
-        return new($"weights metadata bits flipped at {string.Join(", ", flips)}", options, weights, MutantExpectation.ErrorOrConsistent);
+        return new($"weights metadata bits flipped at {string.Join(", ", flips.Take(5))}{(flips.Count > 5 ? $" and {flips.Count - 5} more" : "")}", options, weights, MutantExpectation.ErrorOrConsistent);
     }
 
     private static CheckpointMutant FlipData(Random random, string options, string weights)
@@ -249,7 +249,7 @@ internal static partial class CheckpointMutator
             }
             case 3:
             {
-                string padding = random.Next(2) == 0 ? new string(' ', ElmoOptions.MaxFileBytes) : new string('[', 100_000);
+                string padding = random.Next(2) == 0 ? new string(' ', 1 << 20) : new string('[', 100_000);
                 File.WriteAllText(options, random.Next(2) == 0 ? text + padding : padding + text);
                 return new("options padded past 1 MiB or nested 100,000 deep", options, weights, MutantExpectation.Error);
             }

@@ -5,7 +5,7 @@ using ElmoNative.Tests.Reference;
 namespace ElmoNative.Tests.Hostile;
 
 /// <summary>
-/// options.json as an attacker writes it (docs/reliability.md, "Hostile checkpoints"): huge, negative, null,
+/// options.json as an attacker writes it (docs/formats.md, "Checks on load"): huge, negative, null,
 /// fractional or mistyped counts, duplicate keys, an options file that is too large. Each ends in one FormatException
 /// naming the file and the key, quickly, before anything is allocated from the options.
 /// </summary>
@@ -166,7 +166,7 @@ public class HostileOptionsTests
     {
         using var dir = new TempDirectory();
         string path = dir.File("options.json");
-        File.WriteAllText(path, File.ReadAllText(HostileFiles.FixtureOptions) + new string(' ', ElmoOptions.MaxFileBytes));
+        File.WriteAllText(path, File.ReadAllText(HostileFiles.FixtureOptions) + new string(' ', 1 << 20));
         HostileFiles.AssertCleanError(Load(path), path, "2 MB options", "larger than");
     }
 

@@ -4,8 +4,8 @@ using ElmoNative.Tests.Reference;
 namespace ElmoNative.Tests.Hostile;
 
 /// <summary>
-/// Weights files that do not match their options or hold what weights cannot (docs/reliability.md, "Hostile
-/// checkpoints"): NaN and infinities, transposed and flattened datasets, other dtypes, datasets of a larger
+/// Weights files that do not match their options or hold what weights cannot (docs/formats.md, "Checks on
+/// load"): NaN and infinities, transposed and flattened datasets, other dtypes, datasets of a larger
 /// architecture, truncated files. Each ends in one InvalidDataException naming the file and the dataset.
 /// </summary>
 public class HostileWeightsTests
