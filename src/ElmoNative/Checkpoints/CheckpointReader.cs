@@ -58,8 +58,8 @@ public sealed class CheckpointReader : IDisposable
             {
                 var dataset = Open(name, shape);
                 datasets[name] = (dataset, shape);
-                if (Layout(name, dataset) is H5DataLayoutClass.Contiguous or H5DataLayoutClass.Compact)
-                    dataBytes += 4 * shape.Aggregate(1L, (a, b) => a * b);
+                long values = shape.Aggregate(1L, (a, b) => a * b);
+                if (CheckLayout(name, dataset, values) is H5DataLayoutClass.Contiguous or H5DataLayoutClass.Compact) dataBytes += 4 * values;
             }
             if (dataBytes > length)
                 throw new InvalidDataException($"{weightsPath}: the datasets need {dataBytes:N0} bytes of data but the file has only {length:N0} bytes (truncated?)");
@@ -166,16 +166,27 @@ public sealed class CheckpointReader : IDisposable
         }
     }
 
-    private H5DataLayoutClass Layout(string name, IH5Dataset dataset)
+    /// <summary>
+    /// The dataset's storage layout. A chunked one (possibly compressed, so its size is not bounded by the file's) may
+    /// not have chunks of more than max(its own values, 2^20) values: the HDF5 library allocates a whole chunk to read it.
+    /// </summary>
+    private H5DataLayoutClass CheckLayout(string name, IH5Dataset dataset, long values)
     {
+        H5DataLayoutClass layout;
+        ulong[] chunks;
         try
         {
-            return dataset.Layout.Class;
+            layout = dataset.Layout.Class;
+            chunks = layout == H5DataLayoutClass.Chunked ? dataset.Layout.Chunks : [];
         }
         catch (Exception e) when (e is not InvalidDataException)
         {
             throw new InvalidDataException($"{Path}: cannot read the layout of dataset '{name}': {ErrorText.Describe(e)}", e);
         }
+        double chunkValues = chunks.Aggregate(1.0, (a, b) => a * b);
+        if (layout == H5DataLayoutClass.Chunked && chunkValues > Math.Max(values, 1 << 20))
+            throw new InvalidDataException($"{Path}: dataset '{name}' has chunks of ({string.Join(", ", chunks)}) values, more than the dataset holds");
+        return layout;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using PureHDF;
 using ElmoNative.Checkpoints;
 using ElmoNative.Tests.Reference;
 
@@ -139,6 +140,34 @@ public class HostileWeightsTests
         byte[] bytes = File.ReadAllBytes(HostileFiles.FixtureWeights);
         File.WriteAllBytes(weights, bytes.AsSpan(0, (int)(bytes.Length * fraction)).ToArray());
         HostileFiles.AssertCleanError(LoadBothWays(weights), weights, $"truncated at {fraction}");
+    }
+
+    [Fact]
+    public void ChunkedDatasetsLoadAsContiguousOnes()
+    {
+        // Chunked storage (what h5py writes with chunks=True or compression) is not bounded by the file length, so its
+        // chunks are bounded instead; chunks of a dataset's own size or smaller load as before.
+        using var dir = new TempDirectory();
+        string weights = dir.File("weights.hdf5");
+        var file = new H5File();
+        foreach (var t in HostileFiles.FixtureTensors)
+        {
+            var parts = t.Name.Split('/');
+            H5Group group = file;
+            foreach (string part in parts[..^1])
+            {
+                if (!group.TryGetValue(part, out var child)) group[part] = child = new H5Group();
+                group = (H5Group)child;
+            }
+            uint[] chunks = t.Shape.Select((d, i) => (uint)(i == 0 ? Math.Max(1, d / 2) : d)).ToArray();
+            group[parts[^1]] = new H5Dataset(t.Data, chunks: chunks, fileDims: t.Shape.Select(d => (ulong)d).ToArray());
+        }
+        file.Write(weights);
+        using (var h5 = H5File.OpenRead(weights))
+            Assert.Equal(H5DataLayoutClass.Chunked, h5.Dataset("CNN_proj/W_proj").Layout.Class);
+        using var a = ElmoModel.Load(HostileFiles.FixtureOptions, HostileFiles.FixtureWeights);
+        using var b = ElmoModel.Load(HostileFiles.FixtureOptions, weights);
+        Assert.True(Compare.BitIdentical(a.Embed(HostileFiles.Sentence).Activations, b.Embed(HostileFiles.Sentence).Activations));
     }
 
     private static float[] Transpose(float[] data, int rows, int columns)
