@@ -97,7 +97,8 @@ internal static class HostileFiles
             {
                 caught = e;
             }
-        }, 64 << 20) { IsBackground = true };
+        }, 64 << 20)
+        { IsBackground = true };
         thread.Start();
         if (!thread.Join(TimeSpan.FromSeconds(seconds))) Assert.Fail($"{what}: still running after {seconds} s (a hang)");
         return caught;

@@ -1,6 +1,6 @@
-using PureHDF;
 using ElmoNative.Checkpoints;
 using ElmoNative.Tests.Reference;
+using PureHDF;
 
 namespace ElmoNative.Tests.Hostile;
 
