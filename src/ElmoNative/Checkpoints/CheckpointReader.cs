@@ -149,7 +149,7 @@ public sealed class CheckpointReader : IDisposable
         string expected = $"(expected shape {CheckpointTensor.FormatShape(expectedShape)})";
         try
         {
-            if (!LinkExists(file, name)) throw new InvalidDataException($"{Path}: missing dataset '{name}' {expected}");
+            if (!LinkExists(file, name)) throw new InvalidDataException($"{Path}: missing dataset '{name}' {expected}, which options with {CalledForBy(name)} call for");
             if (file.Get(name) is not IH5Dataset dataset) throw new InvalidDataException($"{Path}: '{name}' is not a dataset {expected}");
             ulong[] dimensions = dataset.Space.Dimensions;
             if (dimensions.Length != expectedShape.Length || dimensions.Where((d, i) => d != (ulong)expectedShape[i]).Any())
@@ -164,6 +164,18 @@ public sealed class CheckpointReader : IDisposable
         {
             throw new InvalidDataException($"{Path}: cannot open dataset '{name}' {expected}: {ErrorText.Describe(e)}", e);
         }
+    }
+
+    /// <summary>The options that call for dataset <paramref name="name"/>, for the message when it is missing.</summary>
+    private string CalledForBy(string name)
+    {
+        var o = Options;
+        if (name.EndsWith("/W_P_0", StringComparison.Ordinal)) return $"lstm.dim = {o.LstmDim} and lstm.projection_dim = {o.ProjectionDim}";
+        if (name.StartsWith("RNN_", StringComparison.Ordinal)) return $"lstm.n_layers = {o.LstmLayers}";
+        if (name.StartsWith("CNN_high_", StringComparison.Ordinal)) return $"char_cnn.n_highway = {o.HighwayLayers}";
+        if (name.StartsWith("CNN_proj/", StringComparison.Ordinal)) return $"F = {o.FilterCount} filters and lstm.projection_dim = {o.ProjectionDim}";
+        if (name.StartsWith("CNN/", StringComparison.Ordinal)) return $"{o.Filters.Count} filter banks (char_cnn.filters)";
+        return $"char_cnn.embedding.dim = {o.CharEmbeddingDim}";
     }
 
     /// <summary>

@@ -164,7 +164,8 @@ public sealed record ElmoOptions
         string text;
         try
         {
-            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+            int bom = bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? 3 : 0; // as File.ReadAllText, a UTF-8 BOM is skipped
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, bom, bytes.Length - bom);
         }
         catch (DecoderFallbackException e)
         {

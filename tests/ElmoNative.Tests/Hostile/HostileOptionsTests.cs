@@ -170,6 +170,21 @@ public class HostileOptionsTests
         HostileFiles.AssertCleanError(Load(path), path, "2 MB options", "larger than");
     }
 
+    [Fact]
+    public void AByteOrderMarkIsSkippedAndInvalidUtf8Refused()
+    {
+        // Read with a size limit instead of File.ReadAllText: a UTF-8 BOM is still skipped, invalid UTF-8 is an error.
+        using var dir = new TempDirectory();
+        string path = dir.File("options.json");
+        byte[] text = File.ReadAllBytes(HostileFiles.FixtureOptions);
+        File.WriteAllBytes(path, [0xEF, 0xBB, 0xBF, .. text]);
+        Assert.Equal(ElmoOptions.Load(HostileFiles.FixtureOptions), ElmoOptions.Load(path));
+        File.WriteAllBytes(path, [.. text[..10], 0xFF, .. text[10..]]);
+        var e = Assert.Throws<FormatException>(() => ElmoOptions.Load(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("UTF-8", e.Message);
+    }
+
     [Theory]
     [InlineData(60)]
     [InlineData(1000)]
