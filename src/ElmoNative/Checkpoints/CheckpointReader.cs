@@ -23,6 +23,9 @@ namespace ElmoNative.Checkpoints;
 /// </summary>
 public sealed class CheckpointReader : IDisposable
 {
+    /// <summary>How many times its own size a file's (compressed) datasets may expand to when read: 64.</summary>
+    public const int MaxExpansion = 64;
+
     private readonly NativeFile file;
     private readonly Dictionary<string, (IH5Dataset Dataset, int[] Shape)> datasets = new(StringComparer.Ordinal);
 
@@ -53,16 +56,20 @@ public sealed class CheckpointReader : IDisposable
         }
         try
         {
-            long dataBytes = 0;
+            long dataBytes = 0, allBytes = 0;
             foreach (var (name, shape) in CheckpointLayout.Expected(options))
             {
                 var dataset = Open(name, shape);
                 datasets[name] = (dataset, shape);
                 long values = shape.Aggregate(1L, (a, b) => a * b);
                 if (CheckLayout(name, dataset, values) is H5DataLayoutClass.Contiguous or H5DataLayoutClass.Compact) dataBytes += 4 * values;
+                allBytes += 4 * values;
             }
             if (dataBytes > length)
                 throw new InvalidDataException($"{weightsPath}: the datasets need {dataBytes:N0} bytes of data but the file has only {length:N0} bytes (truncated?)");
+            // Compressed (chunked) datasets can be smaller than their values, but not by more than MaxExpansion.
+            if (allBytes > MaxExpansion * length)
+                throw new InvalidDataException($"{weightsPath}: the datasets hold {allBytes:N0} bytes of values, more than {MaxExpansion} times the file's {length:N0} bytes");
             RefuseLargerArchitecture(options);
         }
         catch

@@ -13,14 +13,14 @@ namespace ElmoNative.Tests.Hostile;
 /// <see cref="CaseSeconds"/> s. Every case must end in a clean error (the library's exception types, one line naming
 /// the file; exit code 1 and one <c>elmo: </c> line without "internal error") or in finite vectors that are right
 /// (<see cref="MutantExpectation"/>). The seed is random per run and printed; <c>ELMONATIVE_FUZZ_SEED</c> replays a
-/// run, <c>ELMONATIVE_FUZZ_CASES</c> changes the number of cases (default 320), <c>ELMONATIVE_FUZZ_CASE</c> runs one.
+/// run, <c>ELMONATIVE_FUZZ_CASES</c> changes the number of cases (default 600), <c>ELMONATIVE_FUZZ_CASE</c> runs one.
 /// </summary>
 [Collection(CliCollection.Name)]
 public class CheckpointFuzzTests(ITestOutputHelper output)
 {
     public const string SeedVariable = "ELMONATIVE_FUZZ_SEED", CasesVariable = "ELMONATIVE_FUZZ_CASES", CaseVariable = "ELMONATIVE_FUZZ_CASE";
 
-    private const int DefaultCases = 320;
+    private const int DefaultCases = 600;
 
     private const double CaseSeconds = 5;
 

@@ -53,7 +53,8 @@ internal static partial class CheckpointMutator
         return kind switch
         {
             < 12 => Truncate(random, options, weights),
-            < 28 => FlipMetadata(random, options, weights),
+            < 22 => FlipMetadata(random, options, weights),
+            < 28 => FlipCompressed(random, options, weights),
             < 44 => FlipData(random, options, weights),
             < 56 => Reshape(random, options, weights),
             < 62 => OtherDtype(random, options, weights),
@@ -91,6 +92,51 @@ internal static partial class CheckpointMutator
         }
         File.WriteAllBytes(weights, bytes);
         return new($"weights metadata bits flipped at {string.Join(", ", flips.Take(5))}{(flips.Count > 5 ? $" and {flips.Count - 5} more" : "")}", options, weights, MutantExpectation.ErrorOrConsistent);
+    }
+
+    /// <summary>The fixture rewritten with chunked, deflated datasets (chunks of half the rows), once.</summary>
+    private static readonly Lazy<byte[]> CompressedFixture = new(() =>
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"elmonative-compressed-{Guid.NewGuid():N}.hdf5");
+        var deflate = new PureHDF.VOL.Native.H5DatasetCreation(default!, [new PureHDF.Filters.H5Filter(PureHDF.Filters.DeflateFilter.Id)]);
+        var file = new PureHDF.H5File();
+        foreach (var t in HostileFiles.FixtureTensors)
+        {
+            var parts = t.Name.Split('/');
+            PureHDF.H5Group group = file;
+            foreach (string part in parts[..^1])
+            {
+                if (!group.TryGetValue(part, out var child)) group[part] = child = new PureHDF.H5Group();
+                group = (PureHDF.H5Group)child;
+            }
+            uint[] chunks = t.Shape.Select((d, i) => (uint)(i == 0 ? Math.Max(1, d / 2) : d)).ToArray();
+            group[parts[^1]] = new PureHDF.H5Dataset(t.Data, chunks: chunks, fileDims: t.Shape.Select(d => (ulong)d).ToArray(), datasetCreation: deflate);
+        }
+        file.Write(path);
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    });
+
+    private static CheckpointMutant FlipCompressed(Random random, string options, string weights)
+    {
+        // Chunk indexes (B-trees) and deflate streams damaged: what a compressed checkpoint gives when a bit flips.
+        var bytes = (byte[])CompressedFixture.Value.Clone();
+        var flips = new List<string>();
+        int count = 1 + random.Next(4);
+        for (int k = 0; k < count; k++)
+        {
+            int offset = random.Next(bytes.Length), bit = random.Next(8);
+            bytes[offset] ^= (byte)(1 << bit);
+            flips.Add($"{offset}.{bit}");
+        }
+        File.WriteAllBytes(weights, bytes);
+        return new($"compressed weights, bits flipped at {string.Join(", ", flips)}", options, weights, MutantExpectation.ErrorOrConsistent);
     }
 
     private static CheckpointMutant FlipData(Random random, string options, string weights)

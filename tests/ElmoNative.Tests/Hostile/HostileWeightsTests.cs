@@ -170,6 +170,40 @@ public class HostileWeightsTests
         Assert.True(Compare.BitIdentical(a.Embed(HostileFiles.Sentence).Activations, b.Embed(HostileFiles.Sentence).Activations));
     }
 
+    [Fact]
+    public void CompressedDatasetsThatExpandTooFarAreRefusedBeforeTheyAreRead()
+    {
+        // A few kilobytes of deflated zeros can stand for gigabytes of values: the values may be at most 64 times the
+        // file. Here an LSTM of H = P = 512 (a 1024 x 2048 gate matrix, 8 MB) in a file of a few kilobytes.
+        using var dir = new TempDirectory();
+        var options = new ElmoOptions
+        {
+            CharEmbeddingDim = 4, Filters = [new(1, 4)], HighwayLayers = 0, Activation = CharCnnActivation.Relu,
+            LstmDim = 512, ProjectionDim = 512, LstmLayers = 1,
+        };
+        string optionsPath = dir.File("options.json"), weights = dir.File("weights.hdf5");
+        File.WriteAllText(optionsPath, options.ToJson());
+        var deflate = new PureHDF.VOL.Native.H5DatasetCreation(default!, [new PureHDF.Filters.H5Filter(PureHDF.Filters.DeflateFilter.Id)]);
+        var file = new H5File();
+        foreach (var (name, shape) in CheckpointLayout.Expected(options))
+        {
+            var parts = name.Split('/');
+            H5Group group = file;
+            foreach (string part in parts[..^1])
+            {
+                if (!group.TryGetValue(part, out var child)) group[part] = child = new H5Group();
+                group = (H5Group)child;
+            }
+            var data = new float[shape.Aggregate(1, (a, b) => a * b)];
+            group[parts[^1]] = new H5Dataset(data, chunks: shape.Select(d => (uint)d).ToArray(), fileDims: shape.Select(d => (ulong)d).ToArray(), datasetCreation: deflate);
+        }
+        file.Write(weights);
+        long length = new FileInfo(weights).Length;
+        Assert.True(length * CheckpointReader.MaxExpansion < 8 << 20, $"the file has {length} bytes");
+        var e = HostileFiles.WithinTimeLimit(() => ElmoModel.Load(optionsPath, weights).Dispose(), 20, "deflated zeros");
+        HostileFiles.AssertCleanError(e, weights, "deflated zeros", "more than 64 times");
+    }
+
     private static float[] Transpose(float[] data, int rows, int columns)
     {
         var result = new float[data.Length];
