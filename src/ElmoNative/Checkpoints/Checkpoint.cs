@@ -11,6 +11,8 @@ public sealed class Checkpoint
     /// <summary>Creates a checkpoint from tensors; all tensors the options call for must be present with their shapes.</summary>
     public Checkpoint(ElmoOptions options, IEnumerable<CheckpointTensor> tensors, string source = "checkpoint")
     {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(source); // options made in code are bounded too before the layout is derived from them
         Options = options;
         this.tensors = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var (name, shape) in CheckpointLayout.Expected(options))

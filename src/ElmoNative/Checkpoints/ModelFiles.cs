@@ -18,7 +18,7 @@ public static class ModelFiles
     public const string BilmTfWeightsFileName = "lm_weights.hdf5";
 
     /// <summary>Largest JSON file read to see whether it is an options file.</summary>
-    private const long MaxOptionsFileBytes = 1 << 20;
+    private const int MaxOptionsFileBytes = ElmoOptions.MaxFileBytes;
 
     /// <summary>
     /// Resolves a model directory to its two files, trying conventional names before the "exactly one" rule:
@@ -94,12 +94,12 @@ public static class ModelFiles
     {
         try
         {
-            if (new FileInfo(path).Length > MaxOptionsFileBytes) return false;
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            // Only a regular file is read (a FIFO named *.json would block), and at most MaxOptionsFileBytes of it.
+            using var document = JsonDocument.Parse(RegularFile.ReadAllBytes(path, "options file", MaxOptionsFileBytes));
             var root = document.RootElement;
             return root.ValueKind == JsonValueKind.Object && root.TryGetProperty("lstm", out _) && root.TryGetProperty("char_cnn", out _);
         }
-        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or InvalidDataException)
         {
             return false;
         }

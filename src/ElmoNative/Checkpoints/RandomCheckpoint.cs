@@ -55,9 +55,17 @@ public static class RandomCheckpoint
     public static Checkpoint Create(ElmoOptions options, int seed)
     {
         options.Validate();
+        var layout = CheckpointLayout.Expected(options);
+        foreach (var (name, shape) in layout)
+        {
+            // Within the options' bounds a matrix can still be larger than an array (H = P = 65,536): refuse, naming it.
+            long count = shape.Aggregate(1L, (a, b) => a * b);
+            if (count > Array.MaxLength)
+                throw new FormatException($"options: dataset '{name}' {CheckpointTensor.FormatShape(shape)} would hold {count:N0} values, more than an array can hold; lower lstm.dim, lstm.projection_dim or the filter counts");
+        }
         var random = new Random(seed);
         var tensors = new List<CheckpointTensor>();
-        foreach (var (name, shape) in CheckpointLayout.Expected(options))
+        foreach (var (name, shape) in layout)
         {
             var data = new float[shape.Aggregate(1, (a, b) => a * b)];
             ParameterInitializer.Fill(options, name, shape, random, data);

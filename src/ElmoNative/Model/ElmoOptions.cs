@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -99,92 +100,194 @@ public sealed record ElmoOptions
         return hash.ToHashCode();
     }
 
-    /// <summary>Checks internal consistency; throws <see cref="FormatException"/> naming the problem.</summary>
+    /// <summary>Largest <c>options.json</c> read (1 MiB; real ones hold a few hundred bytes).</summary>
+    public const int MaxFileBytes = 1 << 20;
+
+    /// <summary>
+    /// Largest E, H, P, filter count of a bank and F (65,536; the largest published model has H = 4,096 and F = 2,048):
+    /// keeps every shape and index of the layout within 32-bit integers before the weights are looked at.
+    /// </summary>
+    public const int MaxDimension = 1 << 16;
+
+    /// <summary>Most LSTM layers, highway layers and filter banks (1,000; published models have 2, 2 and 7).</summary>
+    public const int MaxLayers = 1000;
+
+    /// <summary>
+    /// Largest <c>max_characters_per_token</c> (1,000; every published model uses 50). The weights do not fix it, so it is
+    /// bounded here: it sizes the row of character ids of every token and the keys of the token cache.
+    /// </summary>
+    public const int MaxCharactersLimit = 1000;
+
+    /// <summary>
+    /// Checks internal consistency and the bounds above (docs/formats.md, "Checks on load"); throws <see cref="FormatException"/> naming the
+    /// option. The counts the weights file fixes are checked against it when it is opened (<c>CheckpointReader</c>).
+    /// </summary>
     public void Validate(string source = "options")
     {
         void Require(bool ok, string what)
         {
             if (!ok) throw new FormatException($"{source}: {what}");
         }
-        Require(CharEmbeddingDim > 0, "char_cnn.embedding.dim must be positive");
-        Require(Filters.Count > 0, "char_cnn.filters must not be empty");
+        Require(Filters is not null, "char_cnn.filters is missing");
+        Require(CharEmbeddingDim is > 0 and <= MaxDimension, $"char_cnn.embedding.dim must be between 1 and {MaxDimension} (found {CharEmbeddingDim})");
+        Require(Filters!.Count is > 0 and <= MaxLayers, $"char_cnn.filters must hold between 1 and {MaxLayers} banks (found {Filters.Count})");
+        Require(MaxCharactersPerToken is >= 3 and <= MaxCharactersLimit,
+            $"char_cnn.max_characters_per_token must be between 3 and {MaxCharactersLimit} (found {MaxCharactersPerToken})");
+        long total = 0;
         foreach (var f in Filters)
-            Require(f.Width > 0 && f.Count > 0 && f.Width <= MaxCharactersPerToken,
-                $"filter [{f.Width}, {f.Count}] must have a positive count and a width between 1 and max_characters_per_token ({MaxCharactersPerToken})");
-        Require(HighwayLayers >= 0, "char_cnn.n_highway must not be negative");
-        Require(MaxCharactersPerToken >= 3, "char_cnn.max_characters_per_token must be at least 3");
-        Require(CharacterCount is 261 or 262, "char_cnn.n_characters must be 261 or 262");
-        Require(LstmDim > 0 && ProjectionDim > 0, "lstm.dim and lstm.projection_dim must be positive");
+        {
+            Require(f.Width > 0 && f.Count is > 0 and <= MaxDimension && f.Width <= MaxCharactersPerToken,
+                $"char_cnn.filters: filter [{f.Width}, {f.Count}] must have a count between 1 and {MaxDimension} and a width between 1 and max_characters_per_token ({MaxCharactersPerToken})");
+            total += f.Count;
+        }
+        Require(total <= MaxDimension, $"char_cnn.filters: {total} filters in all, more than {MaxDimension}");
+        Require(HighwayLayers is >= 0 and <= MaxLayers, $"char_cnn.n_highway must be between 0 and {MaxLayers} (found {HighwayLayers})");
+        Require(CharacterCount is 261 or 262, $"char_cnn.n_characters must be 261 or 262 (found {CharacterCount})");
+        Require(LstmDim is > 0 and <= MaxDimension, $"lstm.dim must be between 1 and {MaxDimension} (found {LstmDim})");
+        Require(ProjectionDim is > 0 and <= MaxDimension, $"lstm.projection_dim must be between 1 and {MaxDimension} (found {ProjectionDim})");
         Require(ProjectionDim <= LstmDim, "lstm.projection_dim must not exceed lstm.dim");
-        Require(LstmLayers > 0, "lstm.n_layers must be positive");
+        Require(LstmLayers is > 0 and <= MaxLayers, $"lstm.n_layers must be between 1 and {MaxLayers} (found {LstmLayers})");
         Require(CellClip is null || CellClip > 0, "lstm.cell_clip must be positive or null");
         Require(ProjectionClip is null || ProjectionClip > 0, "lstm.proj_clip must be positive or null");
     }
 
-    /// <summary>Reads an <c>options.json</c> file. Errors name the file and the key.</summary>
+    /// <summary>
+    /// Reads an <c>options.json</c> file: a regular file of at most <see cref="MaxFileBytes"/> bytes (a FIFO, a device
+    /// or a directory is refused before it is read). Errors name the file and the key.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">Not a regular file, too large, or unreadable.</exception>
+    /// <exception cref="FormatException">Not valid options (the message names the key).</exception>
     public static ElmoOptions Load(string path)
     {
+        byte[] bytes = Checkpoints.RegularFile.ReadAllBytes(path, "options file", MaxFileBytes);
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            int bom = bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? 3 : 0; // as File.ReadAllText, a UTF-8 BOM is skipped
+            text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, bom, bytes.Length - bom);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (DecoderFallbackException e)
         {
-            throw new FileNotFoundException($"{path}: cannot read options file ({e.Message})", path, e);
+            throw new FormatException($"{path}: not valid JSON (invalid UTF-8: {Checkpoints.ErrorText.OneLine(e.Message)})", e);
         }
         return Parse(text, path);
     }
 
-    /// <summary>Parses the JSON text of an <c>options.json</c>; <paramref name="source"/> names it in errors.</summary>
+    /// <summary>
+    /// Parses the JSON text of an <c>options.json</c>; <paramref name="source"/> names it in errors. A key given twice
+    /// in one object is an error. Required keys (AllenNLP reads them without a default): <c>lstm.dim</c>,
+    /// <c>lstm.projection_dim</c>, <c>char_cnn.embedding.dim</c>, <c>char_cnn.filters</c>, <c>char_cnn.n_highway</c>.
+    /// <c>lstm.n_layers</c> (1), <c>lstm.use_skip_connections</c> (false), <c>char_cnn.activation</c> (relu),
+    /// <c>char_cnn.max_characters_per_token</c> (50) and <c>char_cnn.n_characters</c> (262) may be absent (bilm-tf's
+    /// defaults) but not <c>null</c>; <c>null</c> is accepted only for <c>lstm.cell_clip</c> and <c>lstm.proj_clip</c>.
+    /// </summary>
     public static ElmoOptions Parse(string json, string source = "options.json")
     {
+        ArgumentNullException.ThrowIfNull(json);
         JsonNode? root;
         try
         {
+            RejectDuplicateKeys(json, source);
             root = JsonNode.Parse(json);
         }
         catch (JsonException e)
         {
-            throw new FormatException($"{source}: not valid JSON ({e.Message})", e);
+            throw new FormatException($"{source}: not valid JSON ({Checkpoints.ErrorText.OneLine(e.Message)})", e);
         }
         if (root is not JsonObject obj) throw new FormatException($"{source}: expected a JSON object");
-        var lstm = obj["lstm"] as JsonObject ?? throw new FormatException($"{source}: missing object \"lstm\"");
-        var cnn = obj["char_cnn"] as JsonObject ?? throw new FormatException($"{source}: missing object \"char_cnn\"");
-        var embedding = cnn["embedding"] as JsonObject ?? throw new FormatException($"{source}: missing object \"char_cnn.embedding\"");
-        var filtersNode = cnn["filters"] as JsonArray ?? throw new FormatException($"{source}: missing array \"char_cnn.filters\"");
+        var lstm = RequiredObject(obj, "lstm", "lstm", source);
+        var cnn = RequiredObject(obj, "char_cnn", "char_cnn", source);
+        var embedding = RequiredObject(cnn, "embedding", "char_cnn.embedding", source);
+        var filtersNode = Required(cnn, "filters", "char_cnn.filters", source) as JsonArray
+            ?? throw new FormatException($"{source}: \"char_cnn.filters\" must be an array of [width, count] pairs");
+        if (filtersNode.Count > MaxLayers)
+            throw new FormatException($"{source}: char_cnn.filters must hold between 1 and {MaxLayers} banks (found {filtersNode.Count})");
 
         var filters = new List<CharFilter>();
         foreach (var f in filtersNode)
         {
             if (f is not JsonArray pair || pair.Count != 2)
-                throw new FormatException($"{source}: each of \"char_cnn.filters\" must be [width, count]");
+                throw new FormatException($"{source}: each of \"char_cnn.filters\" must be [width, count] (found {Shorten(f)})");
             filters.Add(new CharFilter(ReadInt(pair[0], source, "char_cnn.filters"), ReadInt(pair[1], source, "char_cnn.filters")));
         }
 
-        string activation = ReadOptionalString(cnn["activation"], source, "char_cnn.activation") ?? "relu";
+        string activation = Optional(cnn, "activation", "char_cnn.activation", source) is { } a ? ReadString(a, source, "char_cnn.activation") : "relu";
         var options = new ElmoOptions
         {
-            CharEmbeddingDim = ReadInt(embedding["dim"], source, "char_cnn.embedding.dim"),
+            CharEmbeddingDim = ReadInt(Required(embedding, "dim", "char_cnn.embedding.dim", source), source, "char_cnn.embedding.dim"),
             Filters = filters,
-            HighwayLayers = ReadInt(cnn["n_highway"], source, "char_cnn.n_highway"),
+            HighwayLayers = ReadInt(Required(cnn, "n_highway", "char_cnn.n_highway", source), source, "char_cnn.n_highway"),
             Activation = activation switch
             {
                 "relu" => CharCnnActivation.Relu,
                 "tanh" => CharCnnActivation.Tanh,
-                _ => throw new FormatException($"{source}: char_cnn.activation must be \"relu\" or \"tanh\", not \"{activation}\""),
+                _ => throw new FormatException($"{source}: char_cnn.activation must be \"relu\" or \"tanh\", not \"{Shorten(activation)}\""),
             },
-            CharacterCount = cnn["n_characters"] is null ? 262 : ReadInt(cnn["n_characters"], source, "char_cnn.n_characters"),
-            MaxCharactersPerToken = cnn["max_characters_per_token"] is null ? 50 : ReadInt(cnn["max_characters_per_token"], source, "char_cnn.max_characters_per_token"),
-            LstmDim = ReadInt(lstm["dim"], source, "lstm.dim"),
-            ProjectionDim = ReadInt(lstm["projection_dim"], source, "lstm.projection_dim"),
-            LstmLayers = lstm["n_layers"] is null ? 1 : ReadInt(lstm["n_layers"], source, "lstm.n_layers"),
+            CharacterCount = Optional(cnn, "n_characters", "char_cnn.n_characters", source) is { } n ? ReadInt(n, source, "char_cnn.n_characters") : 262,
+            MaxCharactersPerToken = Optional(cnn, "max_characters_per_token", "char_cnn.max_characters_per_token", source) is { } m
+                ? ReadInt(m, source, "char_cnn.max_characters_per_token") : 50,
+            LstmDim = ReadInt(Required(lstm, "dim", "lstm.dim", source), source, "lstm.dim"),
+            ProjectionDim = ReadInt(Required(lstm, "projection_dim", "lstm.projection_dim", source), source, "lstm.projection_dim"),
+            LstmLayers = Optional(lstm, "n_layers", "lstm.n_layers", source) is { } l ? ReadInt(l, source, "lstm.n_layers") : 1,
             CellClip = ReadOptionalFloat(lstm["cell_clip"], source, "lstm.cell_clip"),
             ProjectionClip = ReadOptionalFloat(lstm["proj_clip"], source, "lstm.proj_clip"),
-            UseSkipConnections = ReadOptionalBool(lstm["use_skip_connections"], source, "lstm.use_skip_connections") ?? false,
+            UseSkipConnections = Optional(lstm, "use_skip_connections", "lstm.use_skip_connections", source) is { } k
+                && ReadBool(k, source, "lstm.use_skip_connections"),
         };
         options.Validate(source);
         return options;
+    }
+
+    /// <summary>Refuses a key given twice in one JSON object (System.Text.Json would fail on it later, or keep one).</summary>
+    private static void RejectDuplicateKeys(string json, string source)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+        var scopes = new Stack<(HashSet<string>? Keys, string Path)>(); // Keys is null for an array
+        string last = ""; // path of the last key read, for the object or array that may follow it
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                    scopes.Push((new HashSet<string>(StringComparer.Ordinal), InArray(scopes, last)));
+                    break;
+                case JsonTokenType.StartArray:
+                    scopes.Push((null, InArray(scopes, last)));
+                    break;
+                case JsonTokenType.EndObject:
+                case JsonTokenType.EndArray:
+                    scopes.Pop();
+                    break;
+                case JsonTokenType.PropertyName:
+                    var (keys, path) = scopes.Peek();
+                    string name = reader.GetString() ?? "";
+                    last = path.Length == 0 ? name : path + "." + name;
+                    if (!keys!.Add(name)) throw new FormatException($"{source}: key \"{Shorten(last)}\" is given twice");
+                    break;
+            }
+        }
+
+        // An object or array inside an array is named after the array ("char_cnn.filters[]").
+        static string InArray(Stack<(HashSet<string>? Keys, string Path)> scopes, string last) =>
+            scopes.Count > 0 && scopes.Peek().Keys is null ? scopes.Peek().Path + "[]" : last;
+    }
+
+    private static JsonObject RequiredObject(JsonObject parent, string key, string fullName, string source) =>
+        Required(parent, key, fullName, source) as JsonObject ?? throw new FormatException($"{source}: \"{fullName}\" must be an object");
+
+    /// <summary>The value of a key AllenNLP requires: absent or null is an error naming it.</summary>
+    private static JsonNode Required(JsonObject parent, string key, string fullName, string source)
+    {
+        if (!parent.TryGetPropertyValue(key, out var node)) throw new FormatException($"{source}: missing key \"{fullName}\"");
+        return node ?? throw new FormatException($"{source}: \"{fullName}\" is null; it must be given");
+    }
+
+    /// <summary>The value of a key with a bilm-tf default: absent gives null (take the default), an explicit null is an error.</summary>
+    private static JsonNode? Optional(JsonObject parent, string key, string fullName, string source)
+    {
+        if (!parent.TryGetPropertyValue(key, out var node)) return null;
+        return node ?? throw new FormatException($"{source}: \"{fullName}\" is null; give a value, or leave the key out for its default");
     }
 
     /// <summary>The options as <c>options.json</c> text (inference form, 262 characters).</summary>
@@ -216,31 +319,36 @@ public sealed record ElmoOptions
 
     private static int ReadInt(JsonNode? node, string source, string key)
     {
-        if (node is JsonValue v && v.TryGetValue(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue)
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out double d) && double.IsFinite(d)
+            && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue)
             return (int)d;
-        throw new FormatException($"{source}: \"{key}\" must be an integer (found {node?.ToJsonString() ?? "nothing"})");
+        throw new FormatException($"{source}: \"{key}\" must be an integer (found {Shorten(node)})");
     }
 
-    private static string? ReadOptionalString(JsonNode? node, string source, string key)
+    private static string ReadString(JsonNode node, string source, string key)
     {
-        if (node is null) return null;
-        if (node is JsonValue v && v.TryGetValue(out string? s)) return s;
-        throw new FormatException($"{source}: \"{key}\" must be a string (found {node.ToJsonString()})");
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.String) return v.GetValue<string>();
+        throw new FormatException($"{source}: \"{key}\" must be a string (found {Shorten(node)})");
     }
 
-    private static bool? ReadOptionalBool(JsonNode? node, string source, string key)
+    private static bool ReadBool(JsonNode node, string source, string key)
     {
-        if (node is null) return null;
-        if (node is JsonValue v && v.TryGetValue(out bool b)) return b;
-        throw new FormatException($"{source}: \"{key}\" must be true or false (found {node.ToJsonString()})");
+        if (node is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False) return v.GetValue<bool>();
+        throw new FormatException($"{source}: \"{key}\" must be true or false (found {Shorten(node)})");
     }
 
     private static float? ReadOptionalFloat(JsonNode? node, string source, string key)
     {
         if (node is null) return null;
-        if (node is JsonValue v && v.TryGetValue(out double d)) return (float)d;
-        throw new FormatException($"{source}: \"{key}\" must be a number or null (found {node.ToJsonString()})");
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out double d) && double.IsFinite(d)) return (float)d;
+        throw new FormatException($"{source}: \"{key}\" must be a number or null (found {Shorten(node)})");
     }
+
+    /// <summary>A JSON value (or text) for a message: at most 40 characters of it.</summary>
+    private static string Shorten(JsonNode? node) => Shorten(node?.ToJsonString() ?? "null");
+
+    private static string Shorten(string text) => Checkpoints.ErrorText.OneLine(text.Length <= 40 ? text : text[..40] + "...");
+
 
     /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
