@@ -63,6 +63,7 @@ internal static class EmbedCommand
         command.Switch("--average", "--layers average (AllenNLP's spelling)");
         command.Value("--pool", "mean|max", "one vector per sentence: the mean or maximum over its tokens of the chosen layers: (L+1, 2P) with all, (2P) with top or average");
         command.Value("--batch-size", "N", "sentences per batch (default 64)");
+        command.Value("--max-sentence-tokens", "N", $"most tokens of one line (default {EmbeddingFileOptions.DefaultMaxSentenceTokens:N0}): a sentence is embedded whole, so its memory grows with its length; a longer line is an error naming it, as is a line over 1 MiB");
         command.Switch("--stateful", "carry the LSTM state from batch to batch: batch k is lines k*N .. k*N+N-1 (the default of AllenNLP's spelling)");
         command.Switch("--stateless", "every sentence starts from zero state (the default of the named spelling)");
         command.Switch("--forget-sentences", "leave sentence_to_index out");
@@ -172,6 +173,7 @@ internal static class EmbedCommand
                 var other => throw args.Error($"--pool must be mean or max, not '{other}'"),
             };
             int batchSize = args.PositiveInt("--batch-size", 64);
+            int maxSentenceTokens = args.PositiveInt("--max-sentence-tokens", EmbeddingFileOptions.DefaultMaxSentenceTokens);
             if (args.Has("--stateful") && args.Has("--stateless")) throw args.Error("--stateful and --stateless exclude each other");
             bool stateful = args.Has("--stateful") || (allenNlp && !args.Has("--stateless"));
             var layout = args.Has("--use-sentence-keys") ? EmbeddingFileLayout.SentenceKeys
@@ -183,7 +185,7 @@ internal static class EmbedCommand
                     throw args.Error($"--cuda-device must be an integer, not '{device}'");
                 if (d != -1) throw args.Error($"no GPU: ElmoNative runs on the CPU (--cuda-device {device}; only -1 is accepted)");
             }
-            return new EmbedSettings(input, output, allenNlp, new EmbeddingFileOptions { Layers = layers, Pooling = pool, BatchSize = batchSize, Stateful = stateful, Layout = layout });
+            return new EmbedSettings(input, output, allenNlp, new EmbeddingFileOptions { Layers = layers, Pooling = pool, BatchSize = batchSize, Stateful = stateful, Layout = layout, MaxSentenceTokens = maxSentenceTokens });
         }
     }
 

@@ -61,7 +61,8 @@ public static class EmbeddingFile
 
         int layerCount = model.LayerCount, dim = model.Dim;
         var average = options.Layers == EmbeddingLayers.Average ? ScalarMix.Average(layerCount) : null;
-        var reader = new SentenceReader(lines, options.Layout == EmbeddingFileLayout.SentenceKeys);
+        if (options.MaxSentenceTokens <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxSentenceTokens, "the most tokens of a sentence must be positive");
+        var reader = new SentenceReader(lines, options.Layout == EmbeddingFileLayout.SentenceKeys, options.MaxSentenceTokens);
         var sentence = reader.Next();
         if (sentence is null) throw new InvalidDataException($"{lines.Path}: input is empty (no sentences)");
         long written = 0, tokensDone = 0;
@@ -341,7 +342,7 @@ public static class EmbeddingFile
     /// error naming its line and 0-based index. With sentence keys, a repeated sentence and one HDF5 cannot take as a
     /// name are errors too.
     /// </summary>
-    private sealed class SentenceReader(Utf8LineReader lines, bool sentenceKeys)
+    private sealed class SentenceReader(Utf8LineReader lines, bool sentenceKeys, int maxTokens)
     {
         private readonly Dictionary<string, long>? seen = sentenceKeys ? new(StringComparer.Ordinal) : null;
 
@@ -364,7 +365,11 @@ public static class EmbeddingFile
                     throw new InvalidDataException($"{where}the same sentence as line {first} {index}; --use-sentence-keys needs distinct sentences (drop it to encode duplicates)");
                 seen.Add(text, number);
             }
-            return new InputSentence(text, PythonText.Split(text));
+            var tokens = PythonText.Split(text);
+            if (tokens.Length > maxTokens)
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                    $"{where}{tokens.Length:N0} tokens, more than the most a sentence may have ({maxTokens:N0}; --max-sentence-tokens) {index}"));
+            return new InputSentence(text, tokens);
         }
     }
 }

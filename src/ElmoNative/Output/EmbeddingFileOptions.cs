@@ -70,6 +70,15 @@ public sealed record EmbeddingFileOptions
     /// state, so that the activations in memory are one chunk's whatever the batch size (the same values, bit for bit).
     /// </summary>
     public int BatchRows { get; init; } = SentenceWindow.DefaultBatchRows;
+
+    /// <summary>The default of <see cref="MaxSentenceTokens"/>.</summary>
+    public const int DefaultMaxSentenceTokens = 10_000;
+
+    /// <summary>
+    /// The most tokens of one sentence (line): a longer one is an <see cref="InvalidDataException"/> naming its line,
+    /// since a sentence is embedded whole and its memory grows with its length (about 25 KB a token for `original`).
+    /// </summary>
+    public int MaxSentenceTokens { get; init; } = DefaultMaxSentenceTokens;
 }
 
 /// <summary>Sentences and tokens embedded and written so far (a progress report), or in all (the result).</summary>

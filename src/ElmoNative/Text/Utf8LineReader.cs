@@ -57,6 +57,15 @@ public sealed class Utf8LineReader : IDisposable
     /// <summary>The file as given (or the name of the stream), as errors name it.</summary>
     public string Path { get; }
 
+    /// <summary>The default of <see cref="MaxLineBytes"/>: 1 MiB.</summary>
+    public const int DefaultMaxLineBytes = 1 << 20;
+
+    /// <summary>
+    /// The longest line read, in bytes: a longer one (or a stream without line ends, such as <c>/dev/zero</c>) is an
+    /// <see cref="InvalidDataException"/> naming the file and line instead of memory growing without bound.
+    /// </summary>
+    public int MaxLineBytes { get; set; } = DefaultMaxLineBytes;
+
     /// <summary>1-based number of the last line returned.</summary>
     public int LineNumber { get; private set; }
 
@@ -104,16 +113,21 @@ public sealed class Utf8LineReader : IDisposable
 
     private void Append(ReadOnlySpan<byte> bytes)
     {
+        if ((long)lineLength + bytes.Length > MaxLineBytes + 1L) throw LineTooLong(LineNumber + 1); // + 1: a CR before the LF
         if (lineLength + bytes.Length > line.Length) Array.Resize(ref line, Math.Max(line.Length * 2, lineLength + bytes.Length));
         bytes.CopyTo(line.AsSpan(lineLength));
         lineLength += bytes.Length;
     }
+
+    private InvalidDataException LineTooLong(int line) => new(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{Path}:{line}: line longer than {MaxLineBytes:N0} bytes (no line end found within them)"));
 
     private string Decode()
     {
         LineNumber++;
         var bytes = line.AsSpan(0, lineLength);
         if (bytes.EndsWith((byte)'\r')) bytes = bytes[..^1];
+        if (bytes.Length > MaxLineBytes) throw LineTooLong(LineNumber);
         if (LineNumber == 1 && bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) bytes = bytes[3..];
         if (chars.Length < bytes.Length) chars = new char[Math.Max(bytes.Length, chars.Length * 2)];
         var status = Utf8.ToUtf16(bytes, chars, out int bytesRead, out int charsWritten, replaceInvalidSequences: false);
