@@ -1,3 +1,4 @@
+using System.Globalization;
 using ElmoNative.Checkpoints;
 using ElmoNative.Kernels;
 using ElmoNative.Parameters;
@@ -112,8 +113,27 @@ internal sealed class BiLm : IDisposable
         {
             ws.State = null;
         }
+        RequireFinite(rows, ws);
         return maxSteps;
     }
+
+    /// <summary>
+    /// Every layer's values must be finite: finite weights can still be large enough to overflow float32 (a damaged
+    /// checkpoint), and a layer's infinity can hide behind the clipped layers above it, so each is checked
+    /// (docs/formats.md, "Checks on load"). One scan of what the GEMMs wrote: a small cost next to computing it.
+    /// </summary>
+    private void RequireFinite(int rows, BiLmWorkspace ws)
+    {
+        int p = options.ProjectionDim;
+        if (NonFinite.IndexOf(ws.Input(0, rows * p)) >= 0) throw Overflow("the token representations (layer 0)");
+        for (int d = 0; d < 2; d++)
+            for (int l = 0; l < options.LstmLayers; l++)
+                if (NonFinite.IndexOf(ws.LayerOutput(d, l, rows * p)) >= 0)
+                    throw Overflow(string.Create(CultureInfo.InvariantCulture, $"LSTM layer {l + 1} of the {(d == 0 ? "forward" : "backward")} direction"));
+    }
+
+    private static InvalidDataException Overflow(string where) =>
+        new($"the model's weights make {where} overflow: a value is infinite or NaN (weights too large for float32; a damaged checkpoint?)");
 
     /// <summary>Frees the packed weights of every layer (native memory).</summary>
     public void Dispose()

@@ -47,6 +47,73 @@ public class HostileWeightsTests
     }
 
     [Theory]
+    [InlineData("char_embed", "layer 0")]
+    [InlineData("CNN/W_cnn_2", "layer 0")]
+    [InlineData("CNN_proj/W_proj", "layer 0")]
+    public void FiniteWeightsThatOverflowFloat32AreRefusedWhenEmbeddingNotGivenAsNaN(string dataset, string where)
+    {
+        // Finite weights pass the load's scan, but 3e38 times a few others overflows float32. Before: NaN or infinite
+        // vectors (a layer's infinity survives even where the clipped layers above it look finite).
+        using var dir = new TempDirectory();
+        string weights = dir.File("weights.hdf5");
+        HostileFiles.WriteFixtureWith(weights, t =>
+        {
+            if (t.Name != dataset) return HostileFiles.Unchanged(t);
+            var data = ((float[])t.Data).Select(v => MathF.CopySign(3e38f, v)).ToArray();
+            return (t.Name, data, t.Shape.Select(d => (ulong)d).ToArray());
+        });
+        using (var model = ElmoModel.Load(HostileFiles.FixtureOptions, weights))
+        {
+            var e = Assert.Throws<InvalidDataException>(() => model.Embed([HostileFiles.Sentence]));
+            Assert.Contains(where, e.Message);
+            Assert.Contains("infinite or NaN", e.Message);
+        }
+        string output = dir.File("out.hdf5");
+        string input = dir.File("in.txt");
+        File.WriteAllText(input, string.Join(' ', HostileFiles.Sentence) + "\n");
+        CliResult.Run("embed", "--options", HostileFiles.FixtureOptions, "--weights", weights, "--input", input, "--output", output)
+            .AssertError(1, "overflow", where);
+        Assert.False(File.Exists(output));
+    }
+
+    [Theory]
+    [InlineData("CNN_high_0/W_carry")]
+    [InlineData("RNN_0/RNN/MultiRNNCell/Cell1/LSTMCell/W_P_0")]
+    [InlineData("RNN_1/RNN/MultiRNNCell/Cell0/LSTMCell/W_0")]
+    [InlineData("RNN_1/RNN/MultiRNNCell/Cell0/LSTMCell/B")]
+    public void HugeWeightsWhoseOverflowTheModelSaturatesOrClipsGiveFiniteVectorsOrTheError(string dataset)
+    {
+        // A saturated gate (sigmoid of +-infinity) or the cell and projection clips turn an overflow into finite
+        // values; whatever stays infinite or NaN is refused. Either way no vector holds a non-finite value.
+        using var dir = new TempDirectory();
+        string weights = dir.File("weights.hdf5");
+        HostileFiles.WriteFixtureWith(weights, t =>
+        {
+            if (t.Name != dataset) return HostileFiles.Unchanged(t);
+            var data = ((float[])t.Data).Select(v => MathF.CopySign(3e38f, v)).ToArray();
+            return (t.Name, data, t.Shape.Select(d => (ulong)d).ToArray());
+        });
+        using var model = ElmoModel.Load(HostileFiles.FixtureOptions, weights);
+        try
+        {
+            var vectors = model.Embed([HostileFiles.Sentence, ["a"]]);
+            for (int b = 0; b < 2; b++)
+                for (int l = 0; l < vectors.LayerCount; l++)
+                    Assert.True(NonFiniteIndex(vectors.Layer(b, l)) < 0, $"sentence {b} layer {l}");
+        }
+        catch (InvalidDataException e)
+        {
+            Assert.Contains("infinite or NaN", e.Message);
+        }
+    }
+
+    private static int NonFiniteIndex(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++) if (!float.IsFinite(values[i])) return i;
+        return -1;
+    }
+
+    [Theory]
     [InlineData("CNN_proj/W_proj")]
     [InlineData("RNN_0/RNN/MultiRNNCell/Cell0/LSTMCell/W_0")]
     [InlineData("RNN_1/RNN/MultiRNNCell/Cell1/LSTMCell/W_P_0")]
