@@ -96,7 +96,7 @@ public sealed class MemoryTests : IDisposable
         string input = scratch.Write("in.txt", string.Join(' ', Enumerable.Repeat("word", 20000)) + "\n");
         string folder = scratch.Folder("out");
         var (code, stdout, stderr) = ElmoProcess.Run(scratch.Root, HeapLimit(8), 120,
-            ["embed", .. CliSandbox.FixtureModel, "--input", input, "--output", Path.Combine(folder, "out.hdf5")]);
+            ["embed", .. CliSandbox.FixtureModel, "--input", input, "--output", Path.Combine(folder, "out.hdf5"), "--max-sentence-tokens", "20000"]);
         Assert.True(code == 1, $"exit {code}: {stderr}");
         Assert.Empty(stdout);
         Assert.Equal("elmo: out of memory while running 'elmo embed'; lower --batch-size", stderr.Trim());
