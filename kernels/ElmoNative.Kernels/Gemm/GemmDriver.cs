@@ -91,11 +91,37 @@ internal static unsafe class GemmDriver<TKernel>
     /// </summary>
     private static void RunFewRows(in GemmArgs g, int i0, int i1, int j0, int j1, GemmBlocking blocking, GemmWorkspace workspace)
     {
-        int mr = TKernel.Mr, nr = TKernel.Nr, mc = i1 - i0, kcStep = blocking.Kc;
-        int rowsPacked = (mc + mr - 1) / mr * mr;
-        float* aPack = workspace.PackA(rowsPacked * g.K);
+        int mc = i1 - i0;
+        float* aPack = workspace.PackA(PackedRowsLength(mc, g.K));
+        PackRows(g, i0, mc, blocking.Kc, aPack);
+        RunPackedRows(g, aPack, mc, blocking.Kc, j0, j1, g.C + i0 * g.Ldc + j0);
+    }
+
+    /// <summary>Floats of rows x k of A packed for every K block at once (<see cref="PackRows"/>).</summary>
+    public static int PackedRowsLength(int rows, int k) => (rows + TKernel.Mr - 1) / TKernel.Mr * TKernel.Mr * k;
+
+    /// <summary>
+    /// Packs rows i0 .. i0 + mc - 1 of op(A) (times alpha) for every K block of depth kcStep into aPack: block pc
+    /// (ceil(mc / Mr) panels of kc x Mr) at aPack + rowsPacked * pc, as <see cref="RunPackedRows"/> reads them.
+    /// </summary>
+    public static void PackRows(in GemmArgs g, int i0, int mc, int kcStep, float* aPack)
+    {
+        int mr = TKernel.Mr, rowsPacked = (mc + mr - 1) / mr * mr;
         for (int pc = 0; pc < g.K; pc += kcStep)
             Packing.PackA<TKernel>(g, i0, mc, pc, Math.Min(kcStep, g.K - pc), aPack + (nint)rowsPacked * pc);
+    }
+
+    /// <summary>
+    /// The few-rows loop order on A packed by <see cref="PackRows"/> (mc rows, K blocks of kcStep): columns j0 .. j1 - 1
+    /// of the prepacked B (j0 a multiple of Nr) into c, whose column 0 is B's column j0 and whose row 0 is A's first
+    /// packed row (row stride g.Ldc). Each B panel is read from start to end, all its K blocks in a row; every element
+    /// of C receives the same K blocks in the same order as in <see cref="Run"/> (the first stores or adds to beta-scaled
+    /// C, the next ones add). A beta other than 0 and 1 must have been applied to C already.
+    /// </summary>
+    public static void RunPackedRows(in GemmArgs g, float* aPack, int mc, int kcStep, int j0, int j1, float* c)
+    {
+        int mr = TKernel.Mr, nr = TKernel.Nr;
+        int rowsPacked = (mc + mr - 1) / mr * mr;
         float* edgeTile = stackalloc float[TKernel.Mr * TKernel.Nr];
         nint ldc = g.Ldc, panelStride = (nint)g.K * nr;
         for (int jr = j0; jr < j1; jr += nr)
@@ -111,7 +137,7 @@ internal static unsafe class GemmDriver<TKernel>
                 for (int ir = 0; ir < mc; ir += mr, ap += (nint)kc * mr)
                 {
                     int rows = Math.Min(mr, mc - ir);
-                    float* cp = g.C + (i0 + ir) * ldc + jr;
+                    float* cp = c + ir * ldc + (jr - j0);
                     if (cols == nr)
                     {
                         TKernel.Tile(rows, kc, ap, bp, cp, ldc, accumulate);

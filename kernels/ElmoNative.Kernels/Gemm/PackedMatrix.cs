@@ -37,6 +37,67 @@ public sealed unsafe class PackedMatrix : IDisposable
     /// <summary>Columns of B (n).</summary>
     public int Columns { get; }
 
+    /// <summary>
+    /// Columns per packed panel (the micro-kernel's tile width): a product over a column range
+    /// (<see cref="Sgemm.Multiply(PackedRows, PackedMatrix, int, int, float, Span{float}, int)"/>) starts at a multiple of it.
+    /// </summary>
+    public int PanelWidth => Kernels.Nr;
+
+    /// <summary>
+    /// A new matrix whose column j is this matrix's column <paramref name="columnOrder"/>[j] (a permutation of the
+    /// columns), packed for the same micro-kernel; the values are copied, not recomputed, so products with it give the
+    /// same bits in the new places. This matrix is left as it is (dispose it if it is no longer needed).
+    /// </summary>
+    /// <param name="columnOrder">Columns values: for each new column, the old column it takes (each old column once).</param>
+    public PackedMatrix WithColumnOrder(ReadOnlySpan<int> columnOrder)
+    {
+        if (columnOrder.Length != Columns)
+            throw new ArgumentException($"The order lists {columnOrder.Length} columns, the matrix has {Columns}.", nameof(columnOrder));
+        var seen = new bool[Columns];
+        foreach (int column in columnOrder)
+        {
+            if ((uint)column >= (uint)Columns || seen[column])
+                throw new ArgumentException($"The order is not a permutation of 0 .. {Columns - 1} (column {column}).", nameof(columnOrder));
+            seen[column] = true;
+        }
+        var result = Allocate(Kernels, Rows, Columns);
+        int nr = Kernels.Nr, panels = (Columns + nr - 1) / nr;
+        int[] order = columnOrder.ToArray();
+        nint source = (nint)Panels, target = (nint)result.Panels;
+        // Matrices of a megabyte or more are split by panels over the threads (each target panel written by one).
+        int parts = (long)Rows * Columns >= Builder.ParallelFloats ? Math.Min(KernelSettings.ThreadsForCurrentThread, panels) : 1;
+        ParallelParts.For(parts, parts, part =>
+            CopyColumns((float*)source, (float*)target, order, (int)((long)panels * part / parts), (int)((long)panels * (part + 1) / parts)));
+        GC.KeepAlive(this);
+        return result;
+    }
+
+    /// <summary>Target panels first .. last - 1 of <see cref="WithColumnOrder"/>: column j of target = column order[j] of source.</summary>
+    private void CopyColumns(float* source, float* target, int[] order, int first, int last)
+    {
+        // Column j sits in panel j / nr at offset j % nr of every row of the panel (rows x nr, k-major). Each target
+        // panel is written row after row from the rows of the (few) source panels its columns come from; the padding
+        // columns of the last panel are zero.
+        int nr = Kernels.Nr, rows = Rows;
+        Span<long> from = nr <= 64 ? stackalloc long[nr] : new long[nr];
+        for (int panel = first; panel < last; panel++)
+        {
+            int cols = Math.Min(nr, Columns - panel * nr);
+            for (int c = 0; c < cols; c++)
+            {
+                int column = order[panel * nr + c];
+                from[c] = (long)(column / nr) * rows * nr + column % nr;
+            }
+            float* dst = target + (long)panel * rows * nr;
+            for (int k = 0; k < rows; k++, dst += nr)
+            {
+                long rowOffset = (long)k * nr;
+                for (int c = 0; c < cols; c++) dst[c] = source[from[c] + rowOffset];
+                for (int c = cols; c < nr; c++) dst[c] = 0f;
+            }
+        }
+    }
+
     /// <summary>The kernel set whose micro-kernel layout the panels are in (products with this matrix run on it).</summary>
     internal KernelSet Kernels { get; }
 
@@ -148,7 +209,7 @@ public sealed unsafe class PackedMatrix : IDisposable
     {
         private readonly PackedMatrix target;
         /// <summary>Blocks of at least this many values are packed on all the threads the caller may use.</summary>
-        private const long ParallelFloats = 1 << 18;
+        internal const long ParallelFloats = 1 << 18;
 
         private readonly int nr;
         private bool built;

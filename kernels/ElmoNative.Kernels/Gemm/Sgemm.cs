@@ -37,6 +37,72 @@ public static class Sgemm
         float beta, Span<float> c, int ldc)
         => Multiply(KernelSettings.ThreadsForCurrentThread, null, transA, m, alpha, a, lda, b, beta, c, ldc);
 
+    /// <summary>
+    /// Columns <paramref name="firstColumn"/> .. firstColumn + columns - 1 of the product A B, with A packed by
+    /// <see cref="PackedRows"/>: C [a.Rows, columns] (row stride ldc; its column 0 is B's column firstColumn) = that
+    /// block + beta C, on the calling thread. The bits equal those columns of
+    /// <see cref="Multiply(int, ReadOnlySpan{float}, int, PackedMatrix, float, Span{float}, int)"/>.
+    /// </summary>
+    /// <param name="a">The left operand, packed for b's kernels (a.Depth = b.Rows).</param>
+    /// <param name="b">The prepacked right operand.</param>
+    /// <param name="firstColumn">First column of B, a multiple of <see cref="PackedMatrix.PanelWidth"/>.</param>
+    /// <param name="columns">Columns of the block (up to b.Columns - firstColumn).</param>
+    /// <param name="beta">Scale of the old C (0: C is only written).</param>
+    /// <param name="c">The block of the result.</param>
+    /// <param name="ldc">Row stride of C (at least columns).</param>
+    public static unsafe void Multiply(PackedRows a, PackedMatrix b, int firstColumn, int columns, float beta, Span<float> c, int ldc)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstColumn);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(columns, b.Columns - firstColumn);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldc, columns);
+        if (firstColumn % b.PanelWidth != 0)
+            throw new ArgumentException($"The first column {firstColumn} is not a multiple of the panel width {b.PanelWidth}.", nameof(firstColumn));
+        int m = a.Rows;
+        CheckOperand(nameof(c), c.Length, m, columns, ldc, true);
+        if (m == 0 || columns == 0) return;
+        if (a.Depth != b.Rows) throw new ArgumentException($"A has {a.Depth} columns but B has {b.Rows} rows.", nameof(a));
+        if (a.Kernels != b.Kernels) throw new ArgumentException("A and B are packed for different micro-kernels.", nameof(a));
+        fixed (float* pc = c)
+        {
+            if (beta != 0f && beta != 1f)
+                for (int i = 0; i < m; i++) b.Kernels.Scale(new Span<float>(pc + i * ldc, columns), beta);
+            if (b.Rows == 0)
+            {
+                if (beta == 0f)
+                    for (int i = 0; i < m; i++) new Span<float>(pc + i * ldc, columns).Clear();
+                return;
+            }
+            var g = new GemmArgs
+            {
+                TransA = Transpose.No,
+                TransB = Transpose.No,
+                M = m,
+                N = b.Columns,
+                K = b.Rows,
+                Alpha = 1f,
+                Beta = beta == 0f ? 0f : 1f,
+                PackedB = b.Panels,
+                C = pc,
+                Ldc = ldc,
+            };
+            b.Kernels.GemmPackedRows(ref g, a.Data, firstColumn, firstColumn + columns);
+            GC.KeepAlive(a);
+            GC.KeepAlive(b);
+        }
+    }
+
+    /// <summary>
+    /// Threads a product of <paramref name="flops"/> floating-point operations is worth splitting over: 1 below the
+    /// bound under which the products here stay on the calling thread, else the calling thread's budget
+    /// (<see cref="KernelSettings.ThreadsForCurrentThread"/>). For callers that split work built of products themselves.
+    /// </summary>
+    /// <param name="flops">2 m n k of the work.</param>
+    public static int ThreadsFor(long flops)
+        => flops < GemmParallel.MinParallelFlops ? 1 : KernelSettings.ThreadsForCurrentThread;
+
     /// <summary>The general product on an explicit variant, thread count and (optionally) block sizes.</summary>
     internal static unsafe void Multiply(SimdVariant variant, int maxThreads, GemmBlocking? blocking,
         Transpose transA, Transpose transB, int m, int n, int k, float alpha,

@@ -35,18 +35,53 @@ public static class LstmCell
         kernels.LstmStep(gates, cell, output, rows, hidden, forgetBias, cellClip);
     }
 
-    /// <summary>Step on the lanes TSimd.</summary>
-    internal static void Step<TSimd, TVec>(ReadOnlySpan<float> gates, Span<float> cell, Span<float> output,
+    /// <summary>
+    /// <see cref="Step(ReadOnlySpan{float}, Span{float}, Span{float}, int, int, float, float)"/> on rows of given strides:
+    /// row r's gates [i, j, f, o] (4 x hidden) start at gates[r * ldGates], its cell at cell[r * ldCell], its output at
+    /// output[r * ldOutput] (e.g. a block of units of wider rows). Each unit's result does not depend on the strides.
+    /// </summary>
+    /// <param name="gates">Gate pre-activations, rows of 4 x hidden at stride ldGates.</param>
+    /// <param name="ldGates">Row stride of gates (at least 4 x hidden).</param>
+    /// <param name="cell">The cell state, rows of hidden at stride ldCell, updated in place.</param>
+    /// <param name="ldCell">Row stride of cell (at least hidden).</param>
+    /// <param name="output">The output h, rows of hidden at stride ldOutput, written.</param>
+    /// <param name="ldOutput">Row stride of output (at least hidden).</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="hidden">Units per row.</param>
+    /// <param name="forgetBias">Added to the forget gate's pre-activation.</param>
+    /// <param name="cellClip">Bound of the cell state (float.PositiveInfinity: none).</param>
+    public static void Step(ReadOnlySpan<float> gates, int ldGates, Span<float> cell, int ldCell, Span<float> output, int ldOutput,
         int rows, int hidden, float forgetBias, float cellClip)
+        => Step(KernelSet.Current, gates, ldGates, cell, ldCell, output, ldOutput, rows, hidden, forgetBias, cellClip);
+
+    /// <summary>The strided step on an explicit kernel set.</summary>
+    internal static void Step(KernelSet kernels, ReadOnlySpan<float> gates, int ldGates, Span<float> cell, int ldCell,
+        Span<float> output, int ldOutput, int rows, int hidden, float forgetBias, float cellClip)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(hidden);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldGates, 4 * hidden);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldCell, hidden);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ldOutput, hidden);
+        if (!(cellClip >= 0f)) throw new ArgumentOutOfRangeException(nameof(cellClip), cellClip, "cellClip must be non-negative.");
+        Sgemm.CheckOperand(nameof(gates), gates.Length, rows, 4 * hidden, ldGates, true);
+        Sgemm.CheckOperand(nameof(cell), cell.Length, rows, hidden, ldCell, true);
+        Sgemm.CheckOperand(nameof(output), output.Length, rows, hidden, ldOutput, true);
+        kernels.LstmStep(gates, ldGates, cell, ldCell, output, ldOutput, rows, hidden, forgetBias, cellClip);
+    }
+
+    /// <summary>Step on the lanes TSimd, rows at the given strides.</summary>
+    internal static void Step<TSimd, TVec>(ReadOnlySpan<float> gates, int ldGates, Span<float> cell, int ldCell,
+        Span<float> output, int ldOutput, int rows, int hidden, float forgetBias, float cellClip)
         where TSimd : ISimd<TVec>
         where TVec : struct
     {
         TVec bias = TSimd.Create(forgetBias), low = TSimd.Create(-cellClip), high = TSimd.Create(cellClip);
         for (int r = 0; r < rows; r++)
         {
-            ref float z = ref Unsafe.Add(ref MemoryMarshal.GetReference(gates), (nint)r * 4 * hidden);
-            ref float c = ref Unsafe.Add(ref MemoryMarshal.GetReference(cell), (nint)r * hidden);
-            ref float h = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), (nint)r * hidden);
+            ref float z = ref Unsafe.Add(ref MemoryMarshal.GetReference(gates), (nint)r * ldGates);
+            ref float c = ref Unsafe.Add(ref MemoryMarshal.GetReference(cell), (nint)r * ldCell);
+            ref float h = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), (nint)r * ldOutput);
             nuint n = (nuint)hidden, u = 0;
             for (; u + (nuint)TSimd.Count <= n; u += (nuint)TSimd.Count) At<TSimd, TVec>(ref z, ref c, ref h, n, u, bias, low, high);
             for (; u < n; u++) At<SimdScalar, float>(ref z, ref c, ref h, n, u, forgetBias, -cellClip, cellClip);

@@ -41,6 +41,18 @@ internal abstract unsafe class KernelSet
     /// <summary>Runs the whole product g on at most maxThreads threads (blocking: null for the micro-kernel's own).</summary>
     public abstract void Gemm(ref GemmArgs g, int maxThreads, GemmBlocking? blocking);
 
+    /// <summary>Floats <see cref="PackRows"/> writes for rows x k of A.</summary>
+    public abstract int PackedRowsLength(int rows, int k);
+
+    /// <summary>Packs all g.M rows of op(A) (times alpha) for every K block of the default blocking into dst.</summary>
+    public abstract void PackRows(ref GemmArgs g, float* dst);
+
+    /// <summary>
+    /// Columns j0 .. j1 - 1 (j0 a multiple of Nr) of the product of rows packed by <see cref="PackRows"/> and the prepacked
+    /// g.PackedB, into g.C (whose column 0 is B's column j0), on the calling thread; beta 0 or 1.
+    /// </summary>
+    public abstract void GemmPackedRows(ref GemmArgs g, float* packedRows, int j0, int j1);
+
     /// <summary>Packs op(B)[p0 .. p0+kc, j0 .. j0+nc) into dst as panels of kc x Nr (see Packing.PackB).</summary>
     public abstract void PackB(Transpose transB, float* b, nint ldb, int p0, int kc, int j0, int nc, float* dst);
 
@@ -95,6 +107,10 @@ internal abstract unsafe class KernelSet
     public abstract void LstmStep(ReadOnlySpan<float> gates, Span<float> cell, Span<float> output, int rows, int hidden,
         float forgetBias, float cellClip);
 
+    /// <summary>The fused inference step on rows of given strides (LstmCell.Step).</summary>
+    public abstract void LstmStep(ReadOnlySpan<float> gates, int ldGates, Span<float> cell, int ldCell, Span<float> output,
+        int ldOutput, int rows, int hidden, float forgetBias, float cellClip);
+
     /// <summary>The training forward pass (LstmCellTraining.Forward).</summary>
     public abstract void LstmForward(Span<float> gates, ReadOnlySpan<float> cellPrevious, Span<float> cell, Span<float> tanhCell,
         Span<float> output, int rows, int hidden, float forgetBias, float cellClip);
@@ -137,6 +153,14 @@ internal sealed unsafe class KernelSet<TSimd, TVec, TMicroKernel> : KernelSet
         GemmParallel.Run<TMicroKernel>(g, maxThreads);
     }
 
+    public override int PackedRowsLength(int rows, int k) => GemmDriver<TMicroKernel>.PackedRowsLength(rows, k);
+
+    public override void PackRows(ref GemmArgs g, float* dst)
+        => GemmDriver<TMicroKernel>.PackRows(g, 0, g.M, TMicroKernel.DefaultBlocking.RoundedTo(TMicroKernel.Mr, TMicroKernel.Nr).Kc, dst);
+
+    public override void GemmPackedRows(ref GemmArgs g, float* packedRows, int j0, int j1)
+        => GemmDriver<TMicroKernel>.RunPackedRows(g, packedRows, g.M, TMicroKernel.DefaultBlocking.RoundedTo(TMicroKernel.Mr, TMicroKernel.Nr).Kc, j0, j1, g.C);
+
     public override void PackB(Transpose transB, float* b, nint ldb, int p0, int kc, int j0, int nc, float* dst)
         => Packing.PackB<TMicroKernel>(transB, b, ldb, p0, kc, j0, nc, dst);
 
@@ -172,7 +196,11 @@ internal sealed unsafe class KernelSet<TSimd, TVec, TMicroKernel> : KernelSet
 
     public override void LstmStep(ReadOnlySpan<float> gates, Span<float> cell, Span<float> output, int rows, int hidden,
         float forgetBias, float cellClip)
-        => LstmCell.Step<TSimd, TVec>(gates, cell, output, rows, hidden, forgetBias, cellClip);
+        => LstmCell.Step<TSimd, TVec>(gates, 4 * hidden, cell, hidden, output, hidden, rows, hidden, forgetBias, cellClip);
+
+    public override void LstmStep(ReadOnlySpan<float> gates, int ldGates, Span<float> cell, int ldCell, Span<float> output,
+        int ldOutput, int rows, int hidden, float forgetBias, float cellClip)
+        => LstmCell.Step<TSimd, TVec>(gates, ldGates, cell, ldCell, output, ldOutput, rows, hidden, forgetBias, cellClip);
 
     public override void LstmForward(Span<float> gates, ReadOnlySpan<float> cellPrevious, Span<float> cell, Span<float> tanhCell,
         Span<float> output, int rows, int hidden, float forgetBias, float cellClip)

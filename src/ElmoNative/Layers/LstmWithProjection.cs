@@ -19,25 +19,34 @@ namespace ElmoNative.Layers;
 ///     dz_t, dc_{t-1} from dh_t and dc_t (LstmCellTraining.Backward; 0 where the cell clip engaged)
 ///   then, batched over the window: dW_P += h^T dm   dW_x += x^T dz   dW_h += m_prev^T dz   dB += sum dz   dx += dz W_x^T
 /// </code>
-/// The input half x_t W_x + B is computed for many steps at once (one large GEMM); only m W_h stays per step.
 /// Batches are packed time-major (like PyTorch's PackedSequence): rows sorted by decreasing length, so the rows still
 /// running at step t are a prefix 0 .. active[t] - 1, stored one step after the other with no padding rows; finished
-/// rows keep their final state and cost nothing. Inference saves nothing (one m, c and h buffer, the gates in chunks);
-/// training keeps every step in an <see cref="LstmSaved"/> for <see cref="Backward"/>.
+/// rows keep their final state and cost nothing.
+/// Inference saves nothing (one m, c and h buffer) and does a step one column block of the gates at a time: its packed
+/// W_x, W_h and B have their columns in gate-block order (the four gates of U units side by side, see
+/// <see cref="GateBlockOrder"/>), so z = x_t W_x + B + m W_h and the cell math of those U units run on a block that stays
+/// in cache (steps of few rows take x_t W_x + B from one GEMM over a run of steps instead; bench/README.md, "Fused LSTM
+/// step"); the sums keep the order of whole-step GEMMs, so the bits are the same.
+/// Training keeps TensorFlow's order, computes x_t W_x + B for the whole window in one GEMM (only m W_h stays per step),
+/// and keeps every step in an <see cref="LstmSaved"/> for <see cref="Backward"/>.
 /// </summary>
 internal sealed class LstmWithProjection : IDisposable
 {
     /// <summary>TensorFlow's LSTMCell adds 1.0 to the forget gate pre-activation.</summary>
     public const float ForgetBias = 1f;
 
-    private readonly Weight input;       // W_x = rows 0 .. P_in - 1 of W_0
-    private readonly Weight recurrent;   // W_h = rows P_in .. P_in + P - 1 of W_0
-    private readonly Weight bias;        // B [4H]
+    /// <summary>Hidden units per column block of the inference step (its gates: 4 x 64 columns).</summary>
+    public const int DefaultBlockUnits = 64;
+
+    private readonly Weight input;       // W_x = rows 0 .. P_in - 1 of W_0 (inference: columns in gate-block order)
+    private readonly Weight recurrent;   // W_h = rows P_in .. P_in + P - 1 of W_0 (inference: columns in gate-block order)
+    private readonly Weight bias;        // B [4H] (inference: in gate-block order)
+    private readonly int blockUnits;     // U of the gate-block order; 0 for training weights (TensorFlow's order)
     private readonly Weight? projection; // W_P_0 [H, P], absent when H == P
     private readonly float cellClip;
     private readonly float projectionClip;
 
-    public LstmWithProjection(ElmoOptions options, int direction, int layer, LayerWeights weights)
+    public LstmWithProjection(ElmoOptions options, int direction, int layer, LayerWeights weights, int blockUnits = DefaultBlockUnits)
     {
         InputDim = options.ProjectionDim;
         CellDim = options.LstmDim;
@@ -49,6 +58,36 @@ internal sealed class LstmWithProjection : IDisposable
         if (options.HasLstmProjection) projection = weights.Matrix(CheckpointLayout.LstmProjection(direction, layer));
         cellClip = options.CellClip ?? float.PositiveInfinity;
         projectionClip = options.ProjectionClip ?? float.PositiveInfinity;
+        if (!weights.Trainable)
+        {
+            // Inference: the gates of each block of U units side by side (see GateBlockOrder), so that a step is done
+            // one column block at a time, its cell math on gates still in cache. Training keeps TensorFlow's order.
+            ArgumentOutOfRangeException.ThrowIfLessThan(blockUnits, 1);
+            int panel = input.PanelWidth;
+            while (4 * blockUnits % panel != 0) blockUnits++;
+            this.blockUnits = blockUnits;
+            int[] order = GateBlockOrder(CellDim, blockUnits);
+            input = input.WithColumnOrder(order);
+            recurrent = recurrent.WithColumnOrder(order);
+            bias = bias.WithColumnOrder(order);
+        }
+    }
+
+    /// <summary>
+    /// The inference column order of W_0 and B: block b (columns 4 b U .. 4 b U + 4 u - 1, u = min(U, H - b U)) holds
+    /// i, j, f, o of the units b U .. b U + u - 1, each gate's u columns side by side; entry j is the column of
+    /// TensorFlow's order [i | j | f | o] (each H wide) that goes to column j.
+    /// </summary>
+    internal static int[] GateBlockOrder(int cells, int units)
+    {
+        var order = new int[4 * cells];
+        for (int u0 = 0; u0 < cells; u0 += units)
+        {
+            int width = Math.Min(units, cells - u0);
+            for (int gate = 0; gate < 4; gate++)
+                for (int u = 0; u < width; u++) order[4 * u0 + gate * width + u] = gate * cells + u0 + u;
+        }
+        return order;
     }
 
     /// <summary>P_in.</summary>
@@ -67,7 +106,95 @@ internal sealed class LstmWithProjection : IDisposable
     /// </summary>
     public void Forward(ReadOnlySpan<float> x, int steps, ReadOnlySpan<int> active, ReadOnlySpan<int> offsets,
         Span<float> m, Span<float> c, Span<float> y, InferenceWorkspace ws)
-        => Forward(x, steps, active, offsets, m, c, y, ws, null);
+    {
+        if (steps == 0) return;
+        if (blockUnits == 0) throw new InvalidOperationException("the inference pass runs on packed weights (training weights run Forward(LstmSaved))");
+        int h = CellDim, p = OutputDim, pIn = InputDim, gates = 4 * h;
+        var hidden = ws.LstmHidden(active[0] * h);
+        int blocks = (h + blockUnits - 1) / blockUnits, group = Math.Max(1, ws.LstmRowGroup), few = Math.Max(1, ws.LstmFewRows);
+        var job = ws.LstmBlockJob;
+        job.Layer = this;
+        job.Workspace = ws;
+        int chunkFirstRow = 0, chunkEnd = 0; // rows and steps whose x W_x + B are in the chunk buffer
+        for (int t = 0; t < steps; t++)
+        {
+            int a = active[t], r = offsets[t];
+            bool fromChunk = a < few;
+            if (fromChunk && t >= chunkEnd)
+            {
+                // Steps of few rows take x W_x + B from one GEMM over a run of such steps (up to `few` rows in all), so
+                // that W_x streams once for the run, not once per step (a batch of one sentence: once per sentence).
+                int t1 = t + 1;
+                while (t1 < steps && active[t1] < few && offsets[t1 + 1] - r <= few) t1++;
+                int chunkRows = offsets[t1] - r;
+                var chunk = ws.LstmGates(few * gates)[..(chunkRows * gates)];
+                input.Multiply(chunkRows, x.Slice(r * pIn, chunkRows * pIn), pIn, 0f, chunk, gates);    // z = x W_x
+                Activations.AddRowVector(bias.Values, chunk, chunkRows, gates);                        //   + B
+                chunkFirstRow = r;
+                chunkEnd = t1;
+            }
+            // For each group of rows: m_{t-1} (and x_t) packed once, then per column block of the gates (the four gates
+            // of U units) z = x_t W_x + B (or its rows of the chunk), z += m W_h, and the cell math of those units while z
+            // is in cache; the thread budget's threads take contiguous runs of blocks. Each z element sums the same K
+            // blocks in the same order as a product over all 4H columns, so the bits are those of whole-step GEMMs.
+            for (int g0 = 0; g0 < a; g0 += group)
+            {
+                int rows = Math.Min(group, a - g0);
+                if (!fromChunk) ws.LstmInputRows.Pack(rows, pIn, x.Slice((r + g0) * pIn, rows * pIn), pIn);
+                ws.LstmOutputRows.Pack(rows, p, m.Slice(g0 * p, rows * p), p);
+                int parts = Math.Min(blocks, Sgemm.ThreadsFor(2L * rows * (fromChunk ? p : pIn + p) * gates));
+                if (!fromChunk)
+                    for (int part = 0; part < parts; part++) ws.LstmBlockGates(part, rows * 4 * blockUnits);
+                job.Rows = rows;
+                job.Parts = parts;
+                job.ChunkOffset = fromChunk ? (r + g0 - chunkFirstRow) * gates : -1;
+                job.ChunkLength = few * gates;
+                ParallelSpans.For(parts, parts, c.Slice(g0 * h, rows * h), hidden.Slice(g0 * h, rows * h), job.Body);
+            }
+            var mNext = m[..(a * p)];
+            if (projection is null) hidden[..(a * p)].CopyTo(mNext);
+            else projection.Multiply(a, hidden, h, 0f, mNext, p);                                  // m = h W_P
+            if (!float.IsPositiveInfinity(projectionClip)) Activations.Clip(mNext, projectionClip);
+            mNext.CopyTo(y.Slice(r * p, a * p));
+        }
+        job.Layer = null;
+        job.Workspace = null;
+    }
+
+    /// <summary>
+    /// Part <paramref name="part"/> of the column blocks of the step <paramref name="job"/> describes, on the packed rows
+    /// of its workspace: c [rows, H] updated, hidden [rows, H] written, for the units of the part's blocks.
+    /// </summary>
+    internal void RunBlocks(LstmBlockJob job, int part, Span<float> c, Span<float> hidden)
+    {
+        var ws = job.Workspace!;
+        int h = CellDim, gates = 4 * h, blocks = (h + blockUnits - 1) / blockUnits, rows = job.Rows;
+        int first = (int)((long)blocks * part / job.Parts), last = (int)((long)blocks * (part + 1) / job.Parts);
+        if (job.ChunkOffset >= 0)
+        {
+            // x W_x + B are in the chunk buffer: each block adds m W_h in place (row stride 4H) and runs its cell math.
+            var chunk = ws.LstmGates(job.ChunkLength);
+            for (int block = first; block < last; block++)
+            {
+                int u0 = block * blockUnits, units = Math.Min(blockUnits, h - u0), width = 4 * units, j0 = 4 * u0;
+                var zb = chunk.Slice(job.ChunkOffset + j0, (rows - 1) * gates + width);
+                recurrent.Multiply(ws.LstmOutputRows, j0, width, 1f, zb, gates);            // z += m W_h
+                LstmCell.Step(zb, gates, c[u0..], h, hidden[u0..], h, rows, units, ForgetBias, cellClip);
+            }
+            return;
+        }
+        var z = ws.LstmBlockGates(part, rows * 4 * blockUnits);
+        var b = bias.Values;
+        for (int block = first; block < last; block++)
+        {
+            int u0 = block * blockUnits, units = Math.Min(blockUnits, h - u0), width = 4 * units, j0 = 4 * u0;
+            var zb = z[..(rows * width)];
+            input.Multiply(ws.LstmInputRows, j0, width, 0f, zb, width);                  // z = x W_x
+            Activations.AddRowVector(b.Slice(j0, width), zb, rows, width);              //   + B
+            recurrent.Multiply(ws.LstmOutputRows, j0, width, 1f, zb, width);            //   + m W_h
+            LstmCell.Step(zb, width, c[u0..], h, hidden[u0..], h, rows, units, ForgetBias, cellClip);
+        }
+    }
 
     /// <summary>
     /// Training: runs the window of <paramref name="saved"/>. On entry saved.Input holds x [T*B, P] and blocks 0 of
@@ -75,60 +202,28 @@ internal sealed class LstmWithProjection : IDisposable
     /// output) and block T the final state.
     /// </summary>
     public void Forward(LstmSaved saved)
-        => Forward(saved.Input, saved.Steps, saved.Active, saved.Offsets, default, default, default, null, saved);
-
-    private void Forward(ReadOnlySpan<float> x, int steps, ReadOnlySpan<int> active, ReadOnlySpan<int> offsets,
-        Span<float> m, Span<float> c, Span<float> y, InferenceWorkspace? ws, LstmSaved? saved)
     {
+        int steps = saved.Steps, h = CellDim, p = OutputDim, gates = 4 * h;
         if (steps == 0) return;
-        int h = CellDim, p = OutputDim, gates = 4 * h;
-        Span<float> hidden = default, gateBuffer;
-        int chunkRows;
-        if (saved is null)
+        ReadOnlySpan<int> active = saved.Active, offsets = saved.Offsets;
+        // The input half x_t W_x + B for the whole window in one GEMM; every step's gates are kept for backward.
+        int rowsAll = offsets[steps];
+        var z = saved.Gates.AsSpan(0, rowsAll * gates);
+        input.Multiply(rowsAll, saved.Input.AsSpan(0, rowsAll * InputDim), InputDim, 0f, z, gates);   // z = x W_x + B
+        Activations.AddRowVector(bias.Values, z, rowsAll, gates);
+        for (int t = 0; t < steps; t++)
         {
-            // The input half x_t W_x + B for a chunk of steps in one GEMM: as many whole steps as fit in
-            // ChunkRows(4H) rows (at least one), which keeps the GEMM large and the gate buffer bounded in bytes.
-            hidden = ws!.LstmHidden(active[0] * h);
-            chunkRows = ws.ChunkRows(gates);
-            int largest = 0;
-            for (int t0 = 0, t1; t0 < steps; t0 = t1)
-            {
-                t1 = NextChunk(offsets, steps, t0, chunkRows);
-                largest = Math.Max(largest, offsets[t1] - offsets[t0]);
-            }
-            gateBuffer = ws.LstmGates(largest * gates);
-        }
-        else
-        {
-            chunkRows = int.MaxValue; // the whole window at once; every step's gates are kept
-            gateBuffer = saved.Gates;
-        }
-        for (int t0 = 0, t1; t0 < steps; t0 = t1)
-        {
-            t1 = NextChunk(offsets, steps, t0, chunkRows);
-            int r0 = offsets[t0], rows = offsets[t1] - r0;
-            var z = gateBuffer.Slice(saved is null ? 0 : r0 * gates, rows * gates);
-            input.Multiply(rows, x.Slice(r0 * InputDim, rows * InputDim), InputDim, 0f, z, gates);   // z = x W_x + B
-            Activations.AddRowVector(bias.Values, z, rows, gates);
-            for (int t = t0; t < t1; t++)
-            {
-                int a = active[t], r = offsets[t];
-                var zt = z.Slice((r - r0) * gates, a * gates);
-                var mPrevious = saved is null ? m : saved.Outputs.AsSpan(r * p, a * p);
-                var mNext = saved is null ? m : saved.Outputs.AsSpan((r + a) * p, a * p);
-                recurrent.Multiply(a, mPrevious, p, 1f, zt, gates);                               // z += m W_h
-                if (saved is null) LstmCell.Step(zt, c, hidden, a, h, ForgetBias, cellClip);       // c, h = sigmoid(o) tanh(c)
-                else
-                {
-                    hidden = saved.Hidden.AsSpan(r * h, a * h);
-                    LstmCellTraining.Forward(zt, saved.Cells.AsSpan(r * h, a * h), saved.Cells.AsSpan((r + a) * h, a * h),
-                        saved.TanhCells.AsSpan(r * h, a * h), hidden, a, h, ForgetBias, cellClip);
-                }
-                if (projection is null) hidden[..(a * p)].CopyTo(mNext);
-                else projection.Multiply(a, hidden, h, 0f, mNext, p);                              // m = h W_P
-                if (!float.IsPositiveInfinity(projectionClip)) Activations.Clip(mNext[..(a * p)], projectionClip);
-                if (saved is null) m[..(a * p)].CopyTo(y.Slice(r * p, a * p));
-            }
+            int a = active[t], r = offsets[t];
+            var zt = z.Slice(r * gates, a * gates);
+            var mPrevious = saved.Outputs.AsSpan(r * p, a * p);
+            var mNext = saved.Outputs.AsSpan((r + a) * p, a * p);
+            recurrent.Multiply(a, mPrevious, p, 1f, zt, gates);                                       // z += m W_h
+            var hidden = saved.Hidden.AsSpan(r * h, a * h);
+            LstmCellTraining.Forward(zt, saved.Cells.AsSpan(r * h, a * h), saved.Cells.AsSpan((r + a) * h, a * h),
+                saved.TanhCells.AsSpan(r * h, a * h), hidden, a, h, ForgetBias, cellClip);
+            if (projection is null) hidden[..(a * p)].CopyTo(mNext);
+            else projection.Multiply(a, hidden, h, 0f, mNext, p);                                      // m = h W_P
+            if (!float.IsPositiveInfinity(projectionClip)) Activations.Clip(mNext, projectionClip);
         }
     }
 
@@ -171,14 +266,6 @@ internal sealed class LstmWithProjection : IDisposable
         input.Dispose();
         recurrent.Dispose();
         projection?.Dispose();
-    }
-
-    /// <summary>The step after the chunk starting at <paramref name="t0"/>: whole steps up to <paramref name="maxRows"/> rows, at least one.</summary>
-    private static int NextChunk(ReadOnlySpan<int> offsets, int steps, int t0, int maxRows)
-    {
-        int t1 = t0 + 1;
-        while (t1 < steps && offsets[t1 + 1] - offsets[t0] <= maxRows) t1++;
-        return t1;
     }
 }
 

@@ -9,21 +9,33 @@ namespace ElmoNative;
 /// </summary>
 internal sealed class InferenceWorkspace : IDisposable
 {
-    /// <summary>
-    /// Floats of LSTM gate pre-activations computed per input-GEMM chunk (x W_x + B for several steps at once): 4 MB,
-    /// i.e. 256 rows at 4H = 4096 (small), 64 rows at 4H = 16384 (original).
-    /// </summary>
-    public const int DefaultGateChunkFloats = 1 << 20;
-
     private readonly NativeBuffer<int> charIds = new(), distinctPositions = new();
     private readonly NativeBuffer<float> embedded = new(), filters = new(), gate = new(), candidate = new(), tokens = new();
     private readonly NativeBuffer<float> lstmGates = new(), lstmHidden = new();
+    private readonly PackedRows lstmInputRows = new(), lstmOutputRows = new();
+    private NativeBuffer<float>[] lstmBlockGates = [];
 
-    /// <summary>Floats of gate pre-activations per input-GEMM chunk (<see cref="DefaultGateChunkFloats"/>; tests vary it).</summary>
-    public int GateChunkFloats { get; set; } = DefaultGateChunkFloats;
+    /// <summary>
+    /// Most rows of an LSTM step that go through one column block at a time (<see cref="DefaultLstmRowGroup"/>; tests vary
+    /// it): a step with more rows is done in groups of rows, each group's packed input and block of gates kept in cache.
+    /// </summary>
+    public int LstmRowGroup { get; set; } = DefaultLstmRowGroup;
 
-    /// <summary>Rows per input-GEMM chunk for gate rows of <paramref name="gates"/> floats (at least one).</summary>
-    public int ChunkRows(int gates) => Math.Max(1, GateChunkFloats / Math.Max(1, gates));
+    /// <summary>
+    /// Steps of fewer rows than this take x W_x + B from one GEMM over a run of such steps (up to this many rows), so
+    /// that W_x streams once per run (<see cref="DefaultLstmFewRows"/>; tests vary it); larger steps compute it per
+    /// column block. The chunk buffer holds this many rows of 4H gates.
+    /// </summary>
+    public int LstmFewRows { get; set; } = DefaultLstmFewRows;
+
+    /// <summary>32 rows: 2 MB of gates at 4H = 16384 (original).</summary>
+    public const int DefaultLstmFewRows = 32;
+
+    /// <summary>LSTM gate pre-activations x W_x + B for a run of steps of few rows [rows, 4H].</summary>
+    public Span<float> LstmGates(int size) => lstmGates.Get(size);
+
+    /// <summary>Rows of an LSTM step per column-block pass: 128 (a step's rows in the default internal batches of elmo embed).</summary>
+    public const int DefaultLstmRowGroup = 128;
 
     /// <summary>Character ids of the tokens to encode [N, W].</summary>
     public Span<int> CharIds(int size) => charIds.Get(size);
@@ -46,8 +58,27 @@ internal sealed class InferenceWorkspace : IDisposable
     /// <summary>Encoded tokens [N, P].</summary>
     public Span<float> Tokens(int size) => tokens.Get(size);
 
-    /// <summary>LSTM gate pre-activations for a chunk of steps [T', B, 4H].</summary>
-    public Span<float> LstmGates(int size) => lstmGates.Get(size);
+    /// <summary>The rows x_t of an LSTM step packed for the column-block products.</summary>
+    public PackedRows LstmInputRows => lstmInputRows;
+
+    /// <summary>The rows m_{t-1} of an LSTM step packed for the column-block products.</summary>
+    public PackedRows LstmOutputRows => lstmOutputRows;
+
+    /// <summary>The gates of one column block of an LSTM step [rows, 4U], one buffer per part of the step (thread).</summary>
+    public Span<float> LstmBlockGates(int part, int size)
+    {
+        if (part >= lstmBlockGates.Length)
+        {
+            var grown = new NativeBuffer<float>[part + 1];
+            lstmBlockGates.CopyTo(grown, 0);
+            for (int i = lstmBlockGates.Length; i < grown.Length; i++) grown[i] = new NativeBuffer<float>();
+            lstmBlockGates = grown;
+        }
+        return lstmBlockGates[part].Get(size);
+    }
+
+    /// <summary>The column-block pass of the LSTM step running on this workspace (reused between steps).</summary>
+    internal Layers.LstmBlockJob LstmBlockJob { get; } = new();
 
     /// <summary>LSTM output before projection [B, H].</summary>
     public Span<float> LstmHidden(int size) => lstmHidden.Get(size);
@@ -64,5 +95,8 @@ internal sealed class InferenceWorkspace : IDisposable
         tokens.Dispose();
         lstmGates.Dispose();
         lstmHidden.Dispose();
+        lstmInputRows.Dispose();
+        lstmOutputRows.Dispose();
+        foreach (var buffer in lstmBlockGates) buffer.Dispose();
     }
 }

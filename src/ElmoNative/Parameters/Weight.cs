@@ -9,7 +9,7 @@ namespace ElmoNative.Parameters;
 /// <item>training: a named view of the parameter block and of the gradient block (the optimizer changes the values in
 /// place between calls; backward adds into the gradient).</item>
 /// </list>
-/// Layers multiply by a weight only through <see cref="Multiply"/>, so each mode keeps its own exact arithmetic (the
+/// Layers multiply by a weight only through <see cref="Multiply(int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>, so each mode keeps its own exact arithmetic (the
 /// packed and the plain GEMM may round differently); backward passes, which only training runs, read
 /// <see cref="Values"/> and add into <see cref="Gradient"/>.
 /// </summary>
@@ -67,6 +67,43 @@ internal sealed class Weight : IDisposable
     {
         if (packed is not null) Sgemm.Multiply(m, x, ldx, packed, beta, y, ldy);
         else Sgemm.Multiply(Transpose.No, Transpose.No, m, Columns, Rows, 1f, x, ldx, Values, Columns, beta, y, ldy);
+    }
+
+    /// <summary>
+    /// Columns per panel of a packed matrix: a product over a column range (<see cref="Multiply(PackedRows, int, int, float, Span{float}, int)"/>)
+    /// starts at a multiple of it.
+    /// </summary>
+    public int PanelWidth => packed?.PanelWidth ?? throw new InvalidOperationException("only a packed weight has panels");
+
+    /// <summary>
+    /// Inference: columns <paramref name="firstColumn"/> .. firstColumn + columns - 1 of x W, with x packed by
+    /// <see cref="PackedRows"/>, into y [x.Rows, columns] (row stride ldy) + beta y; the same bits as those columns of
+    /// <see cref="Multiply(int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>.
+    /// </summary>
+    public void Multiply(PackedRows x, int firstColumn, int columns, float beta, Span<float> y, int ldy)
+    {
+        if (packed is null) throw new InvalidOperationException("a column range is multiplied only by a packed weight");
+        Sgemm.Multiply(x, packed, firstColumn, columns, beta, y, ldy);
+    }
+
+    /// <summary>
+    /// Inference: this weight with its columns reordered, column j taking column <paramref name="columnOrder"/>[j] (a
+    /// packed matrix is copied and this one disposed; a vector is copied). Training weights keep their layout.
+    /// </summary>
+    public Weight WithColumnOrder(ReadOnlySpan<int> columnOrder)
+    {
+        if (packed is not null)
+        {
+            var reordered = packed.WithColumnOrder(columnOrder);
+            packed.Dispose();
+            return Packed(reordered);
+        }
+        if (gradients is not null || values is null || offset != 0 || Rows != 1 || values.Length != Columns)
+            throw new InvalidOperationException("only inference weights are reordered");
+        if (columnOrder.Length != Columns) throw new ArgumentException($"The order lists {columnOrder.Length} columns, the vector has {Columns}.", nameof(columnOrder));
+        var result = new float[Columns];
+        for (int j = 0; j < Columns; j++) result[j] = values[columnOrder[j]];
+        return Plain(result);
     }
 
     /// <summary>Frees the packed matrix (native memory); views and arrays hold nothing.</summary>
