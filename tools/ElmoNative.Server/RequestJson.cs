@@ -24,7 +24,7 @@ internal static class RequestJson
         }
         catch (BadHttpRequestException e)
         {
-            throw new ApiException(e.StatusCode, e.StatusCode == StatusCodes.Status413PayloadTooLarge ? TooLarge(maxBytes).Message : "bad request: " + e.Message);
+            throw e.StatusCode == StatusCodes.Status413PayloadTooLarge ? TooLarge(maxBytes) : new ApiException(e.StatusCode, "bad request: " + e.Message);
         }
         if (body.Length == 0) throw ApiException.BadRequest("the request has no body: a JSON object was expected");
         JsonDocument document;
