@@ -18,6 +18,7 @@ int[] clientCounts = (Arg("--clients") ?? "1,4,16,64").Split(',').Select(s => in
 int[] sizes = (Arg("--inputs-per-request") ?? "1,32").Split(',').Select(s => int.Parse(s, c)).ToArray();
 int maxSentences = int.Parse(Arg("--sentences") ?? "2000", c);
 string? output = Arg("--output");
+int delayMs = int.Parse(Arg("--max-batch-delay-ms") ?? ElmoServerOptions.DefaultMaxBatchDelayMilliseconds.ToString(c), c);
 
 var sentences = File.ReadLines(input).Where(l => l.Trim().Length > 0).Take(maxSentences).ToArray();
 using var model = Arg("--model") is { } m ? (Directory.Exists(m) ? ElmoModel.LoadDirectory(m) : await ElmoModel.LoadPublishedAsync(m)) : ElmoModel.LoadDefault();
@@ -30,26 +31,56 @@ void Line(string text)
 
 Line($"# elmo serve load, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
 Line("");
-Line($"model: {Arg("--model") ?? "default"} ({model.LayerCount} layers of {model.Dim}); {sentences.Length} sentences of {input}; {Environment.ProcessorCount} cores; load average before: {LoadAverage()}");
+Line($"model: {Arg("--model") ?? "default"} ({model.LayerCount} layers of {model.Dim}); {sentences.Length} sentences of {input}; {Environment.ProcessorCount} cores; --max-batch-delay-ms {delayMs}; {seconds} s per row; load average before: {LoadAverage()}");
 Line("");
 
-// Offline: the embed file path (stateless, batch 64, regrouped by length), to a temporary HDF5 file; best of two.
-double offline = 0;
-string temp = Path.Combine(Path.GetTempPath(), $"elmo-serve-load-{Environment.ProcessId}.hdf5");
-for (int run = 0; run < 2; run++)
+// Offline: the embed file path (stateless, batch 64, regrouped by length), to a temporary HDF5 file; measured before and
+// after the server rows, since the machine may be shared.
+double Offline()
 {
+    string temp = Path.Combine(Path.GetTempPath(), $"elmo-serve-load-{Environment.ProcessId}.hdf5");
     var clock = Stopwatch.StartNew();
     var done = EmbeddingFile.Write(model, new StringReader(string.Join('\n', sentences) + "\n"), temp, new EmbeddingFileOptions { Pooling = Pooling.Mean });
-    offline = Math.Max(offline, done.Tokens / clock.Elapsed.TotalSeconds);
+    double rate = done.Tokens / clock.Elapsed.TotalSeconds;
     File.Delete(temp);
+    return rate;
 }
-Line(string.Create(c, $"offline (elmo embed's path, whitespace tokens, pooled): {offline:F0} tokens/s"));
+Offline(); // warm-up: JIT, token cache
+double offline = Offline();
+Line(string.Create(c, $"offline before (elmo embed's path on the same sentences, whitespace tokens, pooled): {offline:F0} tokens/s"));
+
+// The library's batch-1 latency on one 20-token sentence (ElmoModel.Embed), to set the one-client latency beside.
+string[] twenty = [.. Enumerable.Range(0, 20).Select(i => sentences.SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ElementAt(i))];
+var libraryTimes = new List<double>();
+for (int i = 0; i < 200; i++)
+{
+    var clock = Stopwatch.StartNew();
+    model.Embed(twenty);
+    if (i >= 20) libraryTimes.Add(clock.Elapsed.TotalMilliseconds);
+}
+libraryTimes.Sort();
+Line(string.Create(c, $"library batch-1 latency, one 20-token sentence: p50 {libraryTimes[libraryTimes.Count / 2]:F2} ms, p99 {libraryTimes[(int)(libraryTimes.Count * 0.99) - 1]:F2} ms"));
 Line("");
+await using var server = await ElmoServer.StartAsync(model, new ElmoServerOptions { Urls = "http://127.0.0.1:0", ModelId = "default", MaxQueuedRequests = 4096, MaxBatchDelay = TimeSpan.FromMilliseconds(delayMs) });
+using var http = new HttpClient { BaseAddress = new Uri(server.Urls[0].TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(5) };
+{
+    // One client, the same 20-token sentence (as a string) again and again: the server's latency beside the library's.
+    string text = string.Join(' ', twenty);
+    var times = new List<double>();
+    var stop = Stopwatch.StartNew();
+    while (stop.Elapsed.TotalSeconds < seconds)
+    {
+        var clock = Stopwatch.StartNew();
+        using var response = await http.PostAsync("v1/embeddings", new StringContent(JsonSerializer.Serialize(new { input = text, encoding_format = "base64" }), Encoding.UTF8, "application/json"));
+        await response.Content.ReadAsStringAsync();
+        if (stop.Elapsed.TotalSeconds > 1) times.Add(clock.Elapsed.TotalMilliseconds); // the first second warms up
+    }
+    times.Sort();
+    Line(string.Create(c, $"server, one client, that sentence: p50 {times[times.Count / 2]:F2} ms, p99 {times[(int)(times.Count * 0.99) - 1]:F2} ms ({times.Count} requests)"));
+    Line("");
+}
 Line("| clients | inputs/request | requests/s | tokens/s | vs offline | p50 ms | p99 ms | non-200 |");
 Line("|---:|---:|---:|---:|---:|---:|---:|---:|");
-
-await using var server = await ElmoServer.StartAsync(model, new ElmoServerOptions { Urls = "http://127.0.0.1:0", ModelId = "default", MaxQueuedRequests = 4096 });
-using var http = new HttpClient { BaseAddress = new Uri(server.Urls[0].TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(5) };
 foreach (int size in sizes)
 {
     foreach (int clients in clientCounts)
@@ -85,6 +116,7 @@ foreach (int size in sizes)
     }
 }
 Line("");
+Line(string.Create(c, $"offline after: {Offline():F0} tokens/s ('vs offline' uses the figure before)"));
 Line($"load average after: {LoadAverage()}; token cache hit rate {model.TokenCacheStatistics.HitRate:P1}");
 if (output is not null)
 {

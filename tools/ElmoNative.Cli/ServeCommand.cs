@@ -41,7 +41,7 @@ internal static class ServeCommand
         command.Value("--layers", "average|top", "the layers of a /v1/embeddings sentence vector: the mean of all layers (default) or the top LSTM layer");
         command.Value("--pool", "mean|max", "the pooling over tokens of a /v1/embeddings sentence vector (default mean)");
         command.Value("--max-batch-tokens", "N", $"tokens of queued requests embedded together in one engine batch (default {ElmoServerOptions.DefaultMaxBatchTokens})");
-        command.Value("--max-batch-delay-ms", "N", $"how long to wait for more requests once one is queued and the batch is below --max-batch-tokens (default {ElmoServerOptions.DefaultMaxBatchDelayMilliseconds}; 0: never wait)");
+        command.Value("--max-batch-delay-ms", "N", $"how long to wait for more requests once one is queued and the batch is below --max-batch-tokens (default {ElmoServerOptions.DefaultMaxBatchDelayMilliseconds}: never wait, requests that arrive while a batch runs make up the next one)");
         command.Value("--max-queued-requests", "N", $"requests waiting for the engine before more are refused with 429 and Retry-After (default {ElmoServerOptions.DefaultMaxQueuedRequests})");
         command.Value("--max-inputs-per-request", "N", $"most inputs in one request (default {ElmoServerOptions.DefaultMaxInputsPerRequest})");
         command.Value("--max-tokens-per-input", "N", $"most tokens of one input (default {ElmoServerOptions.DefaultMaxTokensPerInput})");

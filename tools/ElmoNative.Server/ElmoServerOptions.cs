@@ -12,7 +12,7 @@ public sealed class ElmoServerOptions
     public const int DefaultMaxBatchTokens = 4096;
 
     /// <summary>Default of <see cref="MaxBatchDelay"/>, in milliseconds.</summary>
-    public const int DefaultMaxBatchDelayMilliseconds = 2;
+    public const int DefaultMaxBatchDelayMilliseconds = 0;
 
     /// <summary>Default of <see cref="MaxQueuedRequests"/>.</summary>
     public const int DefaultMaxQueuedRequests = 512;
