@@ -61,8 +61,20 @@ for (int i = 0; i < 200; i++)
 libraryTimes.Sort();
 Line(string.Create(c, $"library batch-1 latency, one 20-token sentence: p50 {libraryTimes[libraryTimes.Count / 2]:F2} ms, p99 {libraryTimes[(int)(libraryTimes.Count * 0.99) - 1]:F2} ms"));
 Line("");
-await using var server = await ElmoServer.StartAsync(model, new ElmoServerOptions { Urls = "http://127.0.0.1:0", ModelId = "default", MaxQueuedRequests = 4096, MaxBatchDelay = TimeSpan.FromMilliseconds(delayMs) });
+int soakMinutes = int.Parse(Arg("--soak-minutes") ?? "0", c);
+await using var server = await ElmoServer.StartAsync(model, new ElmoServerOptions
+{
+    Urls = "http://127.0.0.1:0",
+    ModelId = "default",
+    MaxQueuedRequests = soakMinutes > 0 ? ElmoServerOptions.DefaultMaxQueuedRequests : 4096,
+    MaxBatchDelay = TimeSpan.FromMilliseconds(delayMs),
+});
 using var http = new HttpClient { BaseAddress = new Uri(server.Urls[0].TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(5) };
+if (soakMinutes > 0)
+{
+    await Soak(soakMinutes);
+    return;
+}
 {
     // One client, the same 20-token sentence (as a string) again and again: the server's latency beside the library's.
     string text = string.Join(' ', twenty);
@@ -123,5 +135,68 @@ if (output is not null)
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
     File.WriteAllText(output, report.ToString());
 }
+
+// --soak-minutes N: the capacity (requests/s of 64 closed-loop clients sending one sentence) is measured for 10 s, then
+// requests of one sentence are sent at twice that rate, open loop (not waiting for answers), for N minutes, against
+// the default queue bound (--max-queued-requests 512): every status is counted, and the process's RSS (server and
+// load generator together) is read after one minute and at the end.
+async Task Soak(int minutes)
+{
+    long served = 0;
+    var capacityClock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, 64).Select(async w =>
+    {
+        while (capacityClock.Elapsed.TotalSeconds < 10)
+        {
+            using var r = await http.PostAsync("v1/embeddings", Body([sentences[(int)(Interlocked.Increment(ref served) % sentences.Length)]]));
+            await r.Content.ReadAsByteArrayAsync();
+        }
+    }));
+    double capacity = served / capacityClock.Elapsed.TotalSeconds, rate = 2 * capacity;
+    Line(string.Create(c, $"soak: capacity {capacity:F0} requests/s (64 clients x 1 sentence); sending {rate:F0} requests/s open loop for {minutes} min"));
+    var statuses = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+    long sent = 0, rssAfterOne = 0, peakRss = 0;
+    var clock = Stopwatch.StartNew();
+    var pending = new List<Task>();
+    using var outstanding = new SemaphoreSlim(4096);
+    while (clock.Elapsed.TotalMinutes < minutes)
+    {
+        long due = (long)(clock.Elapsed.TotalSeconds * rate);
+        for (; sent < due; sent++)
+        {
+            await outstanding.WaitAsync();
+            string text = sentences[(int)(sent % sentences.Length)];
+            pending.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    using var r = await http.PostAsync("v1/embeddings", Body([text]));
+                    await r.Content.ReadAsByteArrayAsync();
+                    statuses.AddOrUpdate(((int)r.StatusCode).ToString(c), 1, (_, n) => n + 1);
+                }
+                catch (Exception e)
+                {
+                    statuses.AddOrUpdate(e.GetType().Name, 1, (_, n) => n + 1);
+                }
+                finally
+                {
+                    outstanding.Release();
+                }
+            }));
+        }
+        pending.RemoveAll(t => t.IsCompleted);
+        long rss = Environment.WorkingSet;
+        peakRss = Math.Max(peakRss, rss);
+        if (rssAfterOne == 0 && clock.Elapsed.TotalMinutes >= 1) rssAfterOne = peakRss;
+        await Task.Delay(5);
+    }
+    await Task.WhenAll(pending);
+    Line(string.Create(c, $"soak: {sent} requests sent; answers: {string.Join(", ", statuses.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} x {kv.Value}"))}"));
+    Line(string.Create(c, $"soak: peak RSS {rssAfterOne / 1048576.0:F0} MiB after 1 min, {peakRss / 1048576.0:F0} MiB after {minutes} min ({(peakRss - rssAfterOne) * 100.0 / Math.Max(1, rssAfterOne):F1}% more)"));
+    if (output is not null) File.WriteAllText(output, report.ToString());
+}
+
+StringContent Body(string[] batch) =>
+    new(JsonSerializer.Serialize(new { input = batch, encoding_format = "base64" }), Encoding.UTF8, "application/json");
 
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";

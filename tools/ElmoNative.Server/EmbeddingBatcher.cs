@@ -79,7 +79,16 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
                 }
             }
             metrics.QueueLength.Set(queue.Reader.Count);
-            Run(batch, output);
+            try
+            {
+                Run(batch, output);
+            }
+            catch (Exception e)
+            {
+                // Whatever fails outside the engine calls (which fail their own requests) fails the batch's requests
+                // that are still waiting; the loop goes on.
+                foreach (var job in batch) job.Completion.TrySetException(e);
+            }
         }
     }
 
