@@ -132,5 +132,47 @@ public sealed class ConsumerTests(PackedSolution packed)
             Assert.True(worst <= 1e-4, $"sentence {s}: max abs difference {worst} from the library's embedding\n{embed.Describe()}");
         }
         Assert.Single(file.Dataset("sentence_to_index").Read<string[]>());
+
+        AssertServes(run, elmo, work, batch);
     }
+
+    /// <summary>
+    /// The installed tool's <c>elmo serve</c> (ASP.NET Core, docs/serve.md) answers OpenAI's /v1/embeddings with the
+    /// library's sentence vector (mean over tokens of the average of the layers) and exits 0 after SIGTERM.
+    /// </summary>
+    private static void AssertServes(ExternalProcess run, string elmo, string work, ElmoBatchOutput batch)
+    {
+        using var server = run.Start(elmo, work, "serve", "--urls", "http://127.0.0.1:0");
+        try
+        {
+            var listening = server.StandardError.ReadLineAsync().WaitAsync(Step).GetAwaiter().GetResult() ?? "";
+            var match = System.Text.RegularExpressions.Regex.Match(listening, @"listening on (http://127\.0\.0\.1:\d+)");
+            Assert.True(match.Success, $"elmo serve did not say where it listens: '{listening}'");
+            var rest = server.StandardError.ReadToEndAsync();
+            using var http = new HttpClient { BaseAddress = new Uri(match.Groups[1].Value + "/") };
+            // Tokens that the Penn Treebank tokenizer leaves as they are: the server's tokens are the batch's sentence 0.
+            string text = string.Join(' ', Sentences[0]);
+            using var response = http.PostAsync("v1/embeddings", new StringContent(
+                System.Text.Json.JsonSerializer.Serialize(new { input = text }), System.Text.Encoding.UTF8, "application/json")).GetAwaiter().GetResult();
+            string body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+            Assert.True(response.IsSuccessStatusCode, body);
+            float[] served = [.. System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("data")[0].GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle())];
+            var mixed = ScalarMix.Average(batch.LayerCount).Mix(batch).AsSpan(0, batch.MaxLength * batch.Dim)[..(Sentences[0].Length * batch.Dim)];
+            var expected = new float[batch.Dim];
+            SentencePooling.Pool(mixed, batch.Dim, Pooling.Mean, expected);
+            double worst = expected.Zip(served, (e, v) => Math.Abs(e - v)).Max();
+            Assert.True(worst <= 1e-4, $"max abs difference {worst} from the library's sentence vector");
+            Assert.Equal(0, Kill(server.Id, 15));
+            Assert.True(server.WaitForExit(Step), "elmo serve did not stop after SIGTERM");
+            Assert.True(server.ExitCode == 0, $"exit code {server.ExitCode}: {rest.GetAwaiter().GetResult()}");
+        }
+        finally
+        {
+            if (!server.HasExited) server.Kill(entireProcessTree: true);
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
+    private static extern int Kill(int pid, int signal);
 }

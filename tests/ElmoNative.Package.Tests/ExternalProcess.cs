@@ -41,6 +41,36 @@ public sealed class ExternalProcess
     /// <summary>Runs <paramref name="fileName"/> to its end, or kills it (with its children) after <paramref name="timeout"/> and fails.</summary>
     public ProcessResult Run(string fileName, string workingDirectory, TimeSpan timeout, params string[] arguments)
     {
+        var start = StartInfo(fileName, workingDirectory, arguments);
+        string commandLine = string.Join(' ', new[] { fileName }.Concat(arguments.Select(a => a.Contains(' ') ? $"\"{a}\"" : a)));
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        process.Start();
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+            Assert.Fail($"`{commandLine}` in {workingDirectory} did not finish within {timeout.TotalSeconds:F0} s; killed\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}");
+        }
+        process.WaitForExit(); // drains the asynchronous readers
+        return new ProcessResult(commandLine, workingDirectory, process.ExitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>
+    /// Starts <paramref name="fileName"/> without waiting (a server: <c>elmo serve</c>), its streams redirected, with the
+    /// runner's environment; the caller stops it.
+    /// </summary>
+    public Process Start(string fileName, string workingDirectory, params string[] arguments) =>
+        Process.Start(StartInfo(fileName, workingDirectory, arguments))!;
+
+    private ProcessStartInfo StartInfo(string fileName, string workingDirectory, string[] arguments)
+    {
         var start = new ProcessStartInfo(fileName)
         {
             WorkingDirectory = workingDirectory,
@@ -61,25 +91,7 @@ public sealed class ExternalProcess
             if (value is null) start.Environment.Remove(key);
             else start.Environment[key] = value;
         }
-
-        string commandLine = string.Join(' ', new[] { fileName }.Concat(arguments.Select(a => a.Contains(' ') ? $"\"{a}\"" : a)));
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-        process.Start();
-        process.StandardInput.Close();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            Assert.Fail($"`{commandLine}` in {workingDirectory} did not finish within {timeout.TotalSeconds:F0} s; killed\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}");
-        }
-        process.WaitForExit(); // drains the asynchronous readers
-        return new ProcessResult(commandLine, workingDirectory, process.ExitCode, stdout.ToString(), stderr.ToString());
+        return start;
     }
 
     /// <summary>Runs <c>dotnet</c> with the given arguments.</summary>

@@ -31,6 +31,7 @@ public static class CommandLine
         TrainCommand.Create(),
         PerplexityCommand.Create(),
         ModelsCommand.Create(),
+        ServeCommand.Create(),
     ];
 
     private static readonly RootCommand Root = CreateRoot();

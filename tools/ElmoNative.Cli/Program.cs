@@ -12,9 +12,10 @@ public static class Program
 
     /// <summary>
     /// How long a command has to stop after Ctrl+C or SIGTERM before the process ends without it (its temporary files
-    /// deleted first): a command blocked reading a silent stdin sees the cancellation only at its next line.
+    /// deleted first): a command blocked reading a silent stdin sees the cancellation only at its next line. 5 s;
+    /// <c>elmo serve</c> sets its shutdown timeout plus 5 s, to answer the requests in flight.
     /// </summary>
-    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
+    internal static TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(5);
 
     public static int Main(string[] args)
     {

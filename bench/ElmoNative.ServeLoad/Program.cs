@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using ElmoNative;
+using ElmoNative.Output;
+using ElmoNative.Server;
+
+// elmo serve under load (bench/README.md, "Server"): the server runs in this process on a loopback port; for each
+// client count and request size, that many clients send /v1/embeddings requests back to back for --seconds, and the
+// throughput and latency percentiles are reported beside the offline rate of the same model on the same sentences
+// (EmbeddingFile.Write, what `elmo embed` runs) measured in the same run.
+var c = CultureInfo.InvariantCulture;
+string? Arg(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+string input = Arg("--input") ?? "data/brown/brown.txt";
+int seconds = int.Parse(Arg("--seconds") ?? "10", c);
+int[] clientCounts = (Arg("--clients") ?? "1,4,16,64").Split(',').Select(s => int.Parse(s, c)).ToArray();
+int[] sizes = (Arg("--inputs-per-request") ?? "1,32").Split(',').Select(s => int.Parse(s, c)).ToArray();
+int maxSentences = int.Parse(Arg("--sentences") ?? "2000", c);
+string? output = Arg("--output");
+int delayMs = int.Parse(Arg("--max-batch-delay-ms") ?? ElmoServerOptions.DefaultMaxBatchDelayMilliseconds.ToString(c), c);
+
+var sentences = File.ReadLines(input).Where(l => l.Trim().Length > 0).Take(maxSentences).ToArray();
+using var model = Arg("--model") is { } m ? (Directory.Exists(m) ? ElmoModel.LoadDirectory(m) : await ElmoModel.LoadPublishedAsync(m)) : ElmoModel.LoadDefault();
+var report = new StringBuilder();
+void Line(string text)
+{
+    Console.WriteLine(text);
+    report.AppendLine(text);
+}
+
+Line($"# elmo serve load, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+Line("");
+Line($"model: {Arg("--model") ?? "default"} ({model.LayerCount} layers of {model.Dim}); {sentences.Length} sentences of {input}; {Environment.ProcessorCount} cores; --max-batch-delay-ms {delayMs}; {seconds} s per row; load average before: {LoadAverage()}");
+Line("");
+
+// Offline: the embed file path (stateless, batch 64, regrouped by length), to a temporary HDF5 file; measured before and
+// after the server rows, since the machine may be shared.
+double Offline()
+{
+    string temp = Path.Combine(Path.GetTempPath(), $"elmo-serve-load-{Environment.ProcessId}.hdf5");
+    var clock = Stopwatch.StartNew();
+    var done = EmbeddingFile.Write(model, new StringReader(string.Join('\n', sentences) + "\n"), temp, new EmbeddingFileOptions { Pooling = Pooling.Mean });
+    double rate = done.Tokens / clock.Elapsed.TotalSeconds;
+    File.Delete(temp);
+    return rate;
+}
+Offline(); // warm-up: JIT, token cache
+double offline = Offline();
+Line(string.Create(c, $"offline before (elmo embed's path on the same sentences, whitespace tokens, pooled): {offline:F0} tokens/s"));
+
+// The library's batch-1 latency on one 20-token sentence (ElmoModel.Embed), to set the one-client latency beside.
+string[] twenty = [.. Enumerable.Range(0, 20).Select(i => sentences.SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ElementAt(i))];
+var libraryTimes = new List<double>();
+for (int i = 0; i < 200; i++)
+{
+    var clock = Stopwatch.StartNew();
+    model.Embed(twenty);
+    if (i >= 20) libraryTimes.Add(clock.Elapsed.TotalMilliseconds);
+}
+libraryTimes.Sort();
+Line(string.Create(c, $"library batch-1 latency, one 20-token sentence: p50 {libraryTimes[libraryTimes.Count / 2]:F2} ms, p99 {libraryTimes[(int)(libraryTimes.Count * 0.99) - 1]:F2} ms"));
+Line("");
+int soakMinutes = int.Parse(Arg("--soak-minutes") ?? "0", c);
+await using var server = await ElmoServer.StartAsync(model, new ElmoServerOptions
+{
+    Urls = "http://127.0.0.1:0",
+    ModelId = "default",
+    MaxQueuedRequests = soakMinutes > 0 ? ElmoServerOptions.DefaultMaxQueuedRequests : 4096,
+    MaxBatchDelay = TimeSpan.FromMilliseconds(delayMs),
+});
+using var http = new HttpClient { BaseAddress = new Uri(server.Urls[0].TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(5) };
+if (soakMinutes > 0)
+{
+    await Soak(soakMinutes);
+    return;
+}
+{
+    // One client, the same 20-token sentence (as a string) again and again: the server's latency beside the library's.
+    string text = string.Join(' ', twenty);
+    var times = new List<double>();
+    var stop = Stopwatch.StartNew();
+    while (stop.Elapsed.TotalSeconds < seconds)
+    {
+        var clock = Stopwatch.StartNew();
+        using var response = await http.PostAsync("v1/embeddings", new StringContent(JsonSerializer.Serialize(new { input = text, encoding_format = "base64" }), Encoding.UTF8, "application/json"));
+        await response.Content.ReadAsStringAsync();
+        if (stop.Elapsed.TotalSeconds > 1) times.Add(clock.Elapsed.TotalMilliseconds); // the first second warms up
+    }
+    times.Sort();
+    Line(string.Create(c, $"server, one client, that sentence: p50 {times[times.Count / 2]:F2} ms, p99 {times[(int)(times.Count * 0.99) - 1]:F2} ms ({times.Count} requests)"));
+    Line("");
+}
+Line("| clients | inputs/request | requests/s | tokens/s | vs offline | p50 ms | p99 ms | non-200 |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|");
+foreach (int size in sizes)
+{
+    foreach (int clients in clientCounts)
+    {
+        long next = 0, tokens = 0, failures = 0;
+        var latencies = new List<double>[clients];
+        var stop = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, clients).Select(async w =>
+        {
+            latencies[w] = [];
+            while (stop.Elapsed.TotalSeconds < seconds)
+            {
+                var batch = new string[size];
+                for (int i = 0; i < size; i++) batch[i] = sentences[(int)(Interlocked.Increment(ref next) % sentences.Length)];
+                var clock = Stopwatch.StartNew();
+                using var response = await http.PostAsync("v1/embeddings", new StringContent(JsonSerializer.Serialize(new { input = batch, encoding_format = "base64" }), Encoding.UTF8, "application/json"));
+                string body = await response.Content.ReadAsStringAsync();
+                latencies[w].Add(clock.Elapsed.TotalMilliseconds);
+                if (!response.IsSuccessStatusCode)
+                {
+                    Interlocked.Increment(ref failures);
+                    continue;
+                }
+                using var json = JsonDocument.Parse(body);
+                Interlocked.Add(ref tokens, json.RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt64());
+            }
+        }).ToArray();
+        await Task.WhenAll(workers);
+        double elapsed = stop.Elapsed.TotalSeconds;
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(p * all.Length) - 1)];
+        Line(string.Create(c, $"| {clients} | {size} | {all.Length / elapsed:F1} | {tokens / elapsed:F0} | {tokens / elapsed / offline:P0} | {Percentile(0.5):F1} | {Percentile(0.99):F1} | {failures} |"));
+    }
+}
+Line("");
+Line(string.Create(c, $"offline after: {Offline():F0} tokens/s ('vs offline' uses the figure before)"));
+Line($"load average after: {LoadAverage()}; token cache hit rate {model.TokenCacheStatistics.HitRate:P1}");
+if (output is not null)
+{
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+    File.WriteAllText(output, report.ToString());
+}
+
+// --soak-minutes N: the capacity (requests/s of 64 closed-loop clients sending one sentence) is measured for 10 s, then
+// requests of one sentence are sent at twice that rate, open loop (not waiting for answers), for N minutes, against
+// the default queue bound (--max-queued-requests 512): every status is counted, and the process's RSS (server and
+// load generator together) is read after one minute and at the end.
+async Task Soak(int minutes)
+{
+    long served = 0;
+    var capacityClock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, 64).Select(async w =>
+    {
+        while (capacityClock.Elapsed.TotalSeconds < 10)
+        {
+            using var r = await http.PostAsync("v1/embeddings", Body([sentences[(int)(Interlocked.Increment(ref served) % sentences.Length)]]));
+            await r.Content.ReadAsByteArrayAsync();
+        }
+    }));
+    double capacity = served / capacityClock.Elapsed.TotalSeconds, rate = 2 * capacity;
+    Line(string.Create(c, $"soak: capacity {capacity:F0} requests/s (64 clients x 1 sentence); sending {rate:F0} requests/s open loop for {minutes} min"));
+    var statuses = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+    long sent = 0, rssAfterOne = 0, peakRss = 0;
+    var clock = Stopwatch.StartNew();
+    var pending = new List<Task>();
+    using var outstanding = new SemaphoreSlim(4096);
+    while (clock.Elapsed.TotalMinutes < minutes)
+    {
+        long due = (long)(clock.Elapsed.TotalSeconds * rate);
+        for (; sent < due; sent++)
+        {
+            await outstanding.WaitAsync();
+            string text = sentences[(int)(sent % sentences.Length)];
+            pending.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    using var r = await http.PostAsync("v1/embeddings", Body([text]));
+                    await r.Content.ReadAsByteArrayAsync();
+                    statuses.AddOrUpdate(((int)r.StatusCode).ToString(c), 1, (_, n) => n + 1);
+                }
+                catch (Exception e)
+                {
+                    statuses.AddOrUpdate(e.GetType().Name, 1, (_, n) => n + 1);
+                }
+                finally
+                {
+                    outstanding.Release();
+                }
+            }));
+        }
+        pending.RemoveAll(t => t.IsCompleted);
+        long rss = Environment.WorkingSet;
+        peakRss = Math.Max(peakRss, rss);
+        if (rssAfterOne == 0 && clock.Elapsed.TotalMinutes >= 1) rssAfterOne = peakRss;
+        await Task.Delay(5);
+    }
+    await Task.WhenAll(pending);
+    Line(string.Create(c, $"soak: {sent} requests sent; answers: {string.Join(", ", statuses.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} x {kv.Value}"))}"));
+    Line(string.Create(c, $"soak: peak RSS {rssAfterOne / 1048576.0:F0} MiB after 1 min, {peakRss / 1048576.0:F0} MiB after {minutes} min ({(peakRss - rssAfterOne) * 100.0 / Math.Max(1, rssAfterOne):F1}% more)"));
+    if (output is not null) File.WriteAllText(output, report.ToString());
+}
+
+StringContent Body(string[] batch) =>
+    new(JsonSerializer.Serialize(new { input = batch, encoding_format = "base64" }), Encoding.UTF8, "application/json");
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";

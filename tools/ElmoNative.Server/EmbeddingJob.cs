@@ -1,0 +1,32 @@
+namespace ElmoNative.Server;
+
+/// <summary>
+/// One request's sentences waiting for the engine (<see cref="EmbeddingBatcher"/>): the tokenized inputs, what to keep
+/// of each sentence's layers (<see cref="Store"/>, called on the engine's thread), and the task the request awaits.
+/// </summary>
+internal sealed class EmbeddingJob
+{
+    /// <summary>A job of <paramref name="sentences"/> (each at least one token); <paramref name="cancellation"/> is the request's.</summary>
+    public EmbeddingJob(IReadOnlyList<IReadOnlyList<string>> sentences, Action<int, ElmoBatchOutput> store, CancellationToken cancellation)
+    {
+        Sentences = sentences;
+        Store = store;
+        Cancellation = cancellation;
+        foreach (var sentence in sentences) Tokens += sentence.Count;
+    }
+
+    /// <summary>The tokenized sentences.</summary>
+    public IReadOnlyList<IReadOnlyList<string>> Sentences { get; }
+
+    /// <summary>Tokens of all the sentences.</summary>
+    public int Tokens { get; }
+
+    /// <summary>Keeps what the request needs of sentence i's layers (a one-row output, reused after the call).</summary>
+    public Action<int, ElmoBatchOutput> Store { get; }
+
+    /// <summary>Canceled when the client goes away: a queued job is then dropped.</summary>
+    public CancellationToken Cancellation { get; }
+
+    /// <summary>Completed when every sentence is stored, faulted when the engine failed, canceled when dropped.</summary>
+    public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
