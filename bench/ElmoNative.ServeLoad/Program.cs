@@ -49,55 +49,67 @@ Offline(); // warm-up: JIT, token cache
 double offline = Offline();
 Line(string.Create(c, $"offline before (elmo embed's path on the same sentences, whitespace tokens, pooled): {offline:F0} tokens/s"));
 
-// The library's batch-1 latency on one 20-token sentence (ElmoModel.Embed), to set the one-client latency beside.
+// The one-client latency (below, after the server starts) is measured beside the library's batch-1 latency on the same
+// 20-token sentence (ElmoModel.Embed), alternating one library call and one request, so that whatever else runs on the
+// machine in those seconds weighs on both figures alike.
 string[] twenty = [.. Enumerable.Range(0, 20).Select(i => sentences.SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ElementAt(i))];
-var libraryTimes = new List<double>();
-for (int i = 0; i < 200; i++)
-{
-    var clock = Stopwatch.StartNew();
-    model.Embed(twenty);
-    if (i >= 20) libraryTimes.Add(clock.Elapsed.TotalMilliseconds);
-}
-libraryTimes.Sort();
-Line(string.Create(c, $"library batch-1 latency, one 20-token sentence: p50 {libraryTimes[libraryTimes.Count / 2]:F2} ms, p99 {libraryTimes[(int)(libraryTimes.Count * 0.99) - 1]:F2} ms"));
 Line("");
 int soakMinutes = int.Parse(Arg("--soak-minutes") ?? "0", c);
-await using var server = await ElmoServer.StartAsync(model, new ElmoServerOptions
+// The server: in this process (the default), or, with --elmo PATH (elmo.dll or the installed `elmo`), the real
+// `elmo serve` in a child process of its own, so that its resident memory is its own (read from /proc/PID/status).
+string? elmo = Arg("--elmo");
+int maxQueued = soakMinutes > 0 ? ElmoServerOptions.DefaultMaxQueuedRequests : 4096;
+await using var server = elmo is null ? await ElmoServer.StartAsync(model, new ElmoServerOptions
 {
     Urls = "http://127.0.0.1:0",
     ModelId = "default",
-    MaxQueuedRequests = soakMinutes > 0 ? ElmoServerOptions.DefaultMaxQueuedRequests : 4096,
+    MaxQueuedRequests = maxQueued,
     MaxBatchDelay = TimeSpan.FromMilliseconds(delayMs),
-});
-using var http = new HttpClient { BaseAddress = new Uri(server.Urls[0].TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(5) };
+}) : null;
+using var child = elmo is null ? null : await ServeProcess.StartAsync(elmo, Arg("--model"), delayMs, maxQueued);
+string baseUrl = server?.Urls[0] ?? child!.Url;
+Line(elmo is null ? "server: in this process (its memory and the load generator's are one)" : $"server: `elmo serve` in a child process (pid {child!.Id})");
+Line("");
+using var http = new HttpClient { BaseAddress = new Uri(baseUrl.TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(5) };
+long ServerRss() => child is null ? Environment.WorkingSet : child.ResidentBytes();
 if (soakMinutes > 0)
 {
     await Soak(soakMinutes);
     return;
 }
 {
-    // One client, the same 20-token sentence (as a string) again and again: the server's latency beside the library's.
+    // One client, the same 20-token sentence (as a string) again and again, each request after one library call.
     string text = string.Join(' ', twenty);
     var times = new List<double>();
+    var libraryTimes = new List<double>();
     var stop = Stopwatch.StartNew();
-    while (stop.Elapsed.TotalSeconds < seconds)
+    while (stop.Elapsed.TotalSeconds < 2 * seconds)
     {
+        bool warm = stop.Elapsed.TotalSeconds > 1; // the first second warms up
         var clock = Stopwatch.StartNew();
+        model.Embed(twenty);
+        if (warm) libraryTimes.Add(clock.Elapsed.TotalMilliseconds);
+        clock.Restart();
         using var response = await http.PostAsync("v1/embeddings", new StringContent(JsonSerializer.Serialize(new { input = text, encoding_format = "base64" }), Encoding.UTF8, "application/json"));
         await response.Content.ReadAsStringAsync();
-        if (stop.Elapsed.TotalSeconds > 1) times.Add(clock.Elapsed.TotalMilliseconds); // the first second warms up
+        if (warm) times.Add(clock.Elapsed.TotalMilliseconds);
     }
     times.Sort();
-    Line(string.Create(c, $"server, one client, that sentence: p50 {times[times.Count / 2]:F2} ms, p99 {times[(int)(times.Count * 0.99) - 1]:F2} ms ({times.Count} requests)"));
+    libraryTimes.Sort();
+    double P(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+    Line(string.Create(c, $"one 20-token sentence, library call and server request alternating ({times.Count} of each):"));
+    Line(string.Create(c, $"- library batch-1 latency (ElmoModel.Embed): p50 {P(libraryTimes, 0.5):F2} ms, p99 {P(libraryTimes, 0.99):F2} ms"));
+    Line(string.Create(c, $"- server, one client (POST /v1/embeddings): p50 {P(times, 0.5):F2} ms, p99 {P(times, 0.99):F2} ms"));
     Line("");
 }
-Line("| clients | inputs/request | requests/s | tokens/s | vs offline | p50 ms | p99 ms | non-200 |");
-Line("|---:|---:|---:|---:|---:|---:|---:|---:|");
+Line("| clients | inputs/request | requests/s | tokens/s | vs offline | p50 ms | p99 ms | non-200 | engine batches | sentences/batch | engine busy |");
+Line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 foreach (int size in sizes)
 {
     foreach (int clients in clientCounts)
     {
         long next = 0, tokens = 0, failures = 0;
+        var before = await BatchMetrics();
         var latencies = new List<double>[clients];
         var stop = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, clients).Select(async w =>
@@ -122,9 +134,11 @@ foreach (int size in sizes)
         }).ToArray();
         await Task.WhenAll(workers);
         double elapsed = stop.Elapsed.TotalSeconds;
+        var after = await BatchMetrics();
+        double batches = after.Count - before.Count;
         var all = latencies.SelectMany(l => l).Order().ToArray();
         double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(p * all.Length) - 1)];
-        Line(string.Create(c, $"| {clients} | {size} | {all.Length / elapsed:F1} | {tokens / elapsed:F0} | {tokens / elapsed / offline:P0} | {Percentile(0.5):F1} | {Percentile(0.99):F1} | {failures} |"));
+        Line(string.Create(c, $"| {clients} | {size} | {all.Length / elapsed:F1} | {tokens / elapsed:F0} | {tokens / elapsed / offline:P0} | {Percentile(0.5):F1} | {Percentile(0.99):F1} | {failures} | {batches:F0} | {(after.Sentences - before.Sentences) / Math.Max(1, batches):F1} | {(after.Seconds - before.Seconds) / elapsed:P0} |"));
     }
 }
 Line("");
@@ -138,8 +152,8 @@ if (output is not null)
 
 // --soak-minutes N: the capacity (requests/s of 64 closed-loop clients sending one sentence) is measured for 10 s, then
 // requests of one sentence are sent at twice that rate, open loop (not waiting for answers), for N minutes, against
-// the default queue bound (--max-queued-requests 512): every status is counted, and the process's RSS (server and
-// load generator together) is read after one minute and at the end.
+// the default queue bound (--max-queued-requests 512): every status is counted, and the server's RSS (with --elmo, the
+// child's own; otherwise this process's, server and load generator together) is read after one minute and at the end.
 async Task Soak(int minutes)
 {
     long served = 0;
@@ -185,7 +199,7 @@ async Task Soak(int minutes)
             }));
         }
         pending.RemoveAll(t => t.IsCompleted);
-        long rss = Environment.WorkingSet;
+        long rss = ServerRss();
         peakRss = Math.Max(peakRss, rss);
         if (rssAfterOne == 0 && clock.Elapsed.TotalMinutes >= 1) rssAfterOne = peakRss;
         await Task.Delay(5);
@@ -194,6 +208,16 @@ async Task Soak(int minutes)
     Line(string.Create(c, $"soak: {sent} requests sent; answers: {string.Join(", ", statuses.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} x {kv.Value}"))}"));
     Line(string.Create(c, $"soak: peak RSS {rssAfterOne / 1048576.0:F0} MiB after 1 min, {peakRss / 1048576.0:F0} MiB after {minutes} min ({(peakRss - rssAfterOne) * 100.0 / Math.Max(1, rssAfterOne):F1}% more)"));
     if (output is not null) File.WriteAllText(output, report.ToString());
+}
+
+// The server's own batch histograms (GET /metrics): engine batches so far, their sentences and their engine seconds, so
+// that a row shows how requests were coalesced and how much of the row's time the engine was busy.
+async Task<(double Count, double Sentences, double Seconds)> BatchMetrics()
+{
+    string text = await http.GetStringAsync("metrics");
+    double Value(string name) => text.Split('\n').Where(l => l.StartsWith(name + " ", StringComparison.Ordinal))
+        .Select(l => double.Parse(l[(name.Length + 1)..], c)).FirstOrDefault();
+    return (Value("elmo_batch_sentences_count"), Value("elmo_batch_sentences_sum"), Value("elmo_batch_duration_seconds_sum"));
 }
 
 StringContent Body(string[] batch) =>

@@ -53,20 +53,33 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// The share of the last batch's engine time the loop may wait for its clients' next requests (docs/serve.md,
+    /// "Batching"): clients answered together send again together, a few milliseconds apart, and a batch taken the moment
+    /// the first of them arrives would run nearly alone and leave the rest for another, equally slow engine pass.
+    /// </summary>
+    internal const double RefillFraction = 0.1;
+
     private async Task RunAsync()
     {
         var batch = new List<EmbeddingJob>();
         var output = new ElmoBatchOutput();
+        int lastRequests = 0;
+        var lastDuration = TimeSpan.Zero;
         while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
             int tokens = Take(batch, 0);
-            if (tokens < maxBatchTokens && maxDelay > TimeSpan.Zero)
+            // Wait for more while below the budget: up to --max-batch-delay-ms always, and, while fewer requests are
+            // here than the last batch served, up to a tenth of that batch's engine time (the refill).
+            var refill = batch.Count < lastRequests ? lastDuration * RefillFraction : TimeSpan.Zero;
+            var longest = refill > maxDelay ? refill : maxDelay;
+            if (tokens < maxBatchTokens && longest > TimeSpan.Zero)
             {
                 var clock = Stopwatch.StartNew();
-                while (tokens < maxBatchTokens && clock.Elapsed < maxDelay)
+                while (tokens < maxBatchTokens && clock.Elapsed < longest && (clock.Elapsed < maxDelay || batch.Count < lastRequests))
                 {
-                    using var wait = new CancellationTokenSource(maxDelay - clock.Elapsed);
+                    using var wait = new CancellationTokenSource(longest - clock.Elapsed);
                     try
                     {
                         if (!await queue.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false)) break;
@@ -79,16 +92,19 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
                 }
             }
             metrics.QueueLength.Set(queue.Reader.Count);
+            var started = Stopwatch.GetTimestamp();
             try
             {
-                Run(batch, output);
+                lastRequests = Run(batch, output);
             }
             catch (Exception e)
             {
                 // Whatever fails outside the engine calls (which fail their own requests) fails the batch's requests
                 // that are still waiting; the loop goes on.
                 foreach (var job in batch) job.Completion.TrySetException(e);
+                lastRequests = 0;
             }
+            lastDuration = Stopwatch.GetElapsedTime(started);
         }
     }
 
@@ -103,8 +119,8 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
         return tokens;
     }
 
-    /// <summary>Embeds the sentences of the live jobs of <paramref name="batch"/> and completes each job.</summary>
-    private void Run(List<EmbeddingJob> batch, ElmoBatchOutput output)
+    /// <summary>Embeds the sentences of the live jobs of <paramref name="batch"/> and completes each job; the number of live jobs.</summary>
+    private int Run(List<EmbeddingJob> batch, ElmoBatchOutput output)
     {
         var sentences = new List<(EmbeddingJob Job, int Index)>();
         var lengths = new List<int>();
@@ -124,7 +140,7 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
                 lengths.Add(job.Sentences[i].Count);
             }
         }
-        if (live.Count == 0) return;
+        if (live.Count == 0) return 0;
 
         var clock = Stopwatch.StartNew();
         long tokens = 0;
@@ -165,6 +181,7 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
         metrics.Tokens.Inc(tokens);
         if (seconds > 0) metrics.TokensPerSecond.Set(tokens / seconds);
         metrics.TokenCacheHitRatio.Set(model.TokenCacheStatistics.HitRate);
+        return live.Count;
     }
 
     /// <summary>Stops taking requests and waits until the queued ones are done.</summary>
