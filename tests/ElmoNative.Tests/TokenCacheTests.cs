@@ -1,3 +1,4 @@
+using ElmoNative.Checkpoints;
 using ElmoNative.Tests.Reference;
 using FsCheck;
 using FsCheck.Fluent;
@@ -43,6 +44,27 @@ public class TokenCacheTests
         using var model = ElmoModel.FromCheckpoint(SharedModels.Tiny);
         Assert.True(model.BiLm.Encoder.Cnn.PadAware);
         Assert.True(model.TokenCacheCapacity > 0);
+    }
+
+    [Theory]
+    [InlineData(ModelPreset.Original, 10_000)]
+    [InlineData(ModelPreset.Medium, 18_000)]
+    [InlineData(ModelPreset.Small, 29_000)]
+    public void TheDefaultCapacityFillsAboutTheSameBytesWhateverTheWidth(ModelPreset preset, int expected)
+    {
+        var options = RandomCheckpoint.Options(preset);
+        int capacity = ElmoNative.Layers.BiLm.DefaultCacheCapacityFor(options);
+        Assert.Equal(expected, capacity);
+        long entry = 4L * options.ProjectionDim + 4L * options.MaxCharactersPerToken;
+        Assert.InRange(capacity * entry, ElmoModel.DefaultTokenCacheBytes * 3 / 4, ElmoModel.DefaultTokenCacheBytes);
+    }
+
+    [Fact]
+    public void ALoadedModelTakesTheCapacityOfItsWidth()
+    {
+        using var model = ElmoModel.FromCheckpoint(SharedModels.Tiny);
+        Assert.Equal(ElmoNative.Layers.BiLm.DefaultCacheCapacityFor(model.Options), model.TokenCacheCapacity);
+        Assert.True(model.TokenCacheCapacity >= ElmoModel.DefaultTokenCacheCapacity, "a model narrower than 512 keeps at least as many tokens as original");
     }
 
     [Property(MaxTest = 25)]

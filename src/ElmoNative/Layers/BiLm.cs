@@ -24,14 +24,27 @@ internal sealed class BiLm : IDisposable
     private readonly CachedTokenEncoder tokens;
     private readonly LstmStack[] lstm; // [direction]
 
-    /// <summary>Default number of tokens the LRU part of the token cache keeps (about 20 MB for P = 512).</summary>
+    /// <summary>Default number of tokens the LRU part of the token cache keeps for P = 512 (<see cref="DefaultCacheBytes"/>).</summary>
     public const int DefaultCacheCapacity = 10_000;
+
+    /// <summary>About the bytes the default token cache may hold (10,000 entries of P = 512, W = 50): smaller models keep more tokens in them.</summary>
+    public const long DefaultCacheBytes = 24_000_000;
+
+    /// <summary>
+    /// The default capacity for <paramref name="options"/>: <see cref="DefaultCacheBytes"/> over the bytes of one entry
+    /// (P floats, W ids and about 100 bytes of bookkeeping), in whole thousands (10,000 for P = 512, 29,000 for P = 128).
+    /// </summary>
+    public static int DefaultCacheCapacityFor(ElmoOptions options)
+    {
+        long entry = 4L * options.ProjectionDim + 4L * options.MaxCharactersPerToken + 100;
+        return (int)Math.Clamp(DefaultCacheBytes / entry / 1000 * 1000, 1000, 100_000);
+    }
 
     public BiLm(ElmoOptions options, WeightSource weights)
     {
         this.options = options;
         var packed = LayerWeights.Packed(weights);
-        tokens = new CachedTokenEncoder(options, new TokenEncoder(options, packed), DefaultCacheCapacity);
+        tokens = new CachedTokenEncoder(options, new TokenEncoder(options, packed), DefaultCacheCapacityFor(options));
         lstm = [new LstmStack(options, 0, packed), new LstmStack(options, 1, packed)];
     }
 

@@ -228,12 +228,18 @@ public sealed partial class ElmoModel : IDisposable
         }
     }
 
-    /// <summary>Default of <see cref="TokenCacheCapacity"/>.</summary>
+    /// <summary>Default of <see cref="TokenCacheCapacity"/> for a model of P = 512 (<c>original</c>); see <see cref="DefaultTokenCacheBytes"/>.</summary>
     public const int DefaultTokenCacheCapacity = BiLm.DefaultCacheCapacity;
 
     /// <summary>
-    /// Most tokens the cache of token representations keeps (least recently used ones are evicted first; default
-    /// 10,000, about 20 MB for P = 512; 0 turns the cache off). The cache is keyed by the token's character ids and
+    /// About the bytes the token cache holds by default: the default <see cref="TokenCacheCapacity"/> is this over the
+    /// size of one entry, in whole thousands (10,000 tokens for P = 512, 18,000 for P = 256, 29,000 for P = 128).
+    /// </summary>
+    public const long DefaultTokenCacheBytes = BiLm.DefaultCacheBytes;
+
+    /// <summary>
+    /// Most tokens the cache of token representations keeps (least recently used ones are evicted first; by default
+    /// as many as fit in about <see cref="DefaultTokenCacheBytes"/>, 10,000 for P = 512; 0 turns the cache off). The cache is keyed by the token's character ids and
     /// gives exactly the vectors the character CNN would; a preloaded vocabulary is kept in addition.
     /// </summary>
     public int TokenCacheCapacity
