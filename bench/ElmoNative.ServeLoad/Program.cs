@@ -82,6 +82,7 @@ if (soakMinutes > 0)
     string text = string.Join(' ', twenty);
     var times = new List<double>();
     var libraryTimes = new List<double>();
+    List<double> queueTimes = [], engineTimes = [];
     var stop = Stopwatch.StartNew();
     while (stop.Elapsed.TotalSeconds < 2 * seconds)
     {
@@ -92,14 +93,24 @@ if (soakMinutes > 0)
         clock.Restart();
         using var response = await http.PostAsync("v1/embeddings", new StringContent(JsonSerializer.Serialize(new { input = text, encoding_format = "base64" }), Encoding.UTF8, "application/json"));
         await response.Content.ReadAsStringAsync();
-        if (warm) times.Add(clock.Elapsed.TotalMilliseconds);
+        if (warm)
+        {
+            times.Add(clock.Elapsed.TotalMilliseconds);
+            // Server-Timing: "queue;dur=Q, engine;dur=E" (docs/serve.md).
+            var timing = response.Headers.TryGetValues("Server-Timing", out var v) ? v.First().Split(", ").Select(e => double.Parse(e.Split(";dur=")[1], c)).ToArray() : [double.NaN, double.NaN];
+            queueTimes.Add(timing[0]);
+            engineTimes.Add(timing[1]);
+        }
     }
+    queueTimes.Sort();
+    engineTimes.Sort();
     times.Sort();
     libraryTimes.Sort();
     double P(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
     Line(string.Create(c, $"one 20-token sentence, library call and server request alternating ({times.Count} of each):"));
     Line(string.Create(c, $"- library batch-1 latency (ElmoModel.Embed): p50 {P(libraryTimes, 0.5):F2} ms, p99 {P(libraryTimes, 0.99):F2} ms"));
     Line(string.Create(c, $"- server, one client (POST /v1/embeddings): p50 {P(times, 0.5):F2} ms, p99 {P(times, 0.99):F2} ms"));
+    Line(string.Create(c, $"- of which, by the server's Server-Timing: queue p50 {P(queueTimes, 0.5):F2} ms, p99 {P(queueTimes, 0.99):F2} ms; engine p50 {P(engineTimes, 0.5):F2} ms, p99 {P(engineTimes, 0.99):F2} ms"));
     Line("");
 }
 Line("| clients | inputs/request | requests/s | tokens/s | vs offline | p50 ms | p99 ms | non-200 | engine batches | sentences/batch | engine busy |");
@@ -170,6 +181,7 @@ async Task Soak(int minutes)
     Line(string.Create(c, $"soak: capacity {capacity:F0} requests/s (64 clients x 1 sentence); sending {rate:F0} requests/s open loop for {minutes} min"));
     var statuses = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
     long sent = 0, rssAfterOne = 0, peakRss = 0;
+    var minuteSamples = new List<long>(); // the peak RSS by the end of each minute
     var clock = Stopwatch.StartNew();
     var pending = new List<Task>();
     using var outstanding = new SemaphoreSlim(4096);
@@ -202,10 +214,12 @@ async Task Soak(int minutes)
         long rss = ServerRss();
         peakRss = Math.Max(peakRss, rss);
         if (rssAfterOne == 0 && clock.Elapsed.TotalMinutes >= 1) rssAfterOne = peakRss;
+        if (clock.Elapsed.TotalMinutes >= minuteSamples.Count + 1) minuteSamples.Add(peakRss);
         await Task.Delay(5);
     }
     await Task.WhenAll(pending);
     Line(string.Create(c, $"soak: {sent} requests sent; answers: {string.Join(", ", statuses.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key} x {kv.Value}"))}"));
+    Line(string.Create(c, $"soak: peak RSS by the end of each minute, MiB: {string.Join(", ", minuteSamples.Select(b => (b / 1048576.0).ToString("F0", c)))}"));
     Line(string.Create(c, $"soak: peak RSS {rssAfterOne / 1048576.0:F0} MiB after 1 min, {peakRss / 1048576.0:F0} MiB after {minutes} min ({(peakRss - rssAfterOne) * 100.0 / Math.Max(1, rssAfterOne):F1}% more)"));
     if (output is not null) File.WriteAllText(output, report.ToString());
 }

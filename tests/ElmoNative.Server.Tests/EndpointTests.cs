@@ -44,6 +44,23 @@ public sealed class EndpointTests(DefaultModel fixture)
         Assert.Equal(fixture.Model.TokenCacheStatistics.HitRate, (await server.MetricAsync("elmo_token_cache_hit_ratio"))!.Value, 12);
     }
 
+    [Theory]
+    [InlineData("v1/embeddings", """{"input": ["The bank of the river .", "The bank"]}""")]
+    [InlineData("embed", """{"input": ["The bank of the river ."]}""")]
+    public async Task AnswersCarryTheirQueueAndEngineTimes(string path, string body)
+    {
+        await using var server = await RunningServer.StartAsync(fixture.Model);
+        using var response = await server.PostAsync(path, body);
+        Assert.Equal(200, (int)response.StatusCode);
+        string timing = Assert.Single(response.Headers.GetValues("Server-Timing"));
+        // "queue;dur=0.05, engine;dur=3.20": both present, in that order, non-negative milliseconds.
+        var entries = timing.Split(", ").Select(e => e.Split(";dur=")).ToArray();
+        Assert.Equal(["queue", "engine"], entries.Select(e => e[0]));
+        foreach (var entry in entries)
+            Assert.True(double.Parse(entry[1], System.Globalization.CultureInfo.InvariantCulture) >= 0, timing);
+        Assert.True(double.Parse(entries[1][1], System.Globalization.CultureInfo.InvariantCulture) > 0, "the engine took no time: " + timing);
+    }
+
     [Fact]
     public async Task TheOpenApiDocumentDescribesTheEndpoints()
     {

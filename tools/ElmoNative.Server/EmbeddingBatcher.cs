@@ -143,6 +143,8 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
         if (live.Count == 0) return 0;
 
         var clock = Stopwatch.StartNew();
+        long started = Stopwatch.GetTimestamp();
+        foreach (var job in live) job.StartedAt = started;
         long tokens = 0;
         var failed = new HashSet<EmbeddingJob>();
         var part = new List<IReadOnlyList<string>>();
@@ -171,8 +173,12 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
             }
         }
         double seconds = clock.Elapsed.TotalSeconds;
+        long finished = Stopwatch.GetTimestamp();
         foreach (var job in live)
+        {
+            job.FinishedAt = finished;
             if (!failed.Contains(job)) job.Completion.TrySetResult();
+        }
 
         metrics.BatchSentences.Observe(sentences.Count);
         metrics.BatchTokens.Observe(tokens);

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace ElmoNative.Server;
 
 /// <summary>
@@ -26,6 +28,22 @@ internal sealed class EmbeddingJob
 
     /// <summary>Canceled when the client goes away: a queued job is then dropped.</summary>
     public CancellationToken Cancellation { get; }
+
+    /// <summary>When the job was made (a <see cref="Stopwatch"/> timestamp).</summary>
+    public long CreatedAt { get; } = Stopwatch.GetTimestamp();
+
+    /// <summary>When its engine batch started (set by the batcher).</summary>
+    public long StartedAt { get; set; }
+
+    /// <summary>When its engine batch ended (set by the batcher before the job completes).</summary>
+    public long FinishedAt { get; set; }
+
+    /// <summary>
+    /// The <c>Server-Timing</c> header of the answer (docs/serve.md): <c>queue</c>, the wait for the engine, and
+    /// <c>engine</c>, its batch's engine time, in milliseconds.
+    /// </summary>
+    public string ServerTiming() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"queue;dur={Stopwatch.GetElapsedTime(CreatedAt, StartedAt).TotalMilliseconds:F2}, engine;dur={Stopwatch.GetElapsedTime(StartedAt, FinishedAt).TotalMilliseconds:F2}");
 
     /// <summary>Completed when every sentence is stored, faulted when the engine failed, canceled when dropped.</summary>
     public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

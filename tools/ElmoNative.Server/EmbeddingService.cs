@@ -58,10 +58,12 @@ internal sealed class EmbeddingService(ElmoModel model, ElmoServerOptions option
 
     /// <summary>
     /// Embeds <paramref name="sentences"/> through the batching queue and returns what <paramref name="choice"/> keeps
-    /// of each; 429 when the queue is full. <paramref name="cancellation"/> (the client going away) drops the queued work.
+    /// of each; 429 when the queue is full. The request being aborted (the client going away) drops the queued work.
+    /// The answer's <c>Server-Timing</c> header gets the job's queue and engine times.
     /// </summary>
-    public async Task<float[][]> EmbedAsync(IReadOnlyList<IReadOnlyList<string>> sentences, LayerChoice choice, CancellationToken cancellation)
+    public async Task<float[][]> EmbedAsync(HttpContext context, IReadOnlyList<IReadOnlyList<string>> sentences, LayerChoice choice)
     {
+        var cancellation = context.RequestAborted;
         var results = new float[sentences.Count][];
         var job = new EmbeddingJob(sentences, (i, sentence) => results[i] = choice.Extract(sentence), cancellation);
         if (!batcher.TryEnqueue(job))
@@ -84,6 +86,7 @@ internal sealed class EmbeddingService(ElmoModel model, ElmoServerOptions option
         {
             Metrics.InProgress.Dec();
         }
+        context.Response.Headers["Server-Timing"] = job.ServerTiming();
         return results;
     }
 }

@@ -41,7 +41,7 @@ internal static class NativeEmbedEndpoint
             sentences = ReadSentences(root, service);
         }
 
-        var values = await service.EmbedAsync(sentences, choice, context.RequestAborted).ConfigureAwait(false);
+        var values = await service.EmbedAsync(context, sentences, choice).ConfigureAwait(false);
         int layers = choice.OutputLayers(service.Model.LayerCount), d = service.Model.Dim;
         bool binary = context.Request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(BinaryMediaType, StringComparison.OrdinalIgnoreCase));
         if (binary) await WriteBinaryAsync(context, sentences, values, layers, d, choice.Pooling is not null).ConfigureAwait(false);

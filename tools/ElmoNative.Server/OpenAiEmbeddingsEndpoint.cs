@@ -33,7 +33,7 @@ internal static class OpenAiEmbeddingsEndpoint
             sentences = ReadInput(root, service);
         }
 
-        var vectors = await service.EmbedAsync(sentences, service.SentenceVector, context.RequestAborted).ConfigureAwait(false);
+        var vectors = await service.EmbedAsync(context, sentences, service.SentenceVector).ConfigureAwait(false);
         long tokens = 0;
         foreach (var sentence in sentences) tokens += sentence.Count;
 
