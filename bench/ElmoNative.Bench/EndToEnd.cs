@@ -117,6 +117,7 @@ public static class EndToEnd
             run.Stop();
         }
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        Trace("after the timed run");
         long peakAfterRun;
         using (var afterRun = Process.GetCurrentProcess()) peakAfterRun = afterRun.PeakWorkingSet64; // the timed path's peak, before the batches below
         self.Refresh();
