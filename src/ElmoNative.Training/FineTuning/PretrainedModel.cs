@@ -37,7 +37,7 @@ public sealed record PretrainedModel(string OptionsFile, string WeightsFile)
     {
         ArgumentNullException.ThrowIfNull(optionsFile);
         ArgumentNullException.ThrowIfNull(weightsFile);
-        string folder = Path.GetDirectoryName(Path.GetFullPath(weightsFile)) ?? ".";
+        string folder = Path.GetDirectoryName(weightsFile) is { Length: > 0 } d ? d : ".";
         string vocabulary = Path.Combine(folder, TrainingCheckpointFolder.VocabularyFileName);
         string training = Path.Combine(folder, Training.TrainingOptionsFile.FileName);
         return new PretrainedModel(optionsFile, weightsFile)
