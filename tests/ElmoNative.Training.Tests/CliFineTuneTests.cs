@@ -135,6 +135,10 @@ public sealed class CliFineTuneTests
         CliResult.Run("train", "--init-from", baseModel, "--options", filters, "--train", text, "--output", output, "--no-progress")
             .AssertError(1, filters, "char_cnn.filters");
         Assert.False(Directory.Exists(output));
+        // The checkpoint is an input: an output folder holding it is refused, even with --force.
+        CliResult.Run("train", "--init-from", baseModel, "--train", text, "--output", baseModel, "--force", "--no-progress")
+            .AssertError(2, "the output directory holds the input", Path.Combine(baseModel, "options.json"));
+        Assert.True(File.Exists(Path.Combine(baseModel, "weights.hdf5")));
         // --resume and --init-from together are a usage error.
         CliResult.Run("train", "--init-from", baseModel, "--resume", baseModel, "--train", text, "--no-progress").AssertError(2, "--resume", "--init-from");
         Assert.Equal(["base", "filters.json", "t.txt", "train_options.json", "wide.json"], dir.Entries());
