@@ -4,7 +4,7 @@ namespace ElmoNative.KneserNey;
 
 /// <summary>
 /// An interpolated modified Kneser-Ney n-gram language model (Chen and Goodman 1998), trained on sentences of token ids
-/// (docs/models.md, "Kneser-Ney baseline"). Each sentence is framed as <c>&lt;S&gt; w1 .. wn &lt;/S&gt;</c>: the words
+/// (docs/models.md, "The shipped model and its card"). Each sentence is framed as <c>&lt;S&gt; w1 .. wn &lt;/S&gt;</c>: the words
 /// and the end are predicted, the start never is, and no context reaches across a sentence start.
 /// <para>
 /// Counts: the highest order uses raw counts; a lower order uses continuation counts (the number of distinct words seen

@@ -3,8 +3,8 @@ using System.Globalization;
 using ElmoNative.KneserNey;
 using ElmoNative.Training.Data;
 
-// The Kneser-Ney baseline of the model card (docs/models.md): trains a forward and a backward (reversed sentences)
-// interpolated modified Kneser-Ney model on --train and prints each --test file's perplexity under the protocol of
+// The Kneser-Ney baseline of the model card (docs/models.md, "The shipped model and its card"): trains a forward and a
+// backward (reversed sentences) interpolated modified Kneser-Ney model on --train and prints each --test file's perplexity under the protocol of
 // `elmo perplexity`: the model's vocabulary, out-of-vocabulary words as <UNK>, every word and </S> predicted, <S> never,
 // each sentence on its own from <S>.
 const string Usage = "usage: kneser-ney --vocab vocab.txt --train FILE --test FILE [--test FILE ...] [--order 5]";
