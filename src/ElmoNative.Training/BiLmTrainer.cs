@@ -33,7 +33,7 @@ public readonly record struct EvaluationResult(double ForwardLossSum, double Bac
 /// exactly the losses of an uninterrupted run. Not thread-safe: one caller at a time.
 /// </para>
 /// </summary>
-public sealed class BiLmTrainer : IDisposable
+public sealed partial class BiLmTrainer : IDisposable
 {
     /// <summary>The Adagrad accumulators, carried LSTM states (HDF5).</summary>
     public const string StateFileName = "training_state.hdf5";
@@ -318,7 +318,7 @@ public sealed class BiLmTrainer : IDisposable
         Require((long)o.BatchSize * o.UnrollSteps * Math.Min(o.NegativeSamples, o.VocabularySize) < int.MaxValue, "batch_size x unroll_steps x n_negative_samples_batch is too large");
     }
 
-    private static string? ArchitectureDifference(ElmoOptions saved, ElmoOptions given)
+    internal static string? ArchitectureDifference(ElmoOptions saved, ElmoOptions given)
     {
         static string F(float? v) => v?.ToString(CultureInfo.InvariantCulture) ?? "null";
         if (saved.CharEmbeddingDim != given.CharEmbeddingDim) return $"char_cnn.embedding.dim ({saved.CharEmbeddingDim} vs {given.CharEmbeddingDim})";

@@ -46,6 +46,16 @@ internal sealed record ModelSource(string OptionsPath, string WeightsPath)
         return ResolveWith(hub, model, options, weights, args) with { RegistryPath = hub.RegistryPath };
     }
 
+    /// <summary>
+    /// Resolves a model named by another option than <c>--model</c> (<c>elmo train --init-from MODEL</c>) as <c>--model</c>
+    /// would: a folder, or a published model's name (downloaded first when the cache does not hold it).
+    /// </summary>
+    public static ModelSource ResolveNamed(CommandContext context, OptionValues args, string model)
+    {
+        var hub = ModelHub.Open(context, args);
+        return FromModelOption(model, hub) with { RegistryPath = hub.RegistryPath };
+    }
+
     private static ModelSource ResolveWith(ModelHub hub, string? model, string? options, string? weights, OptionValues args)
     {
         if (model is not null) return FromModelOption(model, hub);

@@ -23,6 +23,7 @@ internal static class TrainCommand
                 "           [--valid FILE|GLOB...] [--seed N] [--threads N] [--checkpoint-every N] [--max-windows N]",
                 "           [--force] [--progress|--no-progress]",
                 "elmo train --resume DIR [--output DIR] --train FILE|GLOB... [--vocab vocab.txt] [--options F] [...]",
+                "elmo train --init-from DIR|NAME --train FILE|GLOB... --output DIR [--vocab vocab.txt] [--options F] [...]",
             ],
             Details = """
                 Trains a bidirectional LM as bilm-tf does: windows of batch_size rows x unroll_steps tokens cut from the shuffled
@@ -35,6 +36,15 @@ internal static class TrainCommand
                 reader_position.json, vocab.txt, and manifest.json (size and SHA-256 of each file, checked by --resume and
                 by a model load). It is written to a sibling temporary directory and swapped in whole; a save cut short by
                 a kill is finished or rolled back by the next run, resume or load.
+
+                Fine-tuning: --init-from MODEL (a folder or a published model's name, as --model takes it) starts from that
+                checkpoint's weights: character CNN, highway, projection and both LSTM stacks. Its options.json gives the
+                architecture; a given --options must agree with it (otherwise an error naming the file and the field) and
+                then gives the hyper-parameters, which by default are those of the checkpoint's train_options.json, else
+                bilm-tf's defaults. The vocabulary defaults to the checkpoint's vocab.txt. Softmax rows come from the
+                checkpoint for the words its vocab.txt holds; the others start fresh, and the whole softmax starts fresh
+                for the new vocabulary when the checkpoint has none (published AllenNLP weights files do not; the shipped
+                models/default does). Optimizer state starts fresh; the run saves and resumes like any other.
                 """,
             Notes = "Ctrl+C saves a checkpoint before exiting (exit status 130); run again with --resume DIR to continue.",
         };
@@ -47,6 +57,8 @@ internal static class TrainCommand
         command.Value("--checkpoint-every", "N", "save a checkpoint every N windows (default 1000; 0: only at the end)");
         command.Value("--max-windows", "N", "stop after N windows in all (counting those before a resume), e.g. for a short run");
         command.Value("--resume", "DIR", "continue the run saved in DIR (options, vocabulary and seed default to the saved ones; given ones must agree, except n_epochs and n_train_tokens); --output defaults to DIR");
+        command.Value("--init-from", "DIR|NAME", "fine-tune: start from this checkpoint's weights (a folder or a published model's name); the architecture is its own, a softmax it lacks starts fresh");
+        ModelHub.AddRegistryOption(command);
         command.Switch(CommonOptions.Force, "replace a non-empty --output directory");
         CommonOptions.Threads(command);
         CommonOptions.Progress(command);
@@ -60,8 +72,11 @@ internal static class TrainCommand
         string? resume = args.Value("--resume");
         string? optionsPath = args.Value("--options"), vocabPath = args.Value("--vocab");
         if (trainPatterns.Count == 0) throw args.Error("missing option '--train'");
-        if (resume is null && optionsPath is null) throw args.Error("missing option '--options'");
-        if (resume is null && vocabPath is null) throw args.Error("missing option '--vocab'");
+        string? initFrom = args.Value("--init-from");
+        if (resume is not null && initFrom is not null) throw args.Error("give either --resume DIR or --init-from MODEL, not both (a fine-tuning run is resumed with --resume)");
+        if (resume is null && initFrom is null && optionsPath is null) throw args.Error("missing option '--options'");
+        if (resume is null && initFrom is null && vocabPath is null) throw args.Error("missing option '--vocab'");
+        if (initFrom is not null && args.Value("--output") is null) throw args.Error("missing option '--output'");
         string output = args.Value("--output") ?? resume ?? throw args.Error("missing option '--output'");
         int? seedOption = args.Value("--seed") is null ? null : args.Int("--seed", 0);
         int checkpointEvery = args.Int("--checkpoint-every", 1000);
@@ -69,6 +84,12 @@ internal static class TrainCommand
         long? maxWindows = args.OptionalPositiveInt("--max-windows");
         bool force = args.Has(CommonOptions.Force);
         using var threads = CommandContext.Threads(args);
+        PretrainedModel? init = null;
+        if (initFrom is not null)
+        {
+            var source = ModelSource.ResolveNamed(context, args, initFrom);
+            init = PretrainedModel.FromFiles(source.OptionsPath, source.WeightsPath);
+        }
 
         string full = Path.GetFullPath(output);
         if (Path.GetDirectoryName(full.TrimEnd(Path.DirectorySeparatorChar)) is null) throw CliException.UsageError("train: --output cannot be the root directory");
@@ -77,7 +98,7 @@ internal static class TrainCommand
         // checkpoint's own files excepted, which the save writes again).
         var texts = trainPatterns.Concat(args.List("--valid")).SelectMany(ExistingFiles);
         bool inPlace = resume is not null && FileNode.Same(resume, output);
-        OutputPath.RequireNoInputInside(output, inPlace ? texts : texts.Append(optionsPath).Append(vocabPath).Append(resume));
+        OutputPath.RequireNoInputInside(output, inPlace ? texts : texts.Append(optionsPath).Append(vocabPath).Append(resume).Concat(init?.Files ?? []));
         if (!force && !TrainingRun.IsResumedFolder(output, resume) && Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
             throw CliException.DataError($"{output}: directory is not empty (pass --force to replace it)");
         var options = new TrainingRunOptions
@@ -89,6 +110,7 @@ internal static class TrainCommand
             OptionsFile = optionsPath,
             VocabularyFile = vocabPath,
             ResumeFrom = resume,
+            InitFrom = init,
             Seed = resume is null ? seedOption : null, // checked below, with the option's name
             CheckpointEvery = checkpointEvery,
             MaxWindows = maxWindows,
@@ -105,6 +127,9 @@ internal static class TrainCommand
         using (run)
         {
             foreach (string warning in run.Warnings) context.Error.WriteLine("elmo: warning: " + warning);
+            if (run.Initialization is { } start)
+                context.Out.WriteLine(string.Format(CultureInfo.InvariantCulture, "fine-tuning from {0}: {1} of {2} softmax rows from the checkpoint ({3})",
+                    start.Source.WeightsFile, start.SoftmaxRowsFromCheckpoint, start.VocabularySize, start.Reason));
             if (resume is not null && seedOption is { } s && s != run.Seed)
                 throw CliException.DataError($"--seed {s} contradicts the checkpoint in {resume}, which was trained with seed {run.Seed}");
             return Train(context, args, run);

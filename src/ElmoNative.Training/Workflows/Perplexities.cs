@@ -2,6 +2,16 @@ using ElmoNative.Training.Data;
 
 namespace ElmoNative.Training;
 
+/// <summary>Where each sentence's LSTM state starts when a perplexity is measured (docs/training.md, "elmo perplexity").</summary>
+public enum PerplexityContext
+{
+    /// <summary>bilm-tf's test mode: sentences in text order in B rows, the state carried along each row from sentence to sentence.</summary>
+    Carried,
+
+    /// <summary>Every sentence on its own, from a zero state (as an n-gram model conditions on its sentence only).</summary>
+    PerSentence,
+}
+
 /// <summary>
 /// Perplexities of a text under a biLM: exp of the mean full-softmax cross-entropy (nats per token) of each direction
 /// (docs/training.md, "elmo perplexity").
@@ -26,20 +36,30 @@ public readonly record struct Perplexities(double ForwardLoss, double BackwardLo
     /// parameters and the training state do not change. <paramref name="progress"/> gets the windows done after each
     /// window, on the calling thread.
     /// </summary>
-    public static Perplexities Evaluate(BiLmTrainer trainer, TextCorpus corpus, Vocabulary vocabulary, IProgress<long>? progress = null, CancellationToken cancellation = default)
+    public static Perplexities Evaluate(BiLmTrainer trainer, TextCorpus corpus, Vocabulary vocabulary, IProgress<long>? progress = null, CancellationToken cancellation = default) =>
+        Evaluate(trainer, corpus, vocabulary, PerplexityContext.Carried, progress, cancellation);
+
+    /// <summary>
+    /// As <see cref="Evaluate(BiLmTrainer, TextCorpus, Vocabulary, IProgress{long}?, CancellationToken)"/>, with the
+    /// state carried from sentence to sentence along each row or, with <see cref="PerplexityContext.PerSentence"/>,
+    /// reset to zero before every sentence (<see cref="SentenceWindowReader"/>). The same tokens are predicted either way.
+    /// </summary>
+    public static Perplexities Evaluate(BiLmTrainer trainer, TextCorpus corpus, Vocabulary vocabulary, PerplexityContext context, IProgress<long>? progress = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(corpus);
         ArgumentNullException.ThrowIfNull(vocabulary);
         var o = trainer.Options;
-        var reader = new EvaluationWindowReader(corpus, vocabulary, o.BatchSize, o.UnrollSteps, o.Model.MaxCharactersPerToken);
+        var carried = context == PerplexityContext.Carried ? new EvaluationWindowReader(corpus, vocabulary, o.BatchSize, o.UnrollSteps, o.Model.MaxCharactersPerToken) : null;
+        var perSentence = carried is null ? new SentenceWindowReader(corpus, vocabulary, o.BatchSize, o.UnrollSteps, o.Model.MaxCharactersPerToken) : null;
         var window = new TrainingWindow(o.BatchSize, o.UnrollSteps, o.Model.MaxCharactersPerToken);
         trainer.ResetEvaluationState();
         double forward = 0, backward = 0;
         long forwardTokens = 0, backwardTokens = 0, windows = 0;
-        while (reader.TryRead(window))
+        while (carried?.TryRead(window) ?? perSentence!.TryRead(window))
         {
             cancellation.ThrowIfCancellationRequested();
+            if (perSentence is { StartsGroup: true }) trainer.ResetEvaluationState();
             var r = trainer.Evaluate(window);
             forward += r.ForwardLossSum;
             backward += r.BackwardLossSum;

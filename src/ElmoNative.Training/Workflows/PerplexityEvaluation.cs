@@ -6,7 +6,7 @@ namespace ElmoNative.Training;
 /// <summary>
 /// The perplexity of a text under a model written by a <see cref="TrainingRun"/> (what <c>elmo perplexity</c> runs):
 /// <see cref="Open"/> checks and loads everything (the model's training options and softmax weights, the vocabulary,
-/// the text), <see cref="Run"/> evaluates. Only the weights are read, so a directory with <c>options.json</c>,
+/// the text), <see cref="Run(IProgress{long}?, CancellationToken)"/> evaluates. Only the weights are read, so a directory with <c>options.json</c>,
 /// <c>weights.hdf5</c> (with the softmax) and <c>train_options.json</c> will do.
 /// </summary>
 public sealed class PerplexityEvaluation : IDisposable
@@ -31,7 +31,7 @@ public sealed class PerplexityEvaluation : IDisposable
     /// <summary>The text (its files, sentences and words).</summary>
     public TextCorpus Corpus { get; }
 
-    /// <summary>About how many windows <see cref="Run"/> evaluates (for a progress display).</summary>
+    /// <summary>About how many windows <see cref="Run(IProgress{long}?, CancellationToken)"/> evaluates (for a progress display).</summary>
     public long EstimatedWindows { get; }
 
     /// <summary>
@@ -63,11 +63,22 @@ public sealed class PerplexityEvaluation : IDisposable
     }
 
     /// <summary>
-    /// Evaluates the whole text (see <see cref="Perplexities.Evaluate"/>); <paramref name="progress"/> gets the windows
+    /// Evaluates the whole text (see <see cref="Perplexities.Evaluate(BiLmTrainer, TextCorpus, Vocabulary, IProgress{long}?, CancellationToken)"/>); <paramref name="progress"/> gets the windows
     /// done, on the calling thread.
     /// </summary>
     public Perplexities Run(IProgress<long>? progress = null, CancellationToken cancellation = default) =>
         Perplexities.Evaluate(trainer, Corpus, Vocabulary, progress, cancellation);
+
+    /// <summary>Evaluates the whole text with the LSTM state carried across sentences or reset per sentence (<see cref="PerplexityContext"/>).</summary>
+    public Perplexities Run(PerplexityContext context, IProgress<long>? progress = null, CancellationToken cancellation = default) =>
+        Perplexities.Evaluate(trainer, Corpus, Vocabulary, context, progress, cancellation);
+
+    /// <summary>The windows <see cref="Run(PerplexityContext, IProgress{long}?, CancellationToken)"/> evaluates in <paramref name="context"/> (about, when carried).</summary>
+    public long WindowsFor(PerplexityContext context)
+    {
+        var o = trainer.Options;
+        return context == PerplexityContext.Carried ? EstimatedWindows : new Data.SentenceWindowReader(Corpus, Vocabulary, o.BatchSize, o.UnrollSteps, o.Model.MaxCharactersPerToken).Windows;
+    }
 
     /// <summary>Opens, evaluates and closes in one call (see <see cref="Open"/>).</summary>
     public static Perplexities Evaluate(string modelDirectory, IEnumerable<string> inputs, string? vocabularyFile = null, int? batchSize = null,

@@ -59,6 +59,9 @@ public sealed class TrainingRun : IDisposable
     /// </summary>
     public IReadOnlyList<string> Warnings { get; private init; } = [];
 
+    /// <summary>For a fine-tuning run (<see cref="TrainingRunOptions.InitFrom"/>), where its weights came from and how much of the softmax; null otherwise.</summary>
+    public FineTuningStart? Initialization { get; private init; }
+
     /// <summary>The checkpoint folder written.</summary>
     public string OutputDirectory { get; }
 
@@ -98,6 +101,7 @@ public sealed class TrainingRun : IDisposable
         string resume = options.ResumeFrom ?? "";
         bool resuming = options.ResumeFrom is not null;
         string output = options.OutputDirectory ?? options.ResumeFrom ?? throw new ArgumentException("no output directory given", nameof(options));
+        if (resuming && options.InitFrom is not null) throw new ArgumentException("give either ResumeFrom or InitFrom, not both (a fine-tuning run is resumed like any other)", nameof(options));
         string? optionsPath = options.Options is null ? options.OptionsFile : null;
         string? vocabPath = options.Vocabulary is null ? options.VocabularyFile : null;
 
@@ -142,6 +146,11 @@ public sealed class TrainingRun : IDisposable
             seed = position.Seed;
             savedVocabulary = Vocabulary.Load(savedVocabPath);
         }
+        else if (options.InitFrom is { } init)
+        {
+            trainingOptions = FineTuningOptions(init, given, givenName, options.Vocabulary ?? (vocabPath is null ? null : Vocabulary.Load(vocabPath)), out savedVocabulary);
+            seed = options.Seed ?? 0;
+        }
         else
         {
             trainingOptions = given ?? throw new ArgumentException("a new run needs training options (Options or OptionsFile)", nameof(options));
@@ -149,7 +158,8 @@ public sealed class TrainingRun : IDisposable
         }
         var vocabulary = options.Vocabulary ?? (vocabPath is null ? savedVocabulary : Vocabulary.Load(vocabPath))
             ?? throw new ArgumentException("a new run needs a vocabulary (Vocabulary or VocabularyFile)", nameof(options));
-        string vocabName = options.Vocabulary is not null ? "the given vocabulary" : vocabPath ?? Path.Combine(resume, TrainingCheckpointFolder.VocabularyFileName);
+        string vocabName = options.Vocabulary is not null ? "the given vocabulary" : vocabPath ?? options.InitFrom?.VocabularyFile ?? Path.Combine(resume, TrainingCheckpointFolder.VocabularyFileName);
+        if (options.InitFrom is not null) savedVocabulary = null; // a fine-tuning run's vocabulary may differ from the checkpoint's
         if (vocabulary.Count != trainingOptions.VocabularySize)
             throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
                 $"{vocabName}: vocabulary has {vocabulary.Count} tokens but n_tokens_vocab is {trainingOptions.VocabularySize} in {(given is null ? Path.Combine(resume, TrainingOptionsFile.FileName) : givenName)}"));
@@ -158,7 +168,7 @@ public sealed class TrainingRun : IDisposable
 
         var train = TextCorpus.Open(options.TrainFiles, cancellation);
         var valid = options.ValidFiles.Count > 0 ? TextCorpus.Open(options.ValidFiles, cancellation) : null;
-        CheckOutput(output, options.ResumeFrom, options.ReplaceOutput, [optionsPath, vocabPath, .. train.Files.Select(f => f.Path), .. valid?.Files.Select(f => f.Path) ?? []]);
+        CheckOutput(output, options.ResumeFrom, options.ReplaceOutput, [optionsPath, vocabPath, .. train.Files.Select(f => f.Path), .. valid?.Files.Select(f => f.Path) ?? [], .. options.InitFrom?.Files ?? []]);
 
         int b = trainingOptions.BatchSize, t = trainingOptions.UnrollSteps, w = trainingOptions.Model.MaxCharactersPerToken;
         long tokensPerEpoch = trainingOptions.TrainTokens ?? train.Tokens;
@@ -175,7 +185,15 @@ public sealed class TrainingRun : IDisposable
         {
             throw new InvalidDataException($"{Path.Combine(resume, WindowReaderPosition.FileName)}: {e.Message} (the training text or options changed)", e);
         }
-        var trainer = resuming ? BiLmTrainer.Load(resume, trainingOptions) : new BiLmTrainer(trainingOptions, seed);
+        FineTuningStart? initialization = null;
+        BiLmTrainer trainer;
+        if (resuming) trainer = BiLmTrainer.Load(resume, trainingOptions);
+        else if (options.InitFrom is { } from)
+        {
+            trainer = BiLmTrainer.InitializeFrom(from, trainingOptions, vocabulary, seed, out var start);
+            initialization = start;
+        }
+        else trainer = new BiLmTrainer(trainingOptions, seed);
         if (trainer.Step != reader.WindowsRead || trainer.Seed != seed)
         {
             string state = Path.Combine(resume, BiLmTrainer.StateInfoFileName), positionFile = Path.Combine(resume, WindowReaderPosition.FileName);
@@ -188,6 +206,7 @@ public sealed class TrainingRun : IDisposable
         return new TrainingRun(trainingOptions, vocabulary, train, valid, reader, trainer, output, totalWindows, windowsPerEpoch, options.CheckpointEvery)
         {
             Warnings = warning is null ? [] : [warning],
+            Initialization = initialization,
         };
     }
 
@@ -292,6 +311,47 @@ public sealed class TrainingRun : IDisposable
         }
         TrainingCheckpointFolder.Save(OutputDirectory, trainer, reader.Position, Vocabulary);
         return result;
+    }
+
+    /// <summary>
+    /// The training options of a fine-tuning run: the checkpoint's architecture with the given hyper-parameters (whose
+    /// architecture must agree: otherwise one line naming the given file and the field), else those of the checkpoint's
+    /// <c>train_options.json</c>, else bilm-tf's defaults; <c>n_tokens_vocab</c> is the vocabulary's when not given.
+    /// <paramref name="checkpointVocabulary"/> is the checkpoint's <c>vocab.txt</c> when no vocabulary is given.
+    /// </summary>
+    private static TrainingOptions FineTuningOptions(PretrainedModel init, TrainingOptions? given, string givenName, Vocabulary? vocabulary, out Vocabulary? checkpointVocabulary)
+    {
+        RequireFile(init.OptionsFile, "options file of the checkpoint to fine-tune");
+        RequireFile(init.WeightsFile, "weights file of the checkpoint to fine-tune");
+        ElmoOptions model;
+        try
+        {
+            model = ElmoOptions.Load(init.OptionsFile) with { CharacterCount = 262 };
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidDataException($"{init.OptionsFile}: invalid options ({e.Message})", e);
+        }
+        checkpointVocabulary = vocabulary is null && init.VocabularyFile is not null ? Vocabulary.Load(init.VocabularyFile) : null;
+        if (given is not null)
+        {
+            string? difference = BiLmTrainer.ArchitectureDifference(model, given.Model);
+            if (difference is not null)
+                throw new InvalidDataException($"{givenName}: {difference.Replace(" (", " (checkpoint ", StringComparison.Ordinal).Replace(" vs ", ", given ", StringComparison.Ordinal)} does not match the checkpoint's {init.OptionsFile}");
+            return given with { Model = model };
+        }
+        var size = (vocabulary ?? checkpointVocabulary)?.Count
+            ?? throw new ArgumentException("a fine-tuning run needs a vocabulary (Vocabulary or VocabularyFile) when the checkpoint has no vocab.txt", nameof(vocabulary));
+        var baseline = init.TrainingOptionsFile is not null
+            ? TrainingOptionsFile.Load(init.TrainingOptionsFile)
+            : new TrainingOptions { Model = model, VocabularySize = size };
+        return baseline with
+        {
+            Model = model,
+            VocabularySize = size,
+            NegativeSamples = Math.Min(baseline.NegativeSamples, size),
+            TrainTokens = null, // the new text's size
+        };
     }
 
     private static void RequireFile(string path, string what)

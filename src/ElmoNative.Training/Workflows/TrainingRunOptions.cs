@@ -38,6 +38,16 @@ public sealed record TrainingRunOptions
     /// <summary>A checkpoint folder to continue from, exactly as if the run had not stopped.</summary>
     public string? ResumeFrom { get; init; }
 
+    /// <summary>
+    /// A published or trained checkpoint to fine-tune (not with <see cref="ResumeFrom"/>; docs/training.md,
+    /// "Fine-tuning"): the run's architecture is the checkpoint's, its weights the starting point (the softmax rows of words
+    /// the checkpoint's vocabulary lacks, or all of them when it has no softmax, start fresh). The training options
+    /// (<see cref="Options"/>, <see cref="OptionsFile"/>) are optional then: given ones must have the checkpoint's
+    /// architecture; by default they are the checkpoint's <c>train_options.json</c>, else bilm-tf's defaults, with
+    /// <c>n_tokens_vocab</c> the vocabulary's size. The vocabulary defaults to the checkpoint's <c>vocab.txt</c>.
+    /// </summary>
+    public PretrainedModel? InitFrom { get; init; }
+
     /// <summary>Seed of the initialization, shuffles, samples and dropout (default 0; on a resume, the checkpoint's, which a given one must equal).</summary>
     public int? Seed { get; init; }
 
