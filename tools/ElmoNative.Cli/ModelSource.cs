@@ -46,6 +46,16 @@ internal sealed record ModelSource(string OptionsPath, string WeightsPath)
         return ResolveWith(hub, model, options, weights, args) with { RegistryPath = hub.RegistryPath };
     }
 
+    /// <summary>
+    /// Resolves a model given by folder or name in an option other than <c>--model</c> (<c>elmo tagger eval
+    /// --compare-model</c>), as <c>--model</c> would.
+    /// </summary>
+    public static ModelSource ResolveModel(CommandContext context, OptionValues args, string model)
+    {
+        var hub = ModelHub.Open(context, args);
+        return FromModelOption(model, hub) with { RegistryPath = hub.RegistryPath };
+    }
+
     private static ModelSource ResolveWith(ModelHub hub, string? model, string? options, string? weights, OptionValues args)
     {
         if (model is not null) return FromModelOption(model, hub);
