@@ -9,7 +9,7 @@ epochs=${2:-5}
 out=${3:-$root/runs/tagger}
 data=$root/data/brown
 [ -f "$data/train.tagged.txt" ] || data=${ELMONATIVE_BROWN:-/work/data/brown}
-elmo="$root/elmo"
+elmo=${ELMO:-$root/elmo}   # ELMO=path/to/a/launcher to use another build
 mkdir -p "$out"
 [ -d "$out/random-default" ] || "$elmo" random-checkpoint --options "$root/models/default/options.json" --seed 1 --output "$out/random-default" --quiet
 
