@@ -222,11 +222,11 @@ internal static class TaggerCommand
             var (other, _) = Score(context, mode, second, comparePath, inputPath, compareSource, compareName, args);
             double otherAccuracy = other.Count(x => x) / (double)Math.Max(other.Length, 1);
             var (b, cc) = McNemar.Discordant(correct, other);
-            double p = McNemar.PValue(b, cc);
+            string p = McNemar.Format(b, cc);
             context.Out.WriteLine(string.Format(c, "accuracy: {0:F4} ({1} of {2} tokens) {3}", otherAccuracy, other.Count(x => x), other.Length, comparePath));
-            context.Out.WriteLine(string.Format(c, "mcnemar: b = {0} (right only by {1}), c = {2} (right only by {3}), chi2 = {4:F2}, exact two-sided p = {5:G4}",
+            context.Out.WriteLine(string.Format(c, "mcnemar: b = {0} (right only by {1}), c = {2} (right only by {3}), chi2 = {4:F2}, exact two-sided p = {5}",
                 b, taggerPath, cc, comparePath, McNemar.ChiSquare(b, cc), p));
-            counts += string.Format(c, " vs {0:F4}, McNemar p = {1:G4}", otherAccuracy, p);
+            counts += string.Format(c, " vs {0:F4}, McNemar p = {1}", otherAccuracy, p);
         }
         context.Summary = new RunSummary(counts, null, correct.Length, "tokens");
         return 0;

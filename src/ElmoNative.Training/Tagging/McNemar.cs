@@ -9,13 +9,17 @@ namespace ElmoNative.Training.Tagging;
 public static class McNemar
 {
     /// <summary>The exact two-sided p-value for discordant counts <paramref name="b"/> and <paramref name="c"/> (1 when both are 0).</summary>
-    public static double PValue(long b, long c)
+    /// <remarks>Below about 1e-308 it is 0 as a double; <see cref="Log10PValue"/> still gives its order of magnitude.</remarks>
+    public static double PValue(long b, long c) => Math.Pow(10, Log10PValue(b, c));
+
+    /// <summary>log10 of the exact two-sided p-value (0 when b + c is 0): finite however small the p-value.</summary>
+    public static double Log10PValue(long b, long c)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(b);
         ArgumentOutOfRangeException.ThrowIfNegative(c);
         long n = b + c, k = Math.Min(b, c);
-        if (n == 0) return 1;
-        // log P(X = i) = log C(n, i) - n log 2; C(n, i) built up term by term; sum with log-sum-exp.
+        if (n == 0) return 0;
+        // log P(X = i) = log C(n, i) - n log 2; C(n, i) built up term by term; summed with log-sum-exp.
         double log2n = n * Math.Log(2), logChoose = 0, max = double.NegativeInfinity;
         var terms = new double[k + 1];
         for (long i = 0; i <= k; i++)
@@ -26,8 +30,17 @@ public static class McNemar
         }
         double sum = 0;
         foreach (double t in terms) sum += Math.Exp(t - max);
-        double tail = Math.Exp(max + Math.Log(sum));
-        return Math.Min(1, 2 * tail);
+        double logP = Math.Min(0, Math.Log(2) + max + Math.Log(sum));
+        return logP / Math.Log(10);
+    }
+
+    /// <summary>The p-value as text: <c>G4</c>, or <c>&lt; 1e-300 (log10 p = -1234.5)</c> when too small for a double.</summary>
+    public static string Format(long b, long c)
+    {
+        double log10 = Log10PValue(b, c);
+        return log10 > -300
+            ? Math.Pow(10, log10).ToString("G4", System.Globalization.CultureInfo.InvariantCulture)
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"< 1e-300 (log10 p = {log10:F1})");
     }
 
     /// <summary>The chi-square statistic with continuity correction, (|b - c| - 1)^2 / (b + c) (0 when b + c is 0), for reporting.</summary>

@@ -31,7 +31,10 @@ public sealed class McNemarTests
         // 2,000 discordant tokens split 900 / 1,100: z about 4.5, p about 1e-5 (no overflow or underflow to 0).
         double p = McNemar.PValue(900, 1100);
         Assert.InRange(p, 1e-6, 1e-4);
-        Assert.True(McNemar.PValue(0, 5000) > 0 || McNemar.PValue(0, 5000) == 0); // defined
+        // b = 0, c = 5000: p = 2 / 2^5000, far below a double: its log10 is exact, the text says so.
+        Assert.Equal(Math.Log10(2) - 5000 * Math.Log10(2), McNemar.Log10PValue(0, 5000), 9);
+        Assert.Equal("< 1e-300 (log10 p = -1504.8)", McNemar.Format(0, 5000));
+        Assert.Equal("0.2188", McNemar.Format(1, 5));
         Assert.InRange(McNemar.PValue(10000, 10000), 0.99, 1.0);
     }
 
