@@ -224,9 +224,9 @@ internal static class TaggerCommand
             var (b, cc) = McNemar.Discordant(correct, other);
             string p = McNemar.Format(b, cc);
             context.Out.WriteLine(string.Format(c, "accuracy: {0:F4} ({1} of {2} tokens) {3}", otherAccuracy, other.Count(x => x), other.Length, comparePath));
-            context.Out.WriteLine(string.Format(c, "mcnemar: b = {0} (right only by {1}), c = {2} (right only by {3}), chi2 = {4:F2}, exact two-sided p = {5}",
+            context.Out.WriteLine(string.Format(c, "mcnemar: b = {0} (right only by {1}), c = {2} (right only by {3}), chi2 = {4:F2}, exact two-sided {5}",
                 b, taggerPath, cc, comparePath, McNemar.ChiSquare(b, cc), p));
-            counts += string.Format(c, " vs {0:F4}, McNemar p = {1}", otherAccuracy, p);
+            counts += string.Format(c, " vs {0:F4}, McNemar {1}", otherAccuracy, p);
         }
         context.Summary = new RunSummary(counts, null, correct.Length, "tokens");
         return 0;

@@ -34,13 +34,13 @@ public static class McNemar
         return logP / Math.Log(10);
     }
 
-    /// <summary>The p-value as text: <c>G4</c>, or <c>&lt; 1e-300 (log10 p = -1234.5)</c> when too small for a double.</summary>
+    /// <summary>The p-value as text: <c>p = 0.2188</c> (G4), or <c>p &lt; 1e-300 (log10 p = -1234.5)</c> when too small for a double.</summary>
     public static string Format(long b, long c)
     {
         double log10 = Log10PValue(b, c);
         return log10 > -300
-            ? Math.Pow(10, log10).ToString("G4", System.Globalization.CultureInfo.InvariantCulture)
-            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"< 1e-300 (log10 p = {log10:F1})");
+            ? "p = " + Math.Pow(10, log10).ToString("G4", System.Globalization.CultureInfo.InvariantCulture)
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"p < 1e-300 (log10 p = {log10:F1})");
     }
 
     /// <summary>The chi-square statistic with continuity correction, (|b - c| - 1)^2 / (b + c) (0 when b + c is 0), for reporting.</summary>
