@@ -61,3 +61,10 @@ if [ "${actual% }" != "$expected" ]; then
   echo "fetch-brown: unexpected counts: ${actual% } (expected $expected)" >&2
   exit 1
 fi
+# The tagged files hold the same lines and tokens as the plain ones.
+for f in brown train valid test; do
+  if [ "$(wc -l < "$out/$f.txt") $(wc -w < "$out/$f.txt")" != "$(wc -l < "$out/$f.tagged.txt") $(wc -w < "$out/$f.tagged.txt")" ]; then
+    echo "fetch-brown: $f.tagged.txt and $f.txt differ in lines or tokens" >&2
+    exit 1
+  fi
+done
