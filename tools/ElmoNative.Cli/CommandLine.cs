@@ -30,6 +30,8 @@ public static class CommandLine
         VocabCommand.Create(),
         TrainCommand.Create(),
         PerplexityCommand.Create(),
+        TaggerCommand.Create(),
+        TagCommand.Create(),
         ModelsCommand.Create(),
         ServeCommand.Create(),
     ];

@@ -47,7 +47,7 @@ internal sealed record ModelSource(string OptionsPath, string WeightsPath)
     }
 
     /// <summary>
-    /// Resolves a model named by another option than <c>--model</c> (<c>elmo train --init-from MODEL</c>) as <c>--model</c>
+    /// Resolves a model named by another option than <c>--model</c> (<c>elmo train --init-from MODEL</c>, <c>elmo tagger eval --compare-model MODEL</c>) as <c>--model</c>
     /// would: a folder, or a published model's name (downloaded first when the cache does not hold it).
     /// </summary>
     public static ModelSource ResolveNamed(CommandContext context, OptionValues args, string model)
