@@ -3,7 +3,7 @@ using ElmoNative.Checkpoints;
 
 namespace ElmoNative.Output;
 
-/// <summary>What <see cref="EmbeddingShard.Write"/> did.</summary>
+/// <summary>What <c>EmbeddingShard.Write</c> did.</summary>
 /// <param name="Manifest">The shard's manifest (the one found, for a shard already done).</param>
 /// <param name="ManifestPath">Where it is.</param>
 /// <param name="AlreadyDone">True when the shard was already complete and nothing was done (a rerun).</param>
@@ -31,6 +31,17 @@ public static class EmbeddingShard
                                     CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(model);
+        return Write(() => model, inputPath, index, count, directory, modelChecksum, options, force, progress, cancellation);
+    }
+
+    /// <summary>
+    /// As <see cref="Write(ElmoModel, string, int, int, string, string, EmbeddingFileOptions?, bool, IProgress{EmbeddingFileProgress}?, CancellationToken)"/>,
+    /// with the model obtained from <paramref name="model"/> only when the shard is to be embedded (a rerun of a finished
+    /// shard loads nothing).
+    /// </summary>
+    internal static ShardResult Write(Func<ElmoModel> model, string inputPath, int index, int count, string directory, string modelChecksum,
+                                      EmbeddingFileOptions? options, bool force, IProgress<EmbeddingFileProgress>? progress, CancellationToken cancellation)
+    {
         ArgumentNullException.ThrowIfNull(inputPath);
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentNullException.ThrowIfNull(modelChecksum);
@@ -73,7 +84,7 @@ public static class EmbeddingShard
         else
         {
             using var lines = shard.OpenLines(inputPath);
-            result = EmbeddingFile.Write(model, lines, write => AtomicFile.Write(filePath, write), options, progress, cancellation, shard.FirstLine);
+            result = EmbeddingFile.Write(model(), lines, write => AtomicFile.Write(filePath, write), options, progress, cancellation, shard.FirstLine);
         }
         cancellation.ThrowIfCancellationRequested();
         var manifest = planned with

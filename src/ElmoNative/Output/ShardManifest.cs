@@ -109,7 +109,7 @@ public sealed record ShardManifest(string InputPath, long InputSize, int Shard, 
             ["version"] = Version,
             ["file"] = File is null ? null : new JsonObject { ["name"] = File, ["size"] = FileSize },
         };
-        AtomicFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
     }
 
     /// <summary>Reads the manifest at <paramref name="path"/>; anything but a manifest is an <see cref="InvalidDataException"/> naming it.</summary>
