@@ -46,7 +46,7 @@ internal static class MergeCommand
         OutputPath.Write(context, output, temp => result = set.WriteTo(temp, cancellation: context.Cancellation));
         double megabytes = set.FileBytes / 1e6;
         context.Summary = new RunSummary(string.Create(CultureInfo.InvariantCulture,
-            $"{set.Shards.Count} shards, {result.Sentences} sentences, {megabytes:F1} MB"), output, megabytes, "MB");
+            $"{set.Shards.Count} shards, {result.Sentences} sentences, {megabytes:F1} MB"), output, megabytes, "megabytes");
         return 0;
     }
 }

@@ -40,7 +40,14 @@ public sealed record InputShard(int Index, int Count, long InputSize, long Start
         long start = LineStartAtOrAfter(handle, size, Nominal(size, index, count));
         long end = index + 1 == count ? size : LineStartAtOrAfter(handle, size, Nominal(size, index + 1, count));
         if (end < start) end = start; // one line spans this shard's whole share: the shard is empty
-        return new InputShard(index, count, size, start, end, CountNewlines(handle, start));
+        long linesBefore = CountNewlines(handle, start);
+        if (start == size && size > 0)
+        {
+            // An empty shard at the end: a last line without a newline is a line before it too.
+            Span<byte> last = stackalloc byte[1];
+            if (RandomAccess.Read(handle, last, size - 1) == 1 && last[0] != (byte)'\n') linesBefore++;
+        }
+        return new InputShard(index, count, size, start, end, linesBefore);
     }
 
     /// <summary>The nominal first byte of shard <paramref name="index"/>: index x size / count, rounded down.</summary>
