@@ -316,6 +316,10 @@ public sealed class ShardTests : IDisposable
         }
         CliSandbox.Run("merge", "--output", merged, folder).AssertOk();
         Assert.Equal(File.ReadAllBytes(single), File.ReadAllBytes(merged));
+
+        // With the count given, the task id is the shard number: one task resubmitted alone (--array=1) is shard 1 of 3.
+        var alone = new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "1", ["SLURM_ARRAY_TASK_MIN"] = "1", ["SLURM_ARRAY_TASK_COUNT"] = "1" };
+        Assert.Contains("shard 1/3", CliResult.RunWithEnvironment(alone, ["embed", "--input", input, "--output", folder, "--shard", "auto", "--shard-count", "3", "--no-progress", .. CliSandbox.FixtureModel]).Summary);
     }
 
     [Fact]

@@ -78,7 +78,7 @@ internal static class EmbedCommand
         command.Switch("--stateless", "every sentence starts from zero state (the default of the named spelling)");
         command.Switch("--forget-sentences", "leave sentence_to_index out");
         command.Value("--shard", "K/N|auto", "embed only shard K (0 .. N-1) of N of the input file into --output DIR, with a manifest (see above); auto: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX. Stateless only");
-        command.Value("--shard-count", "N", $"with --shard auto under JOB_COMPLETION_INDEX: the number of shards (else {ShardOption.CountVariable})");
+        command.Value("--shard-count", "N", $"with --shard auto: the number of shards (else {ShardOption.CountVariable}); needed under JOB_COMPLETION_INDEX; under Slurm it makes SLURM_ARRAY_TASK_ID the shard number itself, so that one task can be resubmitted alone (--array=K)");
         command.Switch("--use-sentence-keys", "name each dataset by its sentence (the stripped line) instead of its index, without sentence_to_index; a repeated sentence, or one holding '/' or being '.', is an error (HDF5 names); keeps the sentences in memory");
         CommonOptions.Threads(command);
         command.Value("--vocab", "FILE", "vocabulary (one token per line, as for token-embeddings): its token representations are computed once up front and kept (bilm-tf / AllenNLP vocab cache); other tokens still go through the character CNN");

@@ -5,7 +5,7 @@ namespace ElmoNative.Cli;
 /// <summary>
 /// <c>elmo embed --shard K/N|auto</c> (docs/scale-out.md): which shard of how many this run embeds. <c>auto</c> reads a
 /// Slurm job array's <c>SLURM_ARRAY_TASK_ID</c>, <c>SLURM_ARRAY_TASK_MIN</c>, <c>SLURM_ARRAY_TASK_STEP</c> and
-/// <c>SLURM_ARRAY_TASK_COUNT</c>, or a Kubernetes Indexed Job's <c>JOB_COMPLETION_INDEX</c> with the count from
+/// <c>SLURM_ARRAY_TASK_COUNT</c> (or, with the count given, <c>SLURM_ARRAY_TASK_ID</c> as the shard number), or a Kubernetes Indexed Job's <c>JOB_COMPLETION_INDEX</c> with the count from
 /// <c>--shard-count</c> or <c>ELMONATIVE_SHARD_COUNT</c>.
 /// </summary>
 internal static class ShardOption
@@ -31,9 +31,18 @@ internal static class ShardOption
                 throw args.Error($"--shard must be K/N with 0 <= K < N (K counts from 0), or auto, not '{shard}'");
             return (k, n);
         }
+        string? givenCount = countOption ?? environment(CountVariable);
         if (environment("SLURM_ARRAY_TASK_ID") is { } id)
         {
             int task = Variable("SLURM_ARRAY_TASK_ID", id, args);
+            if (givenCount is not null)
+            {
+                // With the count given, the array index is the shard number itself: one task can be resubmitted alone
+                // (sbatch --array=K), which would make SLURM_ARRAY_TASK_COUNT 1.
+                int total = Count(givenCount, countOption is not null, args);
+                if (task >= total) throw args.Error($"--shard auto: SLURM_ARRAY_TASK_ID {task} is not below the shard count {total}: submit the array as --array=0-{total - 1}");
+                return (task, total);
+            }
             int min = environment("SLURM_ARRAY_TASK_MIN") is { } m ? Variable("SLURM_ARRAY_TASK_MIN", m, args) : 0;
             int step = environment("SLURM_ARRAY_TASK_STEP") is { } s ? Variable("SLURM_ARRAY_TASK_STEP", s, args) : 1;
             string count = environment("SLURM_ARRAY_TASK_COUNT") ?? throw args.Error("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not");
@@ -47,13 +56,20 @@ internal static class ShardOption
         if (environment("JOB_COMPLETION_INDEX") is { } index)
         {
             int k = Variable("JOB_COMPLETION_INDEX", index, args);
-            string count = countOption ?? environment(CountVariable)
+            string count = givenCount
                 ?? throw args.Error($"--shard auto: JOB_COMPLETION_INDEX is set, but not the number of shards: give --shard-count N or set {CountVariable} (the Indexed Job's completions)");
-            int n = countOption is not null ? args.OptionalPositiveInt("--shard-count")!.Value : Variable(CountVariable, count, args);
+            int n = Count(count, countOption is not null, args);
             if (n < 1 || k < 0 || k >= n) throw args.Error($"--shard auto: JOB_COMPLETION_INDEX {k} is not below the shard count {n}");
             return (k, n);
         }
         throw args.Error("--shard auto: neither SLURM_ARRAY_TASK_ID (a Slurm job array) nor JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is set; give --shard K/N");
+    }
+
+    private static int Count(string text, bool fromOption, OptionValues args)
+    {
+        if (!TryInt(text, out int n) || n < 1)
+            throw args.Error(fromOption ? $"--shard-count must be a positive integer, not '{text}'" : $"--shard auto: {CountVariable} must be a positive integer, not '{text}'");
+        return n;
     }
 
     private static int Variable(string name, string value, OptionValues args) =>
