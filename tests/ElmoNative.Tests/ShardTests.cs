@@ -274,22 +274,36 @@ public sealed class ShardTests : IDisposable
         Assert.Equal(2, Directory.GetFiles(folder).Length);
     }
 
+    /// <summary>The shard count of examples/kubernetes/embed-indexed-job.yaml, checked to be the same in its every place.</summary>
+    private static int IndexedJobShards()
+    {
+        string yaml = File.ReadAllText(Path.Combine(Fixtures.RepositoryRoot, "examples", "kubernetes", "embed-indexed-job.yaml"));
+        int Find(string pattern) => int.Parse(System.Text.RegularExpressions.Regex.Match(yaml, pattern).Groups[1].Value, CultureInfo.InvariantCulture);
+        int completions = Find(@"\n  completions: (\d+)");
+        Assert.Equal(completions, Find(@"\n  parallelism: (\d+)"));
+        Assert.Equal(completions, Find(ShardOptionCountVariable + @"[^\n]*\n\s*value: ""(\d+)"""));
+        Assert.Equal(completions, Find(@"-ge (\d+) \]")); // the merge waits for that many manifests
+        Assert.Contains("--shard auto", yaml, StringComparison.Ordinal);
+        return completions;
+    }
+
     [Fact]
     public void IndexedJobShardsFromJobCompletionIndexMergeToOneRun()
     {
         string input = Input();
         string single = sandbox.Output("single.hdf5"), merged = sandbox.Output("merged.hdf5"), folder = sandbox.Output("shards");
         Embed(input, single, "--pool", "max").AssertOk();
-        for (int k = 0; k < 3; k++)
+        int shards = IndexedJobShards();
+        for (int k = 0; k < shards; k++)
         {
-            // As the pod template of examples/kubernetes/embed-indexed-job.yaml runs it: the count from the environment,
-            // except one pod given it as an option.
+            // As the pods of examples/kubernetes/embed-indexed-job.yaml run: JOB_COMPLETION_INDEX from Kubernetes, the
+            // count from the environment, except one pod given it as an option.
             var environment = new Dictionary<string, string> { ["JOB_COMPLETION_INDEX"] = k.ToString(CultureInfo.InvariantCulture) };
-            string[] count = k == 2 ? ["--shard-count", "3"] : [];
-            if (k != 2) environment[ShardOptionCountVariable] = "3";
+            string[] count = k == 2 ? ["--shard-count", shards.ToString(CultureInfo.InvariantCulture)] : [];
+            if (k != 2) environment[ShardOptionCountVariable] = shards.ToString(CultureInfo.InvariantCulture);
             CliResult.RunWithEnvironment(environment, ["embed", "--input", input, "--output", folder, "--shard", "auto", "--pool", "max", "--no-progress", .. count, .. CliSandbox.FixtureModel]).AssertOk();
         }
-        Assert.Equal(6, Directory.GetFiles(folder).Length);
+        Assert.Equal(2 * shards, Directory.GetFiles(folder).Length);
         CliSandbox.Run("merge", "--output", merged, folder).AssertOk();
         Assert.Equal(File.ReadAllBytes(single), File.ReadAllBytes(merged));
     }
