@@ -258,6 +258,13 @@ public sealed class ShardTests : IDisposable
         Assert.DoesNotContain("already done", Embed(input, folder, "--shard", "1/3", "--layers", "top", "--force").Summary);
         Assert.NotEqual(size, new FileInfo(file).Length);
         Assert.Contains("already done", Embed(input, folder, "--shard", "1/3", "--layers", "top").Summary);
+
+        // A manifest that is not one is never taken for a finished shard, nor replaced without --force.
+        string manifest = Path.Combine(folder, ShardManifest.BaseName(1, 3) + ShardManifest.Suffix);
+        File.WriteAllText(manifest, "{ \"format\": \"something else\" }");
+        Embed(input, folder, "--shard", "1/3").AssertError(1, manifest, "not a shard manifest", "--force");
+        Assert.DoesNotContain("already done", Embed(input, folder, "--shard", "1/3", "--force").Summary);
+        Assert.Contains("already done", Embed(input, folder, "--shard", "1/3").Summary);
     }
 
     [Fact]

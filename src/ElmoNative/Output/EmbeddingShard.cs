@@ -63,8 +63,9 @@ public static class EmbeddingShard
             {
                 found = ShardManifest.Load(manifestPath);
             }
-            catch (InvalidDataException) when (force)
+            catch (InvalidDataException e)
             {
+                if (!force) throw new InvalidDataException($"{e.Message}; pass --force to replace it", e);
             }
             if (found is not null && found.SameWork(planned) && (found.File is null || IsFileOfSize(Path.Combine(directory, found.File), found.FileSize)))
                 return new ShardResult(found, manifestPath, AlreadyDone: true);
