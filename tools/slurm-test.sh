@@ -8,11 +8,11 @@
 #      left no shard file, resubmits that task alone and the merge after it; the result must again be the same bytes,
 #      and no temporary file may remain.
 # It stops everything it started (trap) and removes its folder (KEEP=1 keeps it). Needs root (or sudo) for apt-get
-# and to run the daemons. Usage: tools/slurm-test.sh     Environment: SENTENCES (default 6000), ELMONATIVE_BROWN (a
+# and to run the daemons. Usage: tools/slurm-test.sh     Environment: SENTENCES (default 10000; each shard must run long enough to be cancelled half way), ELMONATIVE_BROWN (a
 # one-sentence-per-line file; default data/brown/brown.txt, fetched by tools/fetch-brown.sh when missing).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-sentences=${SENTENCES:-6000}
+sentences=${SENTENCES:-10000}
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 log() { echo "slurm-test: $*" >&2; }
@@ -162,10 +162,10 @@ while true; do
   [ $SECONDS -lt $deadline ] || fail "task 1 did not start writing"
   sleep 0.05
 done
-sleep "$(awk -v s="$seconds1" 'BEGIN { print s * 0.4 }')"
+sleep "$(awk -v s="$seconds1" 'BEGIN { print s * 0.3 }')"
 [ -f "$work/shards/shard-00001-of-00004.manifest.json" ] && fail "task 1 finished before it could be cancelled half way"
 scancel "${array}_1"
-log "cancelled task ${array}_1 while it was writing, $(awk -v s="$seconds1" 'BEGIN { print s * 0.4 }') s into a shard that took $seconds1 s"
+log "cancelled task ${array}_1 while it was writing, $(awk -v s="$seconds1" 'BEGIN { print s * 0.3 }') s into a shard that took $seconds1 s"
 for k in 0 2 3; do
   state=$(wait_job "${array}_$k" 900)
   [ "$state" = COMPLETED ] || fail "task ${array}_$k ended $state"
