@@ -40,6 +40,32 @@ public sealed partial class H5DumpTests : IDisposable
     }
 
     [H5DumpFact]
+    public void ShardFileReadsBackWithH5DumpNamedByGlobalLines()
+    {
+        // 130 lines: the last of 3 shards holds lines of two and three digits ("8x" .. "129"), so its names are a number
+        // range whose strcmp order is not numeric order.
+        string[] words = ["the", "cat", "sat", "on", "a", "mat", "."];
+        string input = sandbox.WriteInput("in.txt", string.Concat(Enumerable.Range(0, 130).Select(i => string.Join(' ', Enumerable.Range(0, 1 + i % 4).Select(t => words[(i + t) % words.Length])) + "\n")));
+        string single = sandbox.Output("single.hdf5"), shards = sandbox.Output("shards");
+        CliSandbox.Run(["embed", "--input", input, "--output", single, "--layers", "top", .. CliSandbox.FixtureModel]).AssertOk();
+        CliSandbox.Run(["embed", "--input", input, "--output", shards, "--layers", "top", "--shard", "2/3", .. CliSandbox.FixtureModel]).AssertOk();
+        string shard = Path.Combine(shards, "shard-00002-of-00003.hdf5");
+        var manifest = ElmoNative.Output.ShardManifest.Load(Path.Combine(shards, "shard-00002-of-00003.manifest.json"));
+        Assert.True(manifest.FirstLine < 100 && manifest.FirstLine + manifest.Lines == 130, $"lines {manifest.FirstLine}..");
+
+        var names = DatasetShapes(H5Dump("-H", shard)).Keys.Order(StringComparer.Ordinal).ToArray();
+        var expected = Enumerable.Range((int)manifest.FirstLine, (int)manifest.Lines).Select(i => "/" + i.ToString(CultureInfo.InvariantCulture)).Append("/sentence_to_index");
+        Assert.Equal(expected.Order(StringComparer.Ordinal), names);
+        var whole = DatasetValues(H5Dump("-m", "%.9g", single));
+        var part = DatasetValues(H5Dump("-m", "%.9g", shard));
+        Assert.Equal(manifest.Lines, part.Keys.Count(k => k != "/sentence_to_index"));
+        foreach (var (name, values) in part) Assert.Equal(whole[name], values);
+        string index = H5Dump("-d", "/sentence_to_index", shard);
+        Assert.Contains($"\": \"{manifest.FirstLine}\", ", index); // the pairs carry the global numbers
+        Assert.Contains("\": \"129\"}", index);
+    }
+
+    [H5DumpFact]
     public void EmbedOutputReadsBackWithH5Dump()
     {
         var sentences = new[] { new[] { "The", "cat", "sat", "." }, new[] { "Über", "\"quoted\"", "<S>" }, new[] { "The", "cat", "sat", "." } };

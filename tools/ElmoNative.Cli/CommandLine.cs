@@ -24,6 +24,7 @@ public static class CommandLine
     internal static IReadOnlyList<ElmoCommand> Commands { get; } =
     [
         EmbedCommand.Create(),
+        MergeCommand.Create(),
         TokenEmbeddingsCommand.Create(),
         RandomCheckpointCommand.Create(),
         InfoCommand.Create(),

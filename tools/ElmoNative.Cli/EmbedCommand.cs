@@ -26,6 +26,7 @@ internal static class EmbedCommand
                 "elmo embed [--model DIR|NAME | --options F --weights F] --input FILE|- --output FILE.hdf5",
                 "           [--layers all|top|average] [--pool mean|max] [--batch-size 64] [--stateful] [--threads N]",
                 "           [--vocab FILE] [--cache-size 10000] [--forget-sentences|--use-sentence-keys] [--force]",
+                "           [--shard K/N|auto [--shard-count N]]",
                 "elmo embed INPUT OUTPUT --all|--top|--average [--options-file F --weight-file F] [--batch-size 64]",
                 "           [--forget-sentences] [--use-sentence-keys] [--cuda-device -1] [--stateless]",
             ],
@@ -42,6 +43,15 @@ internal static class EmbedCommand
                 users of `allennlp elmo` type it; it is STATEFUL by default (--stateless turns that off), because AllenNLP
                 keeps the LSTM state of each batch row from batch to batch, so that it writes the same file as AllenNLP.
                 Lines are stripped and split on whitespace as Python's str.strip() and str.split() do.
+
+                Sharded (--shard K/N, docs/scale-out.md): the run embeds shard K (from 0) of N, a contiguous byte range
+                of the input file cut at line starts, into --output DIR: DIR/shard-0000K-of-0000N.hdf5, whose datasets are
+                named by their global line numbers, and beside it DIR/shard-0000K-of-0000N.manifest.json (input, byte
+                range and its SHA-256, lines, model checksum, options, version), written last. A rerun of a finished shard
+                does nothing; a killed one left nothing partial and runs again. 'elmo merge --output FILE DIR' then
+                writes the file one unsharded run writes. --shard auto takes K and N from a Slurm job array
+                (SLURM_ARRAY_TASK_ID, _MIN, _COUNT) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with
+                --shard-count N or ELMONATIVE_SHARD_COUNT).
                 """,
             Notes = """
                 Without a model option the default model is used (see --model), not AllenNLP's original ELMo, which
@@ -55,7 +65,7 @@ internal static class EmbedCommand
         command.Add(new Argument<string>("OUTPUT") { Arity = ArgumentArity.ZeroOrOne, Description = "HDF5 file to write (AllenNLP's spelling)" });
         ModelSource.AddOptions(command, allenNlpAliases: true);
         command.Value("--input", "FILE", "input text, UTF-8, one sentence per line; - reads stdin");
-        command.Value("--output", "FILE", OutputPath.HdfHelp);
+        command.Value("--output", "FILE", OutputPath.HdfHelp + "; with --shard, the folder the shard's file and manifest go into (created if missing)");
         CommonOptions.AddForce(command, "the output");
         command.Value("--layers", "all|top|average", "all: (L+1, n, 2P) per sentence; top: last layer (n, 2P); average: mean of the layers (n, 2P). Default: all");
         command.Switch("--all", "--layers all (AllenNLP's spelling)");
@@ -67,6 +77,8 @@ internal static class EmbedCommand
         command.Switch("--stateful", "carry the LSTM state from batch to batch: batch k is lines k*N .. k*N+N-1 (the default of AllenNLP's spelling)");
         command.Switch("--stateless", "every sentence starts from zero state (the default of the named spelling)");
         command.Switch("--forget-sentences", "leave sentence_to_index out");
+        command.Value("--shard", "K/N|auto", "embed only shard K (0 .. N-1) of N of the input file into --output DIR, with a manifest (see above); auto: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX. Stateless only");
+        command.Value("--shard-count", "N", $"with --shard auto: the number of shards (else {ShardOption.CountVariable}); needed under JOB_COMPLETION_INDEX; under Slurm it makes SLURM_ARRAY_TASK_ID the shard number itself, so that one task can be resubmitted alone (--array=K)");
         command.Switch("--use-sentence-keys", "name each dataset by its sentence (the stripped line) instead of its index, without sentence_to_index; a repeated sentence, or one holding '/' or being '.', is an error (HDF5 names); keeps the sentences in memory");
         CommonOptions.Threads(command);
         command.Value("--vocab", "FILE", "vocabulary (one token per line, as for token-embeddings): its token representations are computed once up front and kept (bilm-tf / AllenNLP vocab cache); other tokens still go through the character CNN");
@@ -84,6 +96,7 @@ internal static class EmbedCommand
     private static int Run(CommandContext context, OptionValues args)
     {
         var settings = EmbedSettings.From(args);
+        if (ShardOption.Resolve(args, context.Environment) is { } shard) return RunShard(context, args, settings, shard.Index, shard.Count);
         var source = ModelSource.Resolve(context, args);
         OutputPath.Check(settings.Output, args.Has(CommonOptions.Force), [settings.Input, args.Value("--vocab"), .. source.Files]);
 
@@ -113,6 +126,61 @@ internal static class EmbedCommand
                 $"embed: token cache {cache.HitRate:P1} hits ({cache.Hits} of {cache.Hits + cache.Misses} lookups; {cache.Preloaded} preloaded, {cache.Count} of {cache.Capacity} LRU entries)"));
         }
         context.Summary = new RunSummary(string.Create(CultureInfo.InvariantCulture, $"{result.Sentences} sentences, {result.Tokens} tokens"), settings.Output, result.Tokens, "tokens");
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>--shard K/N</c>: one shard into the folder <c>--output</c> (docs/scale-out.md). The model is loaded only when
+    /// the shard is not done yet.
+    /// </summary>
+    private static int RunShard(CommandContext context, OptionValues args, EmbedSettings settings, int index, int count)
+    {
+        if (settings.File.Stateful)
+        {
+            throw args.Error(settings.AllenNlpSpelling && !args.Has("--stateful")
+                ? "--shard embeds stateless, and AllenNLP's spelling is stateful by default: add --stateless (a shard cannot start from the LSTM state the lines of the shards before it would leave)"
+                : "--stateful cannot be sharded: a stateful run carries the LSTM state from batch to batch, so shard K would need the state the lines of the shards before it leave; drop --stateful");
+        }
+        if (settings.File.Layout == EmbeddingFileLayout.SentenceKeys) throw args.Error("--use-sentence-keys cannot be sharded: a shard's datasets are named by their global line numbers, which the merge puts together");
+        if (settings.Input == OutputPath.StandardOutput) throw args.Error("--shard needs an input file: a shard seeks to its byte range, which stdin cannot");
+        if (settings.Output == OutputPath.StandardOutput) throw args.Error("--output names a folder with --shard (the shard's file and manifest go into it), not '-'");
+        if (File.Exists(settings.Output)) throw CliException.DataError($"{settings.Output}: with --shard, --output names a folder (shard files and manifests go into it), and this is a file");
+        var source = ModelSource.Resolve(context, args);
+        foreach (string? input in (string?[])[settings.Input, args.Value("--vocab"), .. source.Files])
+        {
+            if (input is not null && !File.Exists(input)) throw CliException.DataError($"{input}: input file not found");
+        }
+        string? vocabPath = args.Value("--vocab");
+        int? cacheSize = args.OptionalNonNegativeInt("--cache-size");
+        var vocabulary = vocabPath is null ? null : TokenEmbeddingsCommand.ReadVocabulary(vocabPath, context);
+        string checksum = ShardManifest.ModelChecksum(source.OptionsPath, source.WeightsPath);
+
+        ElmoModel? model = null;
+        ElmoModel Load()
+        {
+            model = source.LoadModel(args.OptionalPositiveInt("--threads"));
+            if (cacheSize is { } capacity) model.TokenCacheCapacity = capacity;
+            if (vocabulary is not null) model.PreloadVocabulary(vocabulary);
+            return model;
+        }
+        var mode = args.Has("--file-friendly-logging") && !args.Has("--no-progress") && !context.ErrorIsTerminal ? ProgressMode.Log : context.Progress(args);
+        using var progress = new ProgressBar(context.Error, mode, "embed", -1, "sentences", "tokens");
+        try
+        {
+            var result = EmbeddingShard.Write(Load, settings.Input, index, count, settings.Output, checksum, settings.File, args.Has(CommonOptions.Force),
+                new CountsToBar(progress), context.Cancellation);
+            var m = result.Manifest;
+            progress.Total = m.Lines;
+            progress.Finish();
+            string where = string.Create(CultureInfo.InvariantCulture, $"shard {index}/{count}, {EmbeddingShard.LineRange(m)}");
+            context.Summary = result.AlreadyDone
+                ? new RunSummary($"{where} already done ({result.ManifestPath}), nothing to do", result.ManifestPath)
+                : new RunSummary(string.Create(CultureInfo.InvariantCulture, $"{where}: {m.Lines} sentences, {m.Tokens} tokens"), result.ManifestPath, m.Tokens, "tokens");
+        }
+        finally
+        {
+            model?.Dispose();
+        }
         return 0;
     }
 

@@ -40,11 +40,21 @@ internal static class DecimalNames
         }
     }
 
+    /// <summary>
+    /// Heap offset of the name of <paramref name="index"/> in a heap whose names are the numbers <paramref name="first"/>,
+    /// <paramref name="first"/> + 1, ... (a shard's file, docs/scale-out.md): the empty string, then the names from
+    /// <paramref name="first"/> on; for index = first + N, the first byte after the N names.
+    /// </summary>
+    public static long HeapOffset(long first, long index) => 8 + HeapOffset(index) - HeapOffset(first);
+
     /// <summary>Writes the names "0" to "<paramref name="count"/> - 1" as they sit in the heap, from offset 8 on.</summary>
-    public static void WriteHeapNames(Hdf5StreamWriter file, long count)
+    public static void WriteHeapNames(Hdf5StreamWriter file, long count) => WriteHeapNames(file, 0, count);
+
+    /// <summary>Writes the names "<paramref name="first"/>" to "<paramref name="first"/> + <paramref name="count"/> - 1" as they sit in the heap, from offset 8 on.</summary>
+    public static void WriteHeapNames(Hdf5StreamWriter file, long first, long count)
     {
         Span<byte> name = stackalloc byte[24];
-        for (long i = 0; i < count; i++)
+        for (long i = first; i < first + count; i++)
         {
             name.Clear();
             i.TryFormat(name, out int digits, provider: System.Globalization.CultureInfo.InvariantCulture);
@@ -53,14 +63,34 @@ internal static class DecimalNames
     }
 
     /// <summary>
-    /// Steps through 0 .. count - 1 in the strcmp order of their decimal names: a preorder walk of the decimal trie
-    /// (go to value * 10 while it exists; else to the next sibling, climbing up past the last digit 9 or the end).
-    /// Numbers of the same length come in increasing order, which <see cref="EmbeddingFileWriter"/> uses to read the
-    /// object header addresses sequentially.
+    /// Steps through <c>first</c> .. <c>first + count - 1</c> in the strcmp order of their decimal names: a preorder walk
+    /// of the decimal trie ("0" alone, then the roots "1" to "9", each number's children being number * 10 + 0..9) that
+    /// only enters a node whose subtree holds a number of the range (<see cref="Reaches"/>). Numbers of the same length
+    /// come in increasing order, which <see cref="EmbeddingFileWriter"/> uses to read the object header addresses
+    /// sequentially.
     /// </summary>
-    public struct StrcmpOrder(long count)
+    public struct StrcmpOrder
     {
-        private long current = -1;
+        private readonly long low, high;
+        private long current;
+        private bool started, ended;
+
+        /// <summary>The numbers 0 .. <paramref name="count"/> - 1.</summary>
+        public StrcmpOrder(long count)
+            : this(0, count)
+        {
+        }
+
+        /// <summary>The numbers <paramref name="first"/> .. <paramref name="first"/> + <paramref name="count"/> - 1.</summary>
+        public StrcmpOrder(long first, long count)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(first);
+            ArgumentOutOfRangeException.ThrowIfNegative(count);
+            low = first;
+            high = first + count - 1;
+            ended = count == 0;
+            current = -1;
+        }
 
         /// <summary>The number just reached.</summary>
         public readonly long Current => current;
@@ -68,31 +98,75 @@ internal static class DecimalNames
         /// <summary>Steps to the next number; false after the last one.</summary>
         public bool MoveNext()
         {
-            long last = count - 1;
-            if (current < 0)
+            if (ended) return false;
+            long v;
+            if (!started)
             {
-                if (count == 0) return false;
-                current = 0; // "0" comes first
-                return true;
+                started = true;
+                if (low == 0)
+                {
+                    current = 0; // "0" comes first
+                    return true;
+                }
+                v = 0; // the walk goes on from "0"'s place: its siblings are the roots 1..9
             }
-            if (current == 0)
+            else
             {
-                if (last < 1) return false;
-                current = 1;
-                return true;
+                v = current;
             }
-            if (current <= last / 10)
+            while (true)
             {
-                current *= 10;
-                return true;
+                long next = -1;
+                // Down: the first child whose subtree reaches the range.
+                if (v > 0 && v <= high / 10)
+                {
+                    for (long c = v * 10; c <= v * 10 + 9; c++)
+                    {
+                        if (Reaches(c))
+                        {
+                            next = c;
+                            break;
+                        }
+                    }
+                }
+                // Else across, climbing up past the last sibling: the next sibling whose subtree reaches the range.
+                while (next < 0)
+                {
+                    long lastSibling = v < 10 ? 9 : v / 10 * 10 + 9;
+                    for (long s = v + 1; s <= lastSibling; s++)
+                    {
+                        if (Reaches(s))
+                        {
+                            next = s;
+                            break;
+                        }
+                    }
+                    if (next >= 0) break;
+                    if (v < 10)
+                    {
+                        ended = true; // past the last root
+                        return false;
+                    }
+                    v /= 10;
+                }
+                v = next;
+                if (v >= low && v <= high)
+                {
+                    current = v;
+                    return true;
+                }
             }
-            while (current % 10 == 9 || current + 1 > last)
+        }
+
+        /// <summary>Whether the subtree of <paramref name="v"/> (v, its numbers with 1, 2, ... more digits) holds a number of the range.</summary>
+        private readonly bool Reaches(long v)
+        {
+            for (long from = v, to = v; from <= high; from *= 10, to = to * 10 + 9)
             {
-                current /= 10;
-                if (current == 0) return false;
+                if (to >= low) return true;
+                if (from > long.MaxValue / 10) break;
             }
-            current++;
-            return true;
+            return false;
         }
     }
 }

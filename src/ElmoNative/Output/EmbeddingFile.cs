@@ -45,9 +45,12 @@ public static class EmbeddingFile
         return Write(model, lines, write => AtomicFile.WriteTo(output, write), options, progress, cancellation);
     }
 
-    /// <summary>The embed, with <paramref name="save"/> running the file writer on a temporary path and putting the file in place.</summary>
-    private static EmbeddingFileProgress Write(ElmoModel model, Utf8LineReader lines, Action<Action<string>> save, EmbeddingFileOptions? options,
-                                               IProgress<EmbeddingFileProgress>? progress, CancellationToken cancellation)
+    /// <summary>
+    /// The embed, with <paramref name="save"/> running the file writer on a temporary path and putting the file in place;
+    /// <paramref name="firstIndex"/> numbers the datasets from there on (a shard's first global line; docs/scale-out.md).
+    /// </summary>
+    internal static EmbeddingFileProgress Write(ElmoModel model, Utf8LineReader lines, Action<Action<string>> save, EmbeddingFileOptions? options,
+                                               IProgress<EmbeddingFileProgress>? progress, CancellationToken cancellation, long firstIndex = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(lines);
@@ -71,7 +74,7 @@ public static class EmbeddingFile
             var first = sentence;
             save(temp =>
             {
-                using var writer = new EmbeddingFileWriter(temp, options.Layout);
+                using var writer = new EmbeddingFileWriter(temp, options.Layout, firstIndex);
                 // Cancellation is seen at every line read too: a run stopped while its input trickles in stops at the next line.
                 var regrouped = WriteRegrouped(model, writer, () =>
                 {
@@ -85,7 +88,7 @@ public static class EmbeddingFile
         }
         save(temp =>
         {
-            using var writer = new EmbeddingFileWriter(temp, options.Layout);
+            using var writer = new EmbeddingFileWriter(temp, options.Layout, firstIndex);
             // A batch of BatchSize lines is embedded in chunks of at most BatchRows rows, each chunk position with its
             // own state (rows j R .. j R + R - 1 of every batch continue from the same rows of the batch before): the
             // values of one batch of BatchSize rows, bit for bit (rows do not interact), with the activations of one

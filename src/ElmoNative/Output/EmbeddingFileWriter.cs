@@ -48,6 +48,7 @@ public sealed class EmbeddingFileWriter : IDisposable
 
     private readonly Hdf5StreamWriter file;
     private readonly EmbeddingFileLayout layout;
+    private readonly long first; // the number of the first dataset: 0, or a shard's first line (docs/scale-out.md)
     private readonly List<(byte[] Name, long Header)> keyed = []; // SentenceKeys: each dataset's UTF-8 name and header
     private readonly FileStream addresses; // object header address of dataset i at byte 8 i
     private readonly FileStream pairs; // "sentence": "i" pairs, ", "-separated: the JSON object without its braces
@@ -63,9 +64,22 @@ public sealed class EmbeddingFileWriter : IDisposable
     /// <c>sentence_to_index</c> is written.
     /// </summary>
     public EmbeddingFileWriter(string path, EmbeddingFileLayout layout = EmbeddingFileLayout.LineNumbersWithSentenceToIndex)
+        : this(path, layout, firstIndex: 0)
+    {
+    }
+
+    /// <summary>
+    /// As <see cref="EmbeddingFileWriter(string, EmbeddingFileLayout)"/>, with the datasets numbered from
+    /// <paramref name="firstIndex"/> on (names and <c>sentence_to_index</c> values): the file of one shard of a larger
+    /// input, whose keys are the global line numbers (docs/scale-out.md). Not with <see cref="EmbeddingFileLayout.SentenceKeys"/>.
+    /// </summary>
+    public EmbeddingFileWriter(string path, EmbeddingFileLayout layout, long firstIndex)
     {
         if (!Enum.IsDefined(layout)) throw new ArgumentOutOfRangeException(nameof(layout), layout, "unknown layout");
+        ArgumentOutOfRangeException.ThrowIfNegative(firstIndex);
+        if (firstIndex != 0 && layout == EmbeddingFileLayout.SentenceKeys) throw new ArgumentException("datasets named by their sentences have no numbers", nameof(firstIndex));
         this.layout = layout;
+        first = firstIndex;
         FileStream? output = null, addressFile = null, pairFile = null;
         try
         {
@@ -86,7 +100,7 @@ public sealed class EmbeddingFileWriter : IDisposable
         file.WriteBytes(new byte[Hdf5StreamWriter.SuperblockSize]); // the superblock's place, written by Finish
     }
 
-    /// <summary>Number of datasets begun so far; the next one is named by this number.</summary>
+    /// <summary>Number of datasets begun so far; the next one is named by this number (plus the first index of a shard's file).</summary>
     public long Count { get; private set; }
 
     /// <summary>
@@ -95,7 +109,55 @@ public sealed class EmbeddingFileWriter : IDisposable
     /// whitespace; with <see cref="EmbeddingFileLayout.SentenceKeys"/>, the dataset's name); its values follow through
     /// <see cref="WriteValues"/>, row-major (C order), exactly as many as the shape holds.
     /// </summary>
-    public void BeginDataset(ReadOnlySpan<char> sentence, ReadOnlySpan<long> shape)
+    public void BeginDataset(ReadOnlySpan<char> sentence, ReadOnlySpan<long> shape) => StartDataset(sentence, shape, withPair: true);
+
+    /// <summary>
+    /// Starts a dataset whose <c>sentence_to_index</c> pair is not made from its sentence but copied, already encoded, by
+    /// <see cref="AppendSentencePairs"/> (what <c>elmo merge</c> does with the pairs of a shard's file).
+    /// </summary>
+    internal void BeginCopiedDataset(ReadOnlySpan<long> shape)
+    {
+        if (layout == EmbeddingFileLayout.SentenceKeys) throw new InvalidOperationException("datasets named by their sentences cannot be copied by number");
+        StartDataset([], shape, withPair: false);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="length"/> bytes of <paramref name="source"/> to the text of <c>sentence_to_index</c>:
+    /// pairs <c>"sentence": "index"</c> separated by ", ", as a file of this writer holds them between its braces (the
+    /// merge of shards, whose pairs already carry the global line numbers). A ", " goes before them unless they are the first.
+    /// </summary>
+    internal void AppendSentencePairs(Stream source, long length)
+    {
+        ThrowIfUnusable();
+        if (layout != EmbeddingFileLayout.LineNumbersWithSentenceToIndex) throw new InvalidOperationException("this layout has no sentence_to_index");
+        if (length == 0) return;
+        if (pairBytes > 0)
+        {
+            pairs.Write(", "u8);
+            pairBytes += 2;
+        }
+        var buffer = new byte[SpillBufferSize];
+        for (long left = length; left > 0;)
+        {
+            int read = source.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (read == 0) throw new EndOfStreamException("the sentence_to_index text ended early");
+            pairs.Write(buffer, 0, read);
+            left -= read;
+        }
+        pairBytes += length;
+    }
+
+    /// <summary>Appends the values of the dataset begun last as little-endian float32 bytes (a whole number of values).</summary>
+    internal void WriteValueBytes(ReadOnlySpan<byte> littleEndian)
+    {
+        ThrowIfUnusable();
+        if (littleEndian.Length % sizeof(float) != 0 || littleEndian.Length / sizeof(float) > remainingValues)
+            throw new InvalidOperationException($"dataset {Count - 1} takes {remainingValues} more values, not {littleEndian.Length / (double)sizeof(float)}");
+        file.WriteBytes(littleEndian);
+        remainingValues -= littleEndian.Length / sizeof(float);
+    }
+
+    private void StartDataset(ReadOnlySpan<char> sentence, ReadOnlySpan<long> shape, bool withPair)
     {
         ThrowIfUnusable();
         if (remainingValues != 0) throw new InvalidOperationException($"dataset {Count - 1} still lacks {remainingValues} values");
@@ -116,7 +178,7 @@ public sealed class EmbeddingFileWriter : IDisposable
             Span<byte> address = stackalloc byte[8];
             BinaryPrimitives.WriteInt64LittleEndian(address, header);
             addresses.Write(address);
-            if (layout == EmbeddingFileLayout.LineNumbersWithSentenceToIndex) WritePair(sentence, Count);
+            if (withPair && layout == EmbeddingFileLayout.LineNumbersWithSentenceToIndex) WritePair(sentence, first + Count, pairBytes == 0);
         }
         remainingValues = values;
         Count++;
@@ -205,7 +267,7 @@ public sealed class EmbeddingFileWriter : IDisposable
         long indexHeader = file.WriteDatasetHeader([1], Hdf5ElementType.VariableLengthUtf8String, Hdf5StreamWriter.VariableLengthReferenceSize);
         file.WriteVariableLengthReference((int)(uint)jsonBytes, collection, objectIndex: 1);
 
-        FinishNumbered(DecimalNames.HeapOffset(Count), indexHeader);
+        FinishNumbered(DecimalNames.HeapOffset(first, first + Count), indexHeader);
     }
 
     /// <summary>Whether <paramref name="key"/> can name a dataset of the root group: not empty, not ".", no '/' nor NUL.</summary>
@@ -218,11 +280,11 @@ public sealed class EmbeddingFileWriter : IDisposable
     private void FinishNumbered(long indexName, long indexHeader)
     {
         bool withIndex = indexName >= 0;
-        long namesEnd = DecimalNames.HeapOffset(Count);
+        long namesEnd = DecimalNames.HeapOffset(first, first + Count);
         long heapSize = namesEnd + (withIndex ? Hdf5StreamWriter.Pad8(SentenceToIndexName.Length + 1) : 0);
         long heap = file.WriteLocalHeapHeader(heapSize);
         file.WriteBytes(stackalloc byte[8]);
-        DecimalNames.WriteHeapNames(file, Count);
+        DecimalNames.WriteHeapNames(file, first, Count);
         if (withIndex)
         {
             Span<byte> name = stackalloc byte[(int)Hdf5StreamWriter.Pad8(SentenceToIndexName.Length + 1)];
@@ -234,10 +296,10 @@ public sealed class EmbeddingFileWriter : IDisposable
 
         // Its symbol table, in strcmp order: the decimal names, then "sentence_to_index" ('s' sorts after the digits).
         addresses.Flush();
-        var headers = new AddressReader(addresses.SafeFileHandle);
+        var headers = new AddressReader(addresses.SafeFileHandle, first);
         var table = new SymbolTableBuilder(file);
-        var order = new DecimalNames.StrcmpOrder(Count);
-        while (order.MoveNext()) table.Add(DecimalNames.HeapOffset(order.Current), headers.Read(order.Current));
+        var order = new DecimalNames.StrcmpOrder(first, Count);
+        while (order.MoveNext()) table.Add(DecimalNames.HeapOffset(first, order.Current), headers.Read(order.Current));
         if (withIndex) table.Add(indexName, indexHeader);
         FinishGroup(table.Finish(), heap);
     }
@@ -345,13 +407,13 @@ public sealed class EmbeddingFileWriter : IDisposable
     }
 
     /// <summary>Appends <c>"sentence": "index"</c> (after ", " unless it is the first) to the spill file.</summary>
-    private void WritePair(ReadOnlySpan<char> sentence, long index)
+    private void WritePair(ReadOnlySpan<char> sentence, long index, bool isFirst)
     {
         int most = 2 + PythonJson.MaxStringBytes(sentence.Length) + 2 + 22;
         if (pairBuffer.Length < most) pairBuffer = new byte[Math.Max(most, 2 * pairBuffer.Length)];
         var b = pairBuffer.AsSpan();
         int at = 0;
-        if (index > 0)
+        if (!isFirst)
         {
             ", "u8.CopyTo(b);
             at = 2;
@@ -385,14 +447,16 @@ public sealed class EmbeddingFileWriter : IDisposable
     /// digit count come in increasing order, so one sequential cursor per digit count (at most 19, 4 KB each) reads the
     /// file front to back for every length: no random access per name.
     /// </summary>
-    private sealed class AddressReader(SafeFileHandle handle)
+    private sealed class AddressReader(SafeFileHandle handle, long first)
     {
         private const int PerBlock = 512;
         private readonly Cursor?[] cursors = new Cursor?[20];
 
-        public long Read(long index)
+        /// <summary>The address of the dataset numbered <paramref name="number"/> (the number of the first dataset plus its position).</summary>
+        public long Read(long number)
         {
-            var cursor = cursors[DecimalNames.Digits(index)] ??= new Cursor();
+            long index = number - first;
+            var cursor = cursors[DecimalNames.Digits(number)] ??= new Cursor();
             if (index < cursor.First || index >= cursor.First + cursor.Count)
             {
                 cursor.First = index;

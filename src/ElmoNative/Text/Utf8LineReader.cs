@@ -31,6 +31,18 @@ public sealed class Utf8LineReader : IDisposable
         Path = name;
     }
 
+    /// <summary>
+    /// Reads <paramref name="stream"/>, a part of a larger file that starts after its first <paramref name="linesBefore"/>
+    /// lines (a shard, docs/scale-out.md): line numbers count on from there, and a byte order mark is skipped only at the
+    /// file's very start.
+    /// </summary>
+    internal Utf8LineReader(Stream stream, string name, int linesBefore)
+        : this(stream, name)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(linesBefore);
+        LineNumber = linesBefore;
+    }
+
     /// <summary>Opens <paramref name="path"/>; a missing or unreadable file is a <see cref="FileNotFoundException"/> naming it.</summary>
     public Utf8LineReader(string path, string what = "file")
     {
