@@ -134,6 +134,25 @@ public sealed class ConsumerTests(PackedSolution packed)
         Assert.Single(file.Dataset("sentence_to_index").Read<string[]>());
 
         AssertServes(run, elmo, work, batch);
+        AssertTags(run, elmo, work);
+    }
+
+    /// <summary>
+    /// The installed tool's part-of-speech tagger (docs/tagger.md): <c>elmo tagger train</c> on the tiny tagged fixture
+    /// with the default model, <c>elmo tagger eval</c> on it, and <c>elmo tag</c> of a plain sentence.
+    /// </summary>
+    private void AssertTags(ExternalProcess run, string elmo, string work)
+    {
+        File.Copy(Path.Combine(packed.RepositoryRoot, "tests", "fixtures", "tagger", "tiny.tagged.txt"), Path.Combine(work, "tiny.tagged.txt"));
+        run.Run(elmo, work, Step, "tagger", "train", "--train", "tiny.tagged.txt", "--valid", "tiny.tagged.txt", "--output", "tiny.tagger",
+            "--epochs", "12", "--batch-sentences", "4", "--learning-rate", "0.3", "--no-progress").AssertSuccess();
+        var eval = run.Run(elmo, work, Step, "tagger", "eval", "--tagger", "tiny.tagger", "--input", "tiny.tagged.txt", "--no-progress").AssertSuccess();
+        var accuracy = System.Text.RegularExpressions.Regex.Match(eval.StandardOutput, @"^accuracy: ([0-9.]+)");
+        Assert.True(accuracy.Success, eval.Describe());
+        Assert.True(double.Parse(accuracy.Groups[1].Value, CultureInfo.InvariantCulture) >= 0.95, eval.Describe());
+        File.WriteAllText(Path.Combine(work, "plain.txt"), "The big dog saw a cat .\n");
+        run.Run(elmo, work, Step, "tag", "--tagger", "tiny.tagger", "--input", "plain.txt", "--output", "tagged.txt", "--no-progress").AssertSuccess();
+        Assert.Equal("The/AT big/JJ dog/NN saw/VBD a/AT cat/NN ./.\n", File.ReadAllText(Path.Combine(work, "tagged.txt")));
     }
 
     /// <summary>
