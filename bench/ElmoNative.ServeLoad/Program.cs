@@ -52,7 +52,9 @@ Line(string.Create(c, $"offline before (elmo embed's path on the same sentences,
 // The one-client latency (below, after the server starts) is measured beside the library's batch-1 latency on the same
 // 20-token sentence (ElmoModel.Embed), alternating one library call and one request, so that whatever else runs on the
 // machine in those seconds weighs on both figures alike.
-string[] twenty = [.. Enumerable.Range(0, 20).Select(i => sentences.SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ElementAt(i))];
+// Words of letters only, which the server's Penn Treebank tokenizer leaves as they are (a token like "Atlanta's" would
+// become two), so that the server embeds exactly the library's 20 tokens (checked below with usage.total_tokens).
+string[] twenty = [.. sentences.SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(t => t.All(char.IsLetter)).Take(20)];
 Line("");
 int soakMinutes = int.Parse(Arg("--soak-minutes") ?? "0", c);
 // The server: in this process (the default), or, with --elmo PATH (elmo.dll or the installed `elmo`), the real
@@ -92,9 +94,12 @@ if (soakMinutes > 0)
         if (warm) libraryTimes.Add(clock.Elapsed.TotalMilliseconds);
         clock.Restart();
         using var response = await http.PostAsync("v1/embeddings", new StringContent(JsonSerializer.Serialize(new { input = text, encoding_format = "base64" }), Encoding.UTF8, "application/json"));
-        await response.Content.ReadAsStringAsync();
+        string answer = await response.Content.ReadAsStringAsync();
         if (warm)
         {
+            using (var json = JsonDocument.Parse(answer))
+                if (json.RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt32() != twenty.Length)
+                    throw new InvalidOperationException($"the server embedded other tokens, not the library's {twenty.Length}");
             times.Add(clock.Elapsed.TotalMilliseconds);
             // Server-Timing: "queue;dur=Q, engine;dur=E" (docs/serve.md).
             var timing = response.Headers.TryGetValues("Server-Timing", out var v) ? v.First().Split(", ").Select(e => double.Parse(e.Split(";dur=")[1], c)).ToArray() : [double.NaN, double.NaN];

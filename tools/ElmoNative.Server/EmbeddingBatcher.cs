@@ -20,7 +20,7 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
     private readonly TimeSpan maxDelay;
     private readonly ServerMetrics metrics;
     private readonly Channel<EmbeddingJob> queue;
-    private readonly Task loop;
+    private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public EmbeddingBatcher(ElmoModel model, ElmoServerOptions options, ServerMetrics metrics)
     {
@@ -35,7 +35,9 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        // The loop runs the engine, so it gets a thread of its own: on a thread-pool thread each batch would hold one of
+        // the few pool threads (two on two cores) that Kestrel and the engine's own helpers need.
+        new Thread(Loop) { IsBackground = true, Name = "elmo batcher" }.Start();
     }
 
     /// <summary>Most requests waiting in the queue.</summary>
@@ -60,13 +62,27 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
     /// </summary>
     internal const double RefillFraction = 0.1;
 
-    private async Task RunAsync()
+    private void Loop()
+    {
+        try
+        {
+            TakeAndRunBatches();
+            stopped.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            stopped.TrySetException(e);
+        }
+    }
+
+    /// <summary>The batching loop, on its own thread: it blocks while waiting for requests.</summary>
+    private void TakeAndRunBatches()
     {
         var batch = new List<EmbeddingJob>();
         var output = new ElmoBatchOutput();
         int lastRequests = 0;
         var lastDuration = TimeSpan.Zero;
-        while (await queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        while (Wait(queue.Reader.WaitToReadAsync()))
         {
             batch.Clear();
             int tokens = Take(batch, 0);
@@ -82,7 +98,7 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
                     using var wait = new CancellationTokenSource(longest - clock.Elapsed);
                     try
                     {
-                        if (!await queue.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false)) break;
+                        if (!Wait(queue.Reader.WaitToReadAsync(wait.Token))) break;
                     }
                     catch (OperationCanceledException)
                     {
@@ -107,6 +123,9 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
             lastDuration = Stopwatch.GetElapsedTime(started);
         }
     }
+
+    /// <summary>Blocks the loop's thread until <paramref name="ready"/> completes (completed ones, the usual case under load, do not block).</summary>
+    private static bool Wait(ValueTask<bool> ready) => ready.IsCompletedSuccessfully ? ready.Result : ready.AsTask().GetAwaiter().GetResult();
 
     /// <summary>Moves queued jobs into <paramref name="batch"/> while it holds fewer than the token budget; the tokens after.</summary>
     private int Take(List<EmbeddingJob> batch, int tokens)
@@ -194,6 +213,6 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         queue.Writer.TryComplete();
-        await loop.ConfigureAwait(false);
+        await stopped.Task.ConfigureAwait(false);
     }
 }
