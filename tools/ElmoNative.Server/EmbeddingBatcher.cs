@@ -80,20 +80,21 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
     {
         var batch = new List<EmbeddingJob>();
         var output = new ElmoBatchOutput();
-        int lastRequests = 0;
+        int expected = 0; // the requests the next batch can count on: those just answered plus those that queued meanwhile
         var lastDuration = TimeSpan.Zero;
         while (Wait(queue.Reader.WaitToReadAsync()))
         {
             batch.Clear();
             int tokens = Take(batch, 0);
             // Wait for more while below the budget: up to --max-batch-delay-ms always, and, while fewer requests are
-            // here than the last batch served, up to a tenth of that batch's engine time (the refill).
-            var refill = batch.Count < lastRequests ? lastDuration * RefillFraction : TimeSpan.Zero;
+            // here than expected (the clients the last batch answered, and the requests that queued while it ran), up
+            // to a tenth of that batch's engine time (the refill).
+            var refill = batch.Count < expected ? lastDuration * RefillFraction : TimeSpan.Zero;
             var longest = refill > maxDelay ? refill : maxDelay;
             if (tokens < maxBatchTokens && longest > TimeSpan.Zero)
             {
                 var clock = Stopwatch.StartNew();
-                while (tokens < maxBatchTokens && clock.Elapsed < longest && (clock.Elapsed < maxDelay || batch.Count < lastRequests))
+                while (tokens < maxBatchTokens && clock.Elapsed < longest && (clock.Elapsed < maxDelay || batch.Count < expected))
                 {
                     using var wait = new CancellationTokenSource(longest - clock.Elapsed);
                     try
@@ -111,14 +112,14 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
             var started = Stopwatch.GetTimestamp();
             try
             {
-                lastRequests = Run(batch, output);
+                expected = Run(batch, output);
             }
             catch (Exception e)
             {
                 // Whatever fails outside the engine calls (which fail their own requests) fails the batch's requests
                 // that are still waiting; the loop goes on.
                 foreach (var job in batch) job.Completion.TrySetException(e);
-                lastRequests = 0;
+                expected = 0;
             }
             lastDuration = Stopwatch.GetElapsedTime(started);
         }
@@ -138,7 +139,10 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
         return tokens;
     }
 
-    /// <summary>Embeds the sentences of the live jobs of <paramref name="batch"/> and completes each job; the number of live jobs.</summary>
+    /// <summary>
+    /// Embeds the sentences of the live jobs of <paramref name="batch"/> and completes each job; returns the requests
+    /// the next batch can expect: the jobs answered here and those that queued while they ran.
+    /// </summary>
     private int Run(List<EmbeddingJob> batch, ElmoBatchOutput output)
     {
         var sentences = new List<(EmbeddingJob Job, int Index)>();
@@ -159,7 +163,7 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
                 lengths.Add(job.Sentences[i].Count);
             }
         }
-        if (live.Count == 0) return 0;
+        if (live.Count == 0) return queue.Reader.Count;
 
         var clock = Stopwatch.StartNew();
         long started = Stopwatch.GetTimestamp();
@@ -193,6 +197,8 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
         }
         double seconds = clock.Elapsed.TotalSeconds;
         long finished = Stopwatch.GetTimestamp();
+        // Counted before the answers go out, so that none of the clients answered below has asked again yet.
+        int expected = live.Count + queue.Reader.Count;
         foreach (var job in live)
         {
             job.FinishedAt = finished;
@@ -206,7 +212,7 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
         metrics.Tokens.Inc(tokens);
         if (seconds > 0) metrics.TokensPerSecond.Set(tokens / seconds);
         metrics.TokenCacheHitRatio.Set(model.TokenCacheStatistics.HitRate);
-        return live.Count;
+        return expected;
     }
 
     /// <summary>Stops taking requests and waits until the queued ones are done.</summary>
