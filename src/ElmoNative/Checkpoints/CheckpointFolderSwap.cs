@@ -28,12 +28,19 @@ public static partial class CheckpointFolderSwap
         public const string Deleting = "deleting";
     }
 
-    /// <summary>A new temporary folder beside <paramref name="directory"/> (not created): <c>.NAME.saving-PID-TAG</c>.</summary>
+    /// <summary>
+    /// A new temporary folder beside <paramref name="directory"/> (not created): <c>.NAME.saving-PID-START-TAG</c>, START
+    /// the process's start time (as in <see cref="AtomicFile"/>'s temporary names), so that a later process that reuses a
+    /// dead saver's PID is not taken for it.
+    /// </summary>
     public static string NewSavingPath(string directory)
     {
         var (parent, name) = Split(directory);
-        return Path.Combine(parent, $".{name}.saving-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}");
+        return Path.Combine(parent, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $".{name}.saving-{Environment.ProcessId}-{OwnStartTime}-{Guid.NewGuid().ToString("N")[..8]}"));
     }
+
+    private static readonly long OwnStartTime = AtomicFile.ProcessStartTime(Environment.ProcessId) ?? 0;
 
     /// <summary>
     /// Swaps the complete folder <paramref name="saving"/> (from <see cref="NewSavingPath"/>) in for
@@ -93,7 +100,7 @@ public static partial class CheckpointFolderSwap
         var leftovers = new List<(string Path, bool Saving, string Tag)>();
         foreach (var (path, match) in Leftovers(parent, name))
         {
-            if (Pid(match) is int pid && IsAlive(pid)) continue;
+            if (Pid(match) is int pid && IsAlive(pid, StartTime(match))) continue;
             leftovers.Add((path, match.Groups["kind"].Value == "saving", match.Groups["tag"].Value));
         }
         if (leftovers.Count == 0) return;
@@ -130,7 +137,7 @@ public static partial class CheckpointFolderSwap
         if (!Directory.Exists(parent)) return null;
         foreach (var (_, match) in Leftovers(parent, name))
         {
-            if (Pid(match) is int pid && pid != Environment.ProcessId && IsAlive(pid)) return pid;
+            if (Pid(match) is int pid && pid != Environment.ProcessId && IsAlive(pid, StartTime(match))) return pid;
         }
         return null;
     }
@@ -165,11 +172,20 @@ public static partial class CheckpointFolderSwap
         }
     }
 
-    /// <summary>Whether process <paramref name="pid"/> runs (this process counts as live: its own saves clean up after themselves).</summary>
-    private static bool IsAlive(int pid)
+    /// <summary>The start time in a temporary folder's name; 0 (any) for a name without one (an earlier version's).</summary>
+    private static long StartTime(Match match) =>
+        match.Groups["start"].Success && long.TryParse(match.Groups["start"].Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long start) ? start : 0;
+
+    /// <summary>
+    /// Whether process <paramref name="pid"/> runs and, where known (<paramref name="startTime"/> not 0, on Linux),
+    /// started at <paramref name="startTime"/> (<see cref="AtomicFile.IsRunning"/>); this process counts as live: its
+    /// own saves clean up after themselves.
+    /// </summary>
+    private static bool IsAlive(int pid, long startTime)
     {
         if (pid == Environment.ProcessId) return true;
         if (pid <= 0) return false;
+        if (OperatingSystem.IsLinux()) return AtomicFile.IsRunning(pid, startTime);
         try
         {
             using var process = Process.GetProcessById(pid);
@@ -201,7 +217,10 @@ public static partial class CheckpointFolderSwap
         }
     }
 
-    /// <summary><c>saving-PID-TAG</c> / <c>old-PID-TAG</c>, or the <c>saving-TAG</c> / <c>old-TAG</c> of earlier versions (no PID: dead).</summary>
-    [GeneratedRegex("^(?<kind>saving|old)-(?<tag>(?:(?<pid>[0-9]{1,10})-)?[0-9a-f]{8})$", RegexOptions.CultureInvariant)]
+    /// <summary>
+    /// <c>saving-PID-START-TAG</c> / <c>old-PID-START-TAG</c>, or the <c>saving-PID-TAG</c> and <c>saving-TAG</c> of
+    /// earlier versions (no start time: any process of that PID; no PID: dead). The tag of a pair is all after the kind.
+    /// </summary>
+    [GeneratedRegex("^(?<kind>saving|old)-(?<tag>(?:(?<pid>[0-9]{1,10})-(?:(?<start>[0-9]{1,20})-)?)?[0-9a-f]{8})$", RegexOptions.CultureInvariant)]
     private static partial Regex LeftoverPattern();
 }

@@ -167,6 +167,35 @@ public sealed class InterruptedSwapTests : IDisposable
     }
 
     [Fact]
+    public void AFolderWhosePidNowBelongsToAnotherProcessIsADeadSaversFolder()
+    {
+        if (!OperatingSystem.IsLinux()) return; // start times are read from /proc
+        using var live = Process.Start(new ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
+        try
+        {
+            // /proc/PID/stat field 22, the start time in clock ticks after boot (read here independently of the library).
+            string stat = File.ReadAllText($"/proc/{live.Id}/stat");
+            string start = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19];
+            string parent = Directory.CreateDirectory(dir.Path_("p")).FullName;
+            string run = Path.Combine(parent, "run");
+            FaultSupport.CopyFolder(earlier, run);
+            string itsOwn = Path.Combine(parent, $".run.saving-{live.Id}-{start}-{Tag}");
+            string reused = Path.Combine(parent, $".run.saving-{live.Id}-{long.Parse(start, System.Globalization.CultureInfo.InvariantCulture) + 1}-{Tag}");
+            foreach (string folder in new[] { itsOwn, reused }) FaultSupport.CopyFolder(later, folder);
+            using (ElmoModel.LoadDirectory(run))
+            {
+            }
+            // The folder of a process that started at another time is a dead saver's, even though its PID runs now.
+            Assert.Equal([Path.GetFileName(itsOwn)], FaultSupport.Leftovers(parent));
+        }
+        finally
+        {
+            live.Kill();
+            live.WaitForExit();
+        }
+    }
+
+    [Fact]
     public void TheTemporaryFoldersOfALiveProcessAreNeverTouched()
     {
         using var live = Process.Start(new ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
