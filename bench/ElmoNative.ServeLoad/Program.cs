@@ -111,11 +111,10 @@ if (soakMinutes > 0)
     engineTimes.Sort();
     times.Sort();
     libraryTimes.Sort();
-    double P(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
     Line(string.Create(c, $"one 20-token sentence, library call and server request alternating ({times.Count} of each):"));
-    Line(string.Create(c, $"- library batch-1 latency (ElmoModel.Embed): p50 {P(libraryTimes, 0.5):F2} ms, p99 {P(libraryTimes, 0.99):F2} ms"));
-    Line(string.Create(c, $"- server, one client (POST /v1/embeddings): p50 {P(times, 0.5):F2} ms, p99 {P(times, 0.99):F2} ms"));
-    Line(string.Create(c, $"- of which, by the server's Server-Timing: queue p50 {P(queueTimes, 0.5):F2} ms, p99 {P(queueTimes, 0.99):F2} ms; engine p50 {P(engineTimes, 0.5):F2} ms, p99 {P(engineTimes, 0.99):F2} ms"));
+    Line(string.Create(c, $"- library batch-1 latency (ElmoModel.Embed): p50 {Percentile(libraryTimes, 0.5):F2} ms, p99 {Percentile(libraryTimes, 0.99):F2} ms"));
+    Line(string.Create(c, $"- server, one client (POST /v1/embeddings): p50 {Percentile(times, 0.5):F2} ms, p99 {Percentile(times, 0.99):F2} ms"));
+    Line(string.Create(c, $"- of which, by the server's Server-Timing: queue p50 {Percentile(queueTimes, 0.5):F2} ms, p99 {Percentile(queueTimes, 0.99):F2} ms; engine p50 {Percentile(engineTimes, 0.5):F2} ms, p99 {Percentile(engineTimes, 0.99):F2} ms"));
     Line("");
 }
 Line("| clients | inputs/request | requests/s | tokens/s | vs offline | p50 ms | p99 ms | non-200 | engine batches | sentences/batch | engine busy |");
@@ -136,7 +135,7 @@ foreach (int size in sizes)
                 var batch = new string[size];
                 for (int i = 0; i < size; i++) batch[i] = sentences[(int)(Interlocked.Increment(ref next) % sentences.Length)];
                 var clock = Stopwatch.StartNew();
-                using var response = await http.PostAsync("v1/embeddings", new StringContent(JsonSerializer.Serialize(new { input = batch, encoding_format = "base64" }), Encoding.UTF8, "application/json"));
+                using var response = await http.PostAsync("v1/embeddings", Body(batch));
                 string body = await response.Content.ReadAsStringAsync();
                 latencies[w].Add(clock.Elapsed.TotalMilliseconds);
                 if (!response.IsSuccessStatusCode)
@@ -153,8 +152,7 @@ foreach (int size in sizes)
         var after = await BatchMetrics();
         double batches = after.Count - before.Count;
         var all = latencies.SelectMany(l => l).Order().ToArray();
-        double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)Math.Ceiling(p * all.Length) - 1)];
-        Line(string.Create(c, $"| {clients} | {size} | {all.Length / elapsed:F1} | {tokens / elapsed:F0} | {tokens / elapsed / offline:P0} | {Percentile(0.5):F1} | {Percentile(0.99):F1} | {failures} | {batches:F0} | {(after.Sentences - before.Sentences) / Math.Max(1, batches):F1} | {(after.Seconds - before.Seconds) / elapsed:P0} |"));
+        Line(string.Create(c, $"| {clients} | {size} | {all.Length / elapsed:F1} | {tokens / elapsed:F0} | {tokens / elapsed / offline:P0} | {Percentile(all, 0.5):F1} | {Percentile(all, 0.99):F1} | {failures} | {batches:F0} | {(after.Sentences - before.Sentences) / Math.Max(1, batches):F1} | {(after.Seconds - before.Seconds) / elapsed:P0} |"));
     }
 }
 Line("");
@@ -238,6 +236,10 @@ async Task<(double Count, double Sentences, double Seconds)> BatchMetrics()
         .Select(l => double.Parse(l[(name.Length + 1)..], c)).FirstOrDefault();
     return (Value("elmo_batch_sentences_count"), Value("elmo_batch_sentences_sum"), Value("elmo_batch_duration_seconds_sum"));
 }
+
+// The p-quantile of sorted values (the smallest value at or above a fraction p of them); NaN for none.
+static double Percentile(IReadOnlyList<double> sorted, double p) =>
+    sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
 StringContent Body(string[] batch) =>
     new(JsonSerializer.Serialize(new { input = batch, encoding_format = "base64" }), Encoding.UTF8, "application/json");

@@ -165,7 +165,6 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
         }
         if (live.Count == 0) return queue.Reader.Count;
 
-        var clock = Stopwatch.StartNew();
         long started = Stopwatch.GetTimestamp();
         foreach (var job in live) job.StartedAt = started;
         long tokens = 0;
@@ -195,8 +194,8 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
                 }
             }
         }
-        double seconds = clock.Elapsed.TotalSeconds;
         long finished = Stopwatch.GetTimestamp();
+        double seconds = Stopwatch.GetElapsedTime(started, finished).TotalSeconds;
         // Counted before the answers go out, so that none of the clients answered below has asked again yet.
         int expected = live.Count + queue.Reader.Count;
         foreach (var job in live)
