@@ -59,6 +59,18 @@ public static class EndToEnd
     /// <summary>The repository root: the first folder above the build output that holds ElmoNative.sln.</summary>
     public static string RepositoryRoot => FindRoot();
 
+    /// <summary>The folder of the random checkpoint (seed 1) of <paramref name="preset"/> the benchmarks use, written once.</summary>
+    public static string CheckpointDirectory(ModelPreset preset)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "elmonative-bench", $"{preset.ToString().ToLowerInvariant()}-seed1");
+        if (!File.Exists(Path.Combine(dir, ModelFiles.WeightsFileName)))
+        {
+            Console.Error.WriteLine($"writing random {preset} checkpoint to {dir} ...");
+            RandomCheckpoint.Create(preset, 1).SaveDirectory(dir);
+        }
+        return dir;
+    }
+
     /// <summary>
     /// Writes (once) and loads a random checkpoint of <paramref name="preset"/>, then measures stateless embedding in
     /// batches of <paramref name="batchSize"/> over the first <paramref name="sentencesWanted"/> lines of
@@ -70,12 +82,7 @@ public static class EndToEnd
     {
         fileOptions = (fileOptions ?? new ElmoNative.Output.EmbeddingFileOptions()) with { BatchSize = batchSize };
         KernelSettings.MaxThreads = threads;
-        string dir = Path.Combine(Path.GetTempPath(), "elmonative-bench", $"{preset.ToString().ToLowerInvariant()}-seed1");
-        if (!File.Exists(Path.Combine(dir, ModelFiles.WeightsFileName)))
-        {
-            Console.Error.WriteLine($"writing random {preset} checkpoint to {dir} ...");
-            RandomCheckpoint.Create(preset, 1).SaveDirectory(dir);
-        }
+        string dir = CheckpointDirectory(preset);
         long weightBytes = new FileInfo(Path.Combine(dir, ModelFiles.WeightsFileName)).Length;
 
         var sentences = File.ReadLines(input).Take(sentencesWanted)
@@ -118,6 +125,7 @@ public static class EndToEnd
         }
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         Trace("after the timed run");
+        if (traceMemory) DumpBuffers(model);
         long peakAfterRun;
         using (var afterRun = Process.GetCurrentProcess()) peakAfterRun = afterRun.PeakWorkingSet64; // the timed path's peak, before the batches below
         self.Refresh();
@@ -204,6 +212,34 @@ public static class EndToEnd
         var g = info.GenerationInfo;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"[{label}] rss {p.WorkingSet64 / 1e6:F0} peak {p.PeakWorkingSet64 / 1e6:F0} native {ElmoNative.Kernels.Memory.AlignedMemory.LiveBytes / 1e6:F0} heap {info.HeapSizeBytes / 1e6:F0} committed {info.TotalCommittedBytes / 1e6:F0} frag {info.FragmentedBytes / 1e6:F0} gen0 {g[0].SizeAfterBytes / 1e6:F0} gen1 {g[1].SizeAfterBytes / 1e6:F0} gen2 {g[2].SizeAfterBytes / 1e6:F0} loh {g[3].SizeAfterBytes / 1e6:F0} poh {g[4].SizeAfterBytes / 1e6:F0} gcs {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} alloc {GC.GetTotalAllocatedBytes() / 1e6:F0}"));
+    }
+
+    private static void DumpBuffers(object root)
+    {
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        void Walk(object o, string path, int depth)
+        {
+            if (o is null || depth > 6 || !seen.Add(o)) return;
+            var t = o.GetType();
+            if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(NativeBuffer<>))
+            {
+                int cap = (int)t.GetProperty("Capacity")!.GetValue(o)!;
+                long bytes = (long)cap * (t.GetGenericArguments()[0] == typeof(long) ? 8 : 4);
+                if (bytes > 100_000) Console.Error.WriteLine($"  {path}: {bytes / 1e6:F2} MB");
+                return;
+            }
+            if (o is System.Collections.IEnumerable e && o is not string)
+            {
+                int i = 0;
+                foreach (var x in e) { if (x is not null && !x.GetType().IsPrimitive) Walk(x, $"{path}[{i}]", depth + 1); if (++i > 50) break; }
+                if (t.IsArray) return;
+            }
+            if (t.Namespace is null || !t.Namespace.StartsWith("ElmoNative", StringComparison.Ordinal) && !t.Namespace.StartsWith("System.Collections.Concurrent", StringComparison.Ordinal)) return;
+            for (var tt = t; tt is not null; tt = tt.BaseType)
+                foreach (var f in tt.GetFields(System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.DeclaredOnly))
+                    if (!f.FieldType.IsPrimitive && !f.FieldType.IsPointer) Walk(f.GetValue(o)!, path + "." + f.Name, depth + 1);
+        }
+        Walk(root, "model", 0);
     }
 
     private static string FindRoot()

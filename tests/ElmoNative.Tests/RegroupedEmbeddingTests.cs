@@ -169,6 +169,22 @@ public sealed class RegroupedEmbeddingTests : IDisposable
         File.Delete(path);
     });
 
+    [Theory]
+    [InlineData(Checkpoints.ModelPreset.Original, 2048, 128)]
+    [InlineData(Checkpoints.ModelPreset.Medium, 4096, 256)]
+    [InlineData(Checkpoints.ModelPreset.Small, 8192, 512)]
+    public void InternalBatchesAreSizedByTheModelsWidths(Checkpoints.ModelPreset preset, int tokens, int rows)
+    {
+        var options = Checkpoints.RandomCheckpoint.Options(preset);
+        Assert.Equal(tokens, SentenceWindow.BatchTokensFor(options));
+        Assert.Equal(rows, SentenceWindow.BatchRowsFor(options));
+        // The activations of a batch (P floats per token) and the per-row scratch of a step (H floats) stay original's.
+        Assert.Equal(2048L * 512, (long)tokens * options.ProjectionDim);
+        Assert.Equal(128L * 4096, (long)rows * options.LstmDim);
+        // A very narrow model stops at four times original's batch.
+        Assert.Equal(4 * SentenceWindow.DefaultBatchTokens, SentenceWindow.BatchTokensFor(Model.Value.Options));
+    }
+
     [Fact]
     public void StatefulIgnoresRegroupingAndKeepsTheUsersBatches()
     {

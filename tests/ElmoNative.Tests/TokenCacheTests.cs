@@ -167,4 +167,94 @@ public class TokenCacheTests
         var stats = model.TokenCacheStatistics;
         Assert.True(stats.Hits > 0 && stats.Misses > 0, $"{stats}");
     }
+
+    [Fact]
+    public void TouchCountsNothingAndAnEntryAddedAheadCountsItsFirstLookupAsTheMissItReplaced()
+    {
+        var cache = new TokenCache(width: 3, dim: 2, capacity: 4);
+        int[] ids = [1, 2, 3, 4, 5, 6];
+        cache.Add(ids.AsSpan(0, 3), 1, [1f, 2f]);
+        var missing = new int[2];
+        Assert.Equal(1, cache.Touch(ids, 2, missing));
+        Assert.Equal(1, missing[0]);
+        Assert.Equal(new TokenCacheStatistics(0, 0, 1, 4, 0), cache.Statistics);
+
+        cache.AddAhead(ids.AsSpan(3, 3), 1, [3f, 4f]);
+        var output = new float[4];
+        Assert.Equal(0, cache.Lookup(ids, 2, output, missing));
+        Assert.Equal([1f, 2f, 3f, 4f], output);
+        Assert.Equal(new TokenCacheStatistics(1, 1, 2, 4, 0), cache.Statistics); // the entry added ahead: its miss
+        Assert.Equal(0, cache.Lookup(ids, 2, output, missing));
+        Assert.Equal(new TokenCacheStatistics(3, 1, 2, 4, 0), cache.Statistics); // then hits like any other
+    }
+
+    [Fact]
+    public void TouchMakesAnEntryTheMostRecent()
+    {
+        var cache = new TokenCache(width: 1, dim: 1, capacity: 2);
+        cache.Add([1], 1, [10f]);
+        cache.Add([2], 1, [20f]); // 2 is now the most recent, 1 the least
+        Assert.Equal(0, cache.Touch([1], 1, new int[1]));
+        cache.Add([3], 1, [30f]); // evicts 2, not the touched 1
+        var missing = new int[2];
+        Assert.Equal(1, cache.Lookup([1, 2], 2, new float[2], missing));
+        Assert.Equal(1, missing[0]);
+    }
+
+    [Property(MaxTest = 20)]
+    public Property EncodingAheadChangesNoBitsAndNoCounts() => Prop.ForAll(
+        Gen.Choose(0, int.MaxValue).ToArbitrary(), Gen.Elements(0, 7, 40, 10_000).ToArbitrary(), (seed, capacity) =>
+    {
+        var random = new Random(seed);
+        var batches = Enumerable.Range(0, 4).Select(_ => Batch(random, 1 + random.Next(6))).ToArray();
+        using var ahead = Fast(capacity);
+        using var alone = Fast(capacity);
+        ahead.EncodeTokensAhead(batches.SelectMany(b => b));
+        for (int i = 0; i < batches.Length; i++)
+            AssertSameBatch(alone.Embed(batches[i]), ahead.Embed(batches[i]), $"seed {seed}, capacity {capacity}, batch {i}");
+        // With room for every token nothing is evicted, and the counters are those of the text alone.
+        int distinct = batches.SelectMany(b => b).SelectMany(s => s).Distinct(StringComparer.Ordinal).Count();
+        if (capacity >= 2 * distinct) Assert.Equal(alone.TokenCacheStatistics, ahead.TokenCacheStatistics);
+    });
+
+    [Fact]
+    public void EncodingAheadStopsAtHalfTheCapacity()
+    {
+        using var model = Fast(40);
+        model.EncodeTokensAhead([Enumerable.Range(0, 300).Select(i => $"w{i}").ToArray()]);
+        var stats = model.TokenCacheStatistics;
+        Assert.Equal(20, stats.Count);
+        Assert.Equal(0, stats.Hits + stats.Misses);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(255)]
+    [InlineData(256)]
+    [InlineData(257)]
+    [InlineData(700)]
+    public void TwoWorkersEncodeTheBitsOfOneCall(int count)
+    {
+        using var model = Fast(0);
+        var encoder = model.BiLm.Encoder;
+        int w = encoder.CharsPerToken, p = encoder.OutputDim;
+        var random = new Random(count);
+        var ids = new int[count * w];
+        for (int t = 0; t < count; t++)
+        {
+            var token = TestSentences.RandomSentence(random, 1)[0] + t.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            ElmoNative.Text.CharacterIds.Map(token, ids.AsSpan(t * w, w));
+        }
+        var expected = new float[count * p];
+        using (var single = new InferenceWorkspace())
+        using (ElmoNative.Kernels.KernelSettings.LimitCurrentThread(1))
+            encoder.Encode(ids, count, single, expected);
+
+        using var ws = new BiLmWorkspace();
+        ids.CopyTo(ws.MissingCharIds(count * w));
+        ws.Fresh(count * p).Fill(float.NaN);
+        var job = new ElmoNative.Layers.TokenEncodeJob { Encoder = encoder, Workspace = ws, Count = count };
+        job.Run();
+        Assert.True(Compare.BitIdentical(expected, ws.Fresh(count * p).ToArray()), $"{count} tokens");
+    }
 }

@@ -170,7 +170,7 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
         long tokens = 0;
         var failed = new HashSet<EmbeddingJob>();
         var part = new List<IReadOnlyList<string>>();
-        foreach (int[] rows in SentenceWindow.Plan(lengths, SentenceWindow.DefaultBatchTokens, SentenceWindow.DefaultBatchRows))
+        foreach (int[] rows in SentenceWindow.Plan(lengths, SentenceWindow.BatchTokensFor(model.Options), SentenceWindow.BatchRowsFor(model.Options)))
         {
             part.Clear();
             foreach (int row in rows) part.Add(sentences[row].Job.Sentences[sentences[row].Index]);

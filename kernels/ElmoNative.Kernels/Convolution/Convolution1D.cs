@@ -3,7 +3,7 @@
 // at position t, i.e. lda = channels with k = width * channels, so consecutive rows overlap. Rows whose
 // window straddles two sequences are computed and ignored; the max then runs over the valid positions
 // t in [0, length - width] of each sequence, and the bias is added after the max (it is constant in t).
-// Chunks keep the pooled scratch buffer at about MaxScratchFloats.
+// Chunks keep the scratch buffers at about MaxScratchFloats (pooled) and MaxPaddedScratchFloats (per thread).
 // The pad-aware variant (MaxOverTimePadded) is for sequences whose tail is one padding vector repeated: only
 // the windows that start inside the distinct head are computed (gathered im2col rows, one GEMM per chunk);
 // the windows that see only padding all equal one per-filter constant, which the caller computes once.
@@ -19,6 +19,17 @@ public static class Convolution1D
 {
     /// <summary>The scratch GEMM output of one chunk is kept near this many floats (4 MB).</summary>
     internal const int MaxScratchFloats = 1 << 20;
+
+    /// <summary>
+    /// The pad-aware path's gathered windows and sums per GEMM are kept near this many floats (1 MB each at most): 256
+    /// windows of the widest bank of 1,024 filters, enough rows for the GEMM, in scratch of the calling thread's own.
+    /// </summary>
+    internal const int MaxPaddedScratchFloats = 1 << 18;
+
+    // The pad-aware path's scratch, one pair per thread that runs it (native, reused; a few threads at most run the
+    // encoder), instead of rented arrays the shared pool keeps per thread and per core.
+    [ThreadStatic]
+    private static NativeBuffer<float>? windowScratch, sumScratch;
 
     /// <summary>
     /// input holds <paramref name="sequences"/> sequences of <paramref name="length"/> positions x <paramref name="channels"/>
@@ -148,55 +159,47 @@ public static class Convolution1D
             return;
         }
 
-        // Rows per GEMM: the gathered windows [rows, depth] and their sums [rows, filters] stay near MaxScratchFloats,
+        // Rows per GEMM: the gathered windows [rows, depth] and their sums [rows, filters] stay near MaxPaddedScratchFloats,
         // and no larger than all the windows to compute (a few tokens need a few kilobytes, not megabytes).
         int needed = 0;
         for (int s = 0; s < sequences; s++) needed += Math.Clamp(distinct[s], 0, positions);
-        int maxRows = Math.Max(1, Math.Min(needed, Math.Max(positions, MaxScratchFloats / Math.Max(depth, filters))));
-        float[] windows = ArrayPool<float>.Shared.Rent(maxRows * depth);
-        float[] sums = ArrayPool<float>.Shared.Rent(maxRows * filters);
-        try
+        int maxRows = Math.Max(1, Math.Min(needed, Math.Max(positions, MaxPaddedScratchFloats / Math.Max(depth, filters))));
+        var windows = (windowScratch ??= new NativeBuffer<float>()).Get(maxRows * depth);
+        var sums = (sumScratch ??= new NativeBuffer<float>()).Get(maxRows * filters);
+        int s0 = 0;
+        while (s0 < sequences)
         {
-            int s0 = 0;
-            while (s0 < sequences)
+            // Gather the windows of as many whole sequences as fit (im2col of the distinct head only).
+            int rows = 0, s1 = s0;
+            while (s1 < sequences)
             {
-                // Gather the windows of as many whole sequences as fit (im2col of the distinct head only).
-                int rows = 0, s1 = s0;
-                while (s1 < sequences)
-                {
-                    int count = Math.Clamp(distinct[s1], 0, positions);
-                    if (rows + count > maxRows) break;
-                    var source = input.Slice(s1 * length * channels, (count + width - 1) * channels);
-                    for (int t = 0; t < count; t++)
-                        source.Slice(t * channels, depth).CopyTo(windows.AsSpan((rows + t) * depth, depth));
-                    rows += count;
-                    s1++;
-                }
-                var c = sums.AsSpan(0, rows * filters);
-                if (rows > 0)
-                    Sgemm.Multiply(KernelSettings.ThreadsForCurrentThread, null, rows, windows.AsSpan(0, rows * depth), depth, filter, 0f, c, filters);
-
-                for (int s = s0, row = 0; s < s1; s++)
-                {
-                    int count = Math.Clamp(distinct[s], 0, positions);
-                    var best = output.Slice(s * ldOutput, filters);
-                    if (count == 0) paddingWindow[..filters].CopyTo(best);
-                    else
-                    {
-                        c.Slice(row * filters, filters).CopyTo(best);
-                        for (int t = 1; t < count; t++) kernels.MaxInto(c.Slice((row + t) * filters, filters), best);
-                        if (count < positions) kernels.MaxInto(paddingWindow[..filters], best);
-                    }
-                    kernels.Add(bias, best);
-                    row += count;
-                }
-                s0 = s1;
+                int count = Math.Clamp(distinct[s1], 0, positions);
+                if (rows + count > maxRows) break;
+                var source = input.Slice(s1 * length * channels, (count + width - 1) * channels);
+                for (int t = 0; t < count; t++)
+                    source.Slice(t * channels, depth).CopyTo(windows.Slice((rows + t) * depth, depth));
+                rows += count;
+                s1++;
             }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(sums);
-            ArrayPool<float>.Shared.Return(windows);
+            var c = sums[..(rows * filters)];
+            if (rows > 0)
+                Sgemm.Multiply(KernelSettings.ThreadsForCurrentThread, null, rows, windows[..(rows * depth)], depth, filter, 0f, c, filters);
+
+            for (int s = s0, row = 0; s < s1; s++)
+            {
+                int count = Math.Clamp(distinct[s], 0, positions);
+                var best = output.Slice(s * ldOutput, filters);
+                if (count == 0) paddingWindow[..filters].CopyTo(best);
+                else
+                {
+                    c.Slice(row * filters, filters).CopyTo(best);
+                    for (int t = 1; t < count; t++) kernels.MaxInto(c.Slice((row + t) * filters, filters), best);
+                    if (count < positions) kernels.MaxInto(paddingWindow[..filters], best);
+                }
+                kernels.Add(bias, best);
+                row += count;
+            }
+            s0 = s1;
         }
     }
 

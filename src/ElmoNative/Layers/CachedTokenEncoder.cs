@@ -1,3 +1,4 @@
+using ElmoNative.Kernels;
 using ElmoNative.Text;
 
 namespace ElmoNative.Layers;
@@ -48,7 +49,7 @@ internal sealed class CachedTokenEncoder : IDisposable
     public void Preload(IEnumerable<string> tokens, BiLmWorkspace ws)
     {
         int w = options.MaxCharactersPerToken, p = options.ProjectionDim, n = 0;
-        var ids = ws.BatchCharIds(TokenEncoder.ChunkTokens * w);
+        var ids = ws.MissingCharIds(TokenEncoder.ChunkTokens * w);
         var vectors = ws.Fresh(TokenEncoder.ChunkTokens * p);
         using var e = tokens.GetEnumerator();
         bool more = true;
@@ -57,9 +58,63 @@ internal sealed class CachedTokenEncoder : IDisposable
             n = 0;
             while (n < TokenEncoder.ChunkTokens && (more = e.MoveNext())) CharacterIds.Map(e.Current, ids.Slice(n++ * w, w));
             if (n == 0) break;
-            encoder.Encode(ids, n, ws.Inference, vectors);
+            EncodeMissing(n, ws);
             Cache.Pin(ids, n, vectors);
         }
+    }
+
+    /// <summary>Distinct tokens gathered per group by <see cref="EncodeAhead"/> (bounds its buffers: ids and representations of a group).</summary>
+    public const int AheadGroupTokens = 1024;
+
+    /// <summary>
+    /// Encodes the tokens of <paramref name="sentences"/> that the cache lacks and adds them to it
+    /// (<see cref="TokenCache.AddAhead"/>), for a caller about to embed these sentences in several batches: the
+    /// encoder then runs on groups of up to <see cref="AheadGroupTokens"/> new tokens split between the threads
+    /// (<see cref="TokenEncodeJob"/>), instead of on each batch's few new tokens. Tokens are taken in the order given,
+    /// and only until half the cache's capacity has been encoded, so that none is evicted before its batch looks it
+    /// up; the batches encode whatever is left, as they do without this call. The representations are the same bits.
+    /// </summary>
+    public void EncodeAhead(IEnumerable<IReadOnlyList<string>> sentences, BiLmWorkspace ws)
+    {
+        int w = options.MaxCharactersPerToken, budget = Cache.Capacity / 2, n = 0;
+        if (budget == 0) return;
+        var seen = ws.DistinctTokens;
+        seen.Clear();
+        var ids = ws.BatchCharIds(AheadGroupTokens * w);
+        int group = Math.Min(AheadGroupTokens, budget); // a group encodes at most its size: never past the budget
+        foreach (var sentence in sentences)
+        {
+            for (int k = 0; k < sentence.Count; k++)
+            {
+                string token = sentence[k];
+                if (!seen.TryAdd(token, n)) continue;
+                CharacterIds.Map(token, ids.Slice(n++ * w, w));
+                if (n < group) continue;
+                budget -= EncodeGroup(n, ws);
+                n = 0;
+                group = Math.Min(AheadGroupTokens, budget);
+                if (budget == 0) break;
+            }
+            if (budget == 0) break;
+        }
+        if (n > 0) EncodeGroup(n, ws);
+        seen.Clear();
+    }
+
+    /// <summary>Encodes the tokens of the group in the workspace's <see cref="BiLmWorkspace.BatchCharIds"/> [n, W] that the cache lacks; returns how many.</summary>
+    private int EncodeGroup(int n, BiLmWorkspace ws)
+    {
+        int w = options.MaxCharactersPerToken, p = options.ProjectionDim;
+        var ids = ws.BatchCharIds(n * w);
+        var missing = ws.Missing(n);
+        int missed = Cache.Touch(ids, n, missing);
+        if (missed == 0) return 0;
+        var missingIds = ws.MissingCharIds(missed * w);
+        for (int j = 0; j < missed; j++) ids.Slice(missing[j] * w, w).CopyTo(missingIds.Slice(j * w, w));
+        ws.Fresh(missed * p);
+        EncodeMissing(missed, ws);
+        Cache.AddAhead(missingIds, missed, ws.Fresh(missed * p));
+        return missed;
     }
 
     /// <summary>
@@ -108,6 +163,38 @@ internal sealed class CachedTokenEncoder : IDisposable
     /// <summary>Frees the packed weights (native memory).</summary>
     public void Dispose() => encoder.Dispose();
 
+    /// <summary>Fewest tokens for which the encoder runs as two workers (<see cref="TokenEncodeJob"/>).</summary>
+    public const int SplitTokens = 2 * TokenEncodeJob.ChunkTokens;
+
+    /// <summary>
+    /// Encodes the workspace's <see cref="BiLmWorkspace.MissingCharIds"/> [count, W] into its <see cref="BiLmWorkspace.Fresh"/>
+    /// [count, P]. With two or more threads and at least <see cref="SplitTokens"/> tokens, two workers take chunks of
+    /// tokens in turn (the character CNN then runs on both cores, and each highway GEMM keeps a whole chunk of rows);
+    /// fewer tokens run as one encoder call whose GEMMs split their columns between the threads. The same bits either way.
+    /// </summary>
+    private void EncodeMissing(int count, BiLmWorkspace ws)
+    {
+        int w = options.MaxCharactersPerToken, p = options.ProjectionDim;
+        if (count < SplitTokens || KernelSettings.ThreadsForCurrentThread < 2)
+        {
+            encoder.Encode(ws.MissingCharIds(count * w), count, ws.Inference, ws.Fresh(count * p));
+            return;
+        }
+        var job = ws.TokenEncodeJob;
+        job.Encoder = encoder;
+        job.Workspace = ws;
+        job.Count = count;
+        try
+        {
+            job.Run();
+        }
+        finally
+        {
+            job.Encoder = null;
+            job.Workspace = null;
+        }
+    }
+
     /// <summary>
     /// Representations of the tokens ids [count, W] into output [count, P]: cached ones are copied, the others run
     /// through the encoder (in one batch) and are then cached.
@@ -126,7 +213,7 @@ internal sealed class CachedTokenEncoder : IDisposable
         var missingIds = ws.MissingCharIds(missed * w);
         for (int j = 0; j < missed; j++) ids.Slice(missing[j] * w, w).CopyTo(missingIds.Slice(j * w, w));
         var fresh = ws.Fresh(missed * p);
-        encoder.Encode(missingIds, missed, ws.Inference, fresh);
+        EncodeMissing(missed, ws);
         for (int j = 0; j < missed; j++) fresh.Slice(j * p, p).CopyTo(output.Slice(missing[j] * p, p));
         Cache.Add(missingIds, missed, fresh);
     }

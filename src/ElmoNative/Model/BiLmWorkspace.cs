@@ -31,6 +31,9 @@ internal sealed class BiLmWorkspace : IDisposable
     /// <summary>The per-direction body handed to the fork-join (created once per workspace).</summary>
     public Action<int>? DirectionBody { get; set; }
 
+    /// <summary>The token encoder on two threads over this workspace's missing tokens (created once per workspace).</summary>
+    internal Layers.TokenEncodeJob TokenEncodeJob { get; } = new();
+
     /// <summary>The distinct tokens of the current batch and their row in the encoded block.</summary>
     public Dictionary<string, int> DistinctTokens { get; } = new(StringComparer.Ordinal);
 

@@ -107,7 +107,7 @@ public sealed partial class ElmoModel
         var lengths = new int[batch.Count];
         for (int i = 0; i < lengths.Length; i++) lengths[i] = batch[i].Count;
         var part = new List<IReadOnlyList<string>>();
-        foreach (int[] rows in SentenceWindow.Plan(lengths, SentenceWindow.DefaultBatchTokens, SentenceWindow.DefaultBatchRows))
+        foreach (int[] rows in SentenceWindow.Plan(lengths, SentenceWindow.BatchTokensFor(Options), SentenceWindow.BatchRowsFor(Options)))
         {
             part.Clear();
             foreach (int i in rows) part.Add(batch[i]);

@@ -168,6 +168,25 @@ public sealed partial class ElmoModel : IDisposable
         }
     }
 
+    /// <summary>
+    /// Encodes the tokens of <paramref name="sentences"/> the token cache lacks, on all threads, for a caller about to
+    /// embed them in several batches (docs/architecture.md, "Encoding ahead"); changes no value, only when the encoder runs.
+    /// </summary>
+    internal void EncodeTokensAhead(IEnumerable<IReadOnlyList<string>> sentences)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        var ws = Rent();
+        using var limit = LimitThreads();
+        try
+        {
+            bilm.Tokens.EncodeAhead(sentences, ws);
+        }
+        finally
+        {
+            Return(ws);
+        }
+    }
+
     private static void Validate(IReadOnlyList<IReadOnlyList<string>> sentences)
     {
         ArgumentNullException.ThrowIfNull(sentences);

@@ -72,7 +72,12 @@ internal sealed class TokenCache
                 {
                     entry.Vector.CopyTo(output.Slice(i * dim, dim));
                     if (!entry.Pinned) MoveToFront(entry);
-                    hits++;
+                    if (entry.Ahead)
+                    {
+                        entry.Ahead = false; // encoded ahead for this lookup: the miss it stood in for
+                        misses++;
+                    }
+                    else hits++;
                 }
                 else
                 {
@@ -84,8 +89,33 @@ internal sealed class TokenCache
         return missed;
     }
 
+    /// <summary>
+    /// For each of the <paramref name="count"/> tokens in ids [count, W]: if cached, marks it as just used (so that
+    /// tokens about to be looked up are not evicted first); if not, appends i to <paramref name="missing"/>. Returns the
+    /// number not cached. Counts nothing: the lookups that follow do.
+    /// </summary>
+    public int Touch(ReadOnlySpan<int> ids, int count, Span<int> missing)
+    {
+        int missed = 0;
+        lock (gate)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                if (!bySpan.TryGetValue(ids.Slice(i * width, width), out var entry)) missing[missed++] = i;
+                else if (!entry.Pinned) MoveToFront(entry);
+            }
+        }
+        return missed;
+    }
+
     /// <summary>Stores the representations [count, P] of the tokens ids [count, W] (LRU part; ids already present are skipped).</summary>
     public void Add(ReadOnlySpan<int> ids, int count, ReadOnlySpan<float> vectors) => Add(ids, count, vectors, pin: false);
+
+    /// <summary>
+    /// Stores representations encoded ahead of the lookups that will need them (<see cref="Add(ReadOnlySpan{int}, int, ReadOnlySpan{float})"/>, LRU part): the first
+    /// lookup of each counts as a miss, as it would have without them, so that the counters stay those of the text.
+    /// </summary>
+    public void AddAhead(ReadOnlySpan<int> ids, int count, ReadOnlySpan<float> vectors) => Add(ids, count, vectors, pin: false, ahead: true);
 
     /// <summary>Stores representations that are never evicted (a preloaded vocabulary).</summary>
     public void Pin(ReadOnlySpan<int> ids, int count, ReadOnlySpan<float> vectors) => Add(ids, count, vectors, pin: true);
@@ -102,7 +132,7 @@ internal sealed class TokenCache
         }
     }
 
-    private void Add(ReadOnlySpan<int> ids, int count, ReadOnlySpan<float> vectors, bool pin)
+    private void Add(ReadOnlySpan<int> ids, int count, ReadOnlySpan<float> vectors, bool pin, bool ahead = false)
     {
         lock (gate)
         {
@@ -131,6 +161,7 @@ internal sealed class TokenCache
                 ids.Slice(i * width, width).CopyTo(entry.Ids);
                 vectors.Slice(i * dim, dim).CopyTo(entry.Vector);
                 entry.Pinned = pin;
+                entry.Ahead = ahead;
                 entries.Add(entry.Ids, entry);
                 if (pin) pinned++;
                 else
@@ -175,6 +206,7 @@ internal sealed class TokenCache
         public readonly float[] Vector = new float[dim];
         public Entry? Newer, Older;
         public bool Pinned;
+        public bool Ahead; // added by AddAhead and not looked up since
     }
 
     /// <summary>Compares rows of ids by value; lookups may pass a span (a row of a batch buffer) instead of an array.</summary>

@@ -59,8 +59,8 @@ public static class EmbeddingFile
         if (!Enum.IsDefined(options.Layers)) throw new ArgumentOutOfRangeException(nameof(options), options.Layers, "unknown layer selection");
         if (options.WindowSentences <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.WindowSentences, "the window must hold at least one sentence");
         if (options.WindowTokens <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.WindowTokens, "the window's tokens must be positive");
-        if (options.BatchTokens <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.BatchTokens, "the batch tokens must be positive");
-        if (options.BatchRows <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.BatchRows, "the batch rows must be positive");
+        if (options.BatchTokens is <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.BatchTokens, "the batch tokens must be positive");
+        if (options.BatchRows is <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.BatchRows, "the batch rows must be positive");
 
         int layerCount = model.LayerCount, dim = model.Dim;
         var average = options.Layers == EmbeddingLayers.Average ? ScalarMix.Average(layerCount) : null;
@@ -93,7 +93,7 @@ public static class EmbeddingFile
             // own state (rows j R .. j R + R - 1 of every batch continue from the same rows of the batch before): the
             // values of one batch of BatchSize rows, bit for bit (rows do not interact), with the activations of one
             // chunk in memory instead of the whole batch's (docs/reliability.md, "Memory").
-            int chunkRows = Math.Min(options.BatchSize, options.BatchRows);
+            int chunkRows = Math.Min(options.BatchSize, options.BatchRows ?? SentenceWindow.BatchRowsFor(model.Options));
             var states = new List<ElmoState>();
             var batch = new List<IReadOnlyList<string>>(Math.Min(chunkRows, 4096));
             var texts = new List<string>(batch.Capacity);
@@ -155,6 +155,13 @@ public static class EmbeddingFile
     /// <summary>The most sentences a regrouping window of <paramref name="options"/> holds (its default: 128 x the batch size).</summary>
     internal static int WindowSentences(EmbeddingFileOptions options) => options.WindowSentences ?? (int)Math.Min(128L * options.BatchSize, 1 << 20);
 
+    /// <summary>The sentences of a window in the order its planned batches will embed them.</summary>
+    private static IEnumerable<IReadOnlyList<string>> InPlanOrder(List<InputSentence> window, List<int[]> plan)
+    {
+        foreach (int[] rows in plan)
+            foreach (int i in rows) yield return window[i].Tokens;
+    }
+
     /// <summary>Returns <paramref name="value"/> and clears <paramref name="slot"/> (the sentence read ahead to check the input is not empty).</summary>
     private static InputSentence Take(ref InputSentence? slot, InputSentence value)
     {
@@ -175,6 +182,8 @@ public static class EmbeddingFile
         int layerCount = model.LayerCount, dim = model.Dim;
         var average = options.Layers == EmbeddingLayers.Average ? ScalarMix.Average(layerCount) : null;
         int windowSentences = WindowSentences(options);
+        int batchTokens = options.BatchTokens ?? SentenceWindow.BatchTokensFor(model.Options);
+        int batchRows = options.BatchRows ?? SentenceWindow.BatchRowsFor(model.Options);
         var window = new List<InputSentence>(Math.Min(windowSentences, 4096));
         var lengths = new List<int>(window.Capacity);
         var addresses = new List<long>(window.Capacity);
@@ -196,7 +205,9 @@ public static class EmbeddingFile
                 lengths.Add(s.Tokens.Length);
                 addresses.Add(writer.ReserveDataset(s.Text, shape.AsSpan(0, rank)));
             }
-            foreach (int[] rows in SentenceWindow.Plan(lengths, options.BatchTokens, options.BatchRows))
+            var plan = SentenceWindow.Plan(lengths, batchTokens, batchRows);
+            model.EncodeTokensAhead(InPlanOrder(window, plan));
+            foreach (int[] rows in plan)
             {
                 cancellation.ThrowIfCancellationRequested();
                 plannedRows = rows;

@@ -59,17 +59,19 @@ public sealed record EmbeddingFileOptions
     /// <summary>
     /// The padded tokens (rows x longest row) of an internal batch of a regrouping window (the model's scratch grows
     /// with them and with <see cref="BatchRows"/>; 1,024 tokens and 64 rows save ~27 MB for `original` but cost ~6% CPU:
-    /// bench/README.md, "Memory").
+    /// bench/README.md, "Memory"). Null (the default): sized by the model's width, 2,048 for `original` (P = 512),
+    /// 4,096 for P = 256, 8,192 for P = 128, so that the activations take about the same memory.
     /// </summary>
-    public int BatchTokens { get; init; } = SentenceWindow.DefaultBatchTokens;
+    public int? BatchTokens { get; init; }
 
     /// <summary>
     /// The most sentences (rows) of an internal batch: of a regrouping window, it bounds the batches of very short
     /// sentences, whose per-step scratch grows with the rows (bench/README.md, "Memory"); without regrouping (stateful),
     /// a batch of <see cref="BatchSize"/> lines is embedded in chunks of this many rows, each continuing its own rows'
     /// state, so that the activations in memory are one chunk's whatever the batch size (the same values, bit for bit).
+    /// Null (the default): sized by the model's cell width, 128 for `original` (H = 4096), 256 for H = 2048, 512 for H = 1024.
     /// </summary>
-    public int BatchRows { get; init; } = SentenceWindow.DefaultBatchRows;
+    public int? BatchRows { get; init; }
 
     /// <summary>The default of <see cref="MaxSentenceTokens"/>.</summary>
     public const int DefaultMaxSentenceTokens = 10_000;

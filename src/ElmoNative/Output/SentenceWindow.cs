@@ -13,11 +13,33 @@ internal readonly record struct InputSentence(string Text, string[] Tokens);
 /// </summary>
 internal static class SentenceWindow
 {
-    /// <summary>The default most padded tokens (rows x longest row) of an internal batch (<c>elmo embed</c> and the stream API).</summary>
+    /// <summary>The default most padded tokens (rows x longest row) of an internal batch at P = 512 (<c>original</c>; see <see cref="BatchTokensFor"/>).</summary>
     public const int DefaultBatchTokens = 2048;
 
-    /// <summary>The default most rows of an internal batch (bench/README.md, "Memory").</summary>
+    /// <summary>The default most rows of an internal batch at H = 4096 (<c>original</c>; bench/README.md, "Memory"; see <see cref="BatchRowsFor"/>).</summary>
     public const int DefaultBatchRows = 128;
+
+    /// <summary>
+    /// The default most padded tokens of an internal batch of a model: <see cref="DefaultBatchTokens"/> x 512 / P, between
+    /// 1 and 4 times that, so that the batch's activations (P floats per token and layer) take about the memory they
+    /// take in <c>original</c>, and a narrow model's recurrent steps get more rows (2,048 tokens for <c>original</c>,
+    /// 4,096 for <c>medium</c>, 8,192 for <c>small</c>; bench/README.md, "Internal batches by model width").
+    /// </summary>
+    public static int BatchTokensFor(ElmoOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return (int)Math.Clamp(DefaultBatchTokens * 512L / Math.Max(1, options.ProjectionDim), DefaultBatchTokens, 4L * DefaultBatchTokens);
+    }
+
+    /// <summary>
+    /// The default most rows of an internal batch of a model: <see cref="DefaultBatchRows"/> x 4096 / H, between 1 and 4
+    /// times that, so that the per-row scratch of a step (H floats per row) takes about what it takes in <c>original</c>.
+    /// </summary>
+    public static int BatchRowsFor(ElmoOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return (int)Math.Clamp(DefaultBatchRows * 4096L / Math.Max(1, options.LstmDim), DefaultBatchRows, 4L * DefaultBatchRows);
+    }
 
     /// <summary>
     /// Clears <paramref name="window"/> and fills it from <paramref name="next"/> (null: the end of the input) until it

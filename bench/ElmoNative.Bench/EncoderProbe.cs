@@ -1,0 +1,103 @@
+// A probe of the token encoder on the distinct tokens of real text (not BenchmarkDotNet): what the embed path pays for
+// the tokens its cache misses. Times, best of 3, the character CNN, the highway layers and the whole encoder on one
+// thread in chunks of 128 and 256 tokens, and the two-worker encode the model runs (TokenEncodeJob), in microseconds
+// per token and GFLOP/s of their GEMM work.
+// Usage: encoder-probe [--preset small|medium|original] [--sentences 2000] [--input data/brown/brown.txt]
+using System.Diagnostics;
+using System.Globalization;
+using ElmoNative.Checkpoints;
+using ElmoNative.Kernels;
+using ElmoNative.Layers;
+using ElmoNative.Text;
+
+namespace ElmoNative.Bench;
+
+/// <summary>Microseconds per token of the token encoder's parts.</summary>
+public static class EncoderProbe
+{
+    /// <summary>Runs the probe; returns the exit code.</summary>
+    public static int Run(string[] args)
+    {
+        string preset = "small", input = Path.Combine(EndToEnd.RepositoryRoot, "data", "brown", "brown.txt");
+        int sentences = 2000;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--preset": preset = Next(); break;
+                case "--sentences": sentences = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--input": input = Next(); break;
+                default: Console.Error.WriteLine($"encoder-probe: unknown option {args[i]}"); return 2;
+            }
+        }
+        if (!RandomCheckpoint.TryParsePreset(preset, out var modelPreset)) { Console.Error.WriteLine($"encoder-probe: unknown preset {preset}"); return 2; }
+        string dir = EndToEnd.CheckpointDirectory(modelPreset);
+        using var model = ElmoModel.LoadDirectory(dir);
+        var encoder = model.BiLm.Encoder;
+        var options = model.Options;
+        int w = options.MaxCharactersPerToken, p = options.ProjectionDim, f = options.FilterCount;
+        var distinct = File.ReadLines(input).Take(sentences).SelectMany(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Distinct(StringComparer.Ordinal).ToArray();
+        int n = distinct.Length;
+        var ids = new int[n * w];
+        for (int t = 0; t < n; t++) CharacterIds.Map(distinct[t], ids.AsSpan(t * w, w));
+        var output = new float[n * p];
+        using var ws = new BiLmWorkspace();
+        ids.CopyTo(ws.MissingCharIds(n * w));
+        ws.Fresh(n * p);
+
+        Console.WriteLine($"{preset}: {n:N0} distinct tokens of the first {sentences:N0} lines; F = {f}, P = {p}");
+        Console.WriteLine($"{"part",-36} {"us/token",9} {"ms",8}");
+        void Report(string name, double seconds) =>
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-36} {seconds / n * 1e6,9:F1} {seconds * 1e3,8:F1}"));
+        KernelSettings.MaxThreads = 2;
+        using (KernelSettings.LimitCurrentThread(1))
+        {
+            foreach (int chunk in new[] { 128, 256 })
+            {
+                Report($"encoder, 1 thread, chunks of {chunk}", Best(() => EncodeChunks(encoder, ids, n, w, p, chunk, ws.Inference, output)));
+                Report($"  CNN only, chunks of {chunk}", Best(() =>
+                {
+                    for (int s = 0; s < n; s += chunk)
+                    {
+                        int m = Math.Min(chunk, n - s);
+                        encoder.Cnn.Forward(ids.AsSpan(s * w, m * w), m, ws.Inference.Embedded(encoder.Cnn.WorkspaceSize(m)), ws.Inference.DistinctPositions(m), ws.Inference.Filters(m * f));
+                    }
+                }));
+                Report($"  highways only, chunks of {chunk}", Best(() =>
+                {
+                    for (int s = 0; s < n; s += chunk)
+                    {
+                        int m = Math.Min(chunk, n - s);
+                        foreach (var highway in encoder.Highways) highway.Forward(ws.Inference.Filters(m * f), m, ws.Inference.Gate(m * f), ws.Inference.Candidate(m * f), null);
+                    }
+                }));
+            }
+        }
+        Report("encoder, 2 threads, GEMM columns split", Best(() => EncodeChunks(encoder, ids, n, w, p, TokenEncoder.ChunkTokens, ws.Inference, output)));
+        var job = new TokenEncodeJob { Encoder = encoder, Workspace = ws, Count = n };
+        Report("encoder, 2 workers (TokenEncodeJob)", Best(job.Run));
+        return 0;
+    }
+
+    private static void EncodeChunks(TokenEncoder encoder, int[] ids, int n, int w, int p, int chunk, InferenceWorkspace ws, float[] output)
+    {
+        for (int s = 0; s < n; s += chunk)
+        {
+            int m = Math.Min(chunk, n - s);
+            encoder.Encode(ids.AsSpan(s * w, m * w), m, ws, output.AsSpan(s * p, m * p));
+        }
+    }
+
+    private static double Best(Action action)
+    {
+        double best = double.MaxValue;
+        for (int r = 0; r < 3; r++)
+        {
+            var watch = Stopwatch.StartNew();
+            action();
+            best = Math.Min(best, watch.Elapsed.TotalSeconds);
+        }
+        return best;
+    }
+}
