@@ -15,7 +15,7 @@ namespace ElmoNative.Bench;
 /// times <see cref="ElmoModel.Embed(IReadOnlyList{IReadOnlyList{string}}, ElmoBatchOutput, ElmoState?)"/> on the user's
 /// batches in input order instead (the library call, no file).
 /// Usage: e2e [--preset small|medium|original] [--input data/brown/brown.txt] [--sentences 2000] [--batch-size 64] [--threads N]
-///            [--mode file|batches] [--trace-memory]
+///            [--mode file|batches] [--trace-memory] [--cache-size N]
 /// </summary>
 public static class EndToEnd
 {
@@ -36,6 +36,7 @@ public static class EndToEnd
                 case "--batch-size": batchSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--trace-memory": traceMemory = true; break;
+                case "--cache-size": cacheSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--window-tokens": fileOptions = fileOptions with { WindowTokens = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--window-sentences": fileOptions = fileOptions with { WindowSentences = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
                 case "--batch-tokens": fileOptions = fileOptions with { BatchTokens = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
@@ -91,6 +92,7 @@ public static class EndToEnd
 
         var load = Stopwatch.StartNew();
         using var model = ElmoModel.LoadDirectory(dir);
+        if (cacheSize is { } capacity) model.TokenCacheCapacity = capacity;
         load.Stop();
         Trace("after load");
         long peakAfterLoad, rssAfterLoad;
@@ -182,6 +184,7 @@ public static class EndToEnd
     }
 
     private static bool traceMemory;
+    private static int? cacheSize; // --cache-size: the token cache's capacity instead of the model's default
 
     /// <summary>`elmo embed`'s path: the sentences as a text file embedded into an HDF5 file (both removed); the time it took.</summary>
     private static Stopwatch WriteFile(ElmoModel model, IEnumerable<IReadOnlyList<string>> sentences, ElmoNative.Output.EmbeddingFileOptions options)

@@ -218,13 +218,23 @@ public class TokenCacheTests
     });
 
     [Fact]
-    public void EncodingAheadStopsAtHalfTheCapacity()
+    public void EncodingAheadStopsAtTheCapacityAndEvictsNoneOfItsOwnTokens()
     {
         using var model = Fast(40);
+        model.EmbedTokens(["w0", "w1", "old"]); // cached before: w0 and w1 are touched, not encoded again
         model.EncodeTokensAhead([Enumerable.Range(0, 300).Select(i => $"w{i}").ToArray()]);
         var stats = model.TokenCacheStatistics;
-        Assert.Equal(20, stats.Count);
-        Assert.Equal(0, stats.Hits + stats.Misses);
+        Assert.Equal(40, stats.Count);
+        Assert.Equal(3, stats.Hits + stats.Misses); // the three lookups before; encoding ahead counts none
+        // The first 40 distinct tokens are all cached ("old" was evicted); their first lookups count as misses, except
+        // w0 and w1, which were cached before.
+        model.EmbedTokens(Enumerable.Range(0, 40).Select(i => $"w{i}").ToArray());
+        stats = model.TokenCacheStatistics;
+        Assert.Equal(2, stats.Hits);
+        Assert.Equal(3 + 38, stats.Misses);
+        Assert.Equal(40, stats.Count);
+        model.EmbedTokens(["old"]);
+        Assert.Equal(3 + 38 + 1, model.TokenCacheStatistics.Misses);
     }
 
     [Theory]

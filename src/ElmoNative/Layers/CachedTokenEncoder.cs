@@ -49,14 +49,14 @@ internal sealed class CachedTokenEncoder : IDisposable
     public void Preload(IEnumerable<string> tokens, BiLmWorkspace ws)
     {
         int w = options.MaxCharactersPerToken, p = options.ProjectionDim, n = 0;
-        var ids = ws.MissingCharIds(TokenEncoder.ChunkTokens * w);
-        var vectors = ws.Fresh(TokenEncoder.ChunkTokens * p);
+        var ids = ws.MissingCharIds(SplitTokens * w);
+        var vectors = ws.Fresh(SplitTokens * p);
         using var e = tokens.GetEnumerator();
         bool more = true;
         while (more)
         {
             n = 0;
-            while (n < TokenEncoder.ChunkTokens && (more = e.MoveNext())) CharacterIds.Map(e.Current, ids.Slice(n++ * w, w));
+            while (n < SplitTokens && (more = e.MoveNext())) CharacterIds.Map(e.Current, ids.Slice(n++ * w, w));
             if (n == 0) break;
             EncodeMissing(n, ws);
             Cache.Pin(ids, n, vectors);
@@ -64,57 +64,53 @@ internal sealed class CachedTokenEncoder : IDisposable
     }
 
     /// <summary>Distinct tokens gathered per group by <see cref="EncodeAhead"/> (bounds its buffers: ids and representations of a group).</summary>
-    public const int AheadGroupTokens = 1024;
+    public const int AheadGroupTokens = 512;
 
     /// <summary>
     /// Encodes the tokens of <paramref name="sentences"/> that the cache lacks and adds them to it
     /// (<see cref="TokenCache.AddAhead"/>), for a caller about to embed these sentences in several batches: the
     /// encoder then runs on groups of up to <see cref="AheadGroupTokens"/> new tokens split between the threads
     /// (<see cref="TokenEncodeJob"/>), instead of on each batch's few new tokens. Tokens are taken in the order given,
-    /// and only until half the cache's capacity has been encoded, so that none is evicted before its batch looks it
-    /// up; the batches encode whatever is left, as they do without this call. The representations are the same bits.
+    /// and only the first distinct ones up to the cache's capacity, cached or not: each is touched or added as the most
+    /// recent entry, so none of them is evicted before the batches look it up; the batches encode whatever is left,
+    /// as they do without this call. The representations are the same bits.
     /// </summary>
     public void EncodeAhead(IEnumerable<IReadOnlyList<string>> sentences, BiLmWorkspace ws)
     {
-        int w = options.MaxCharactersPerToken, budget = Cache.Capacity / 2, n = 0;
-        if (budget == 0) return;
+        int w = options.MaxCharactersPerToken, capacity = Cache.Capacity, n = 0;
+        if (capacity == 0) return;
         var seen = ws.DistinctTokens;
         seen.Clear();
         var ids = ws.BatchCharIds(AheadGroupTokens * w);
-        int group = Math.Min(AheadGroupTokens, budget); // a group encodes at most its size: never past the budget
         foreach (var sentence in sentences)
         {
-            for (int k = 0; k < sentence.Count; k++)
+            for (int k = 0; k < sentence.Count && seen.Count < capacity; k++)
             {
                 string token = sentence[k];
                 if (!seen.TryAdd(token, n)) continue;
                 CharacterIds.Map(token, ids.Slice(n++ * w, w));
-                if (n < group) continue;
-                budget -= EncodeGroup(n, ws);
+                if (n < AheadGroupTokens) continue;
+                EncodeGroup(n, ws);
                 n = 0;
-                group = Math.Min(AheadGroupTokens, budget);
-                if (budget == 0) break;
             }
-            if (budget == 0) break;
         }
         if (n > 0) EncodeGroup(n, ws);
         seen.Clear();
     }
 
-    /// <summary>Encodes the tokens of the group in the workspace's <see cref="BiLmWorkspace.BatchCharIds"/> [n, W] that the cache lacks; returns how many.</summary>
-    private int EncodeGroup(int n, BiLmWorkspace ws)
+    /// <summary>Encodes the tokens of the group in the workspace's <see cref="BiLmWorkspace.BatchCharIds"/> [n, W] that the cache lacks.</summary>
+    private void EncodeGroup(int n, BiLmWorkspace ws)
     {
         int w = options.MaxCharactersPerToken, p = options.ProjectionDim;
         var ids = ws.BatchCharIds(n * w);
         var missing = ws.Missing(n);
         int missed = Cache.Touch(ids, n, missing);
-        if (missed == 0) return 0;
+        if (missed == 0) return;
         var missingIds = ws.MissingCharIds(missed * w);
         for (int j = 0; j < missed; j++) ids.Slice(missing[j] * w, w).CopyTo(missingIds.Slice(j * w, w));
         ws.Fresh(missed * p);
         EncodeMissing(missed, ws);
         Cache.AddAhead(missingIds, missed, ws.Fresh(missed * p));
-        return missed;
     }
 
     /// <summary>

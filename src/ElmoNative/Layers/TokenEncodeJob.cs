@@ -16,8 +16,8 @@ internal sealed class TokenEncodeJob
 
     public TokenEncodeJob() => Body = RunWorker;
 
-    /// <summary>Tokens per chunk: half the encoder's own chunk, so that the two workers' scratch together is what one encoder call uses.</summary>
-    public const int ChunkTokens = TokenEncoder.ChunkTokens / 2;
+    /// <summary>Tokens per chunk: one pass of the encoder (<see cref="TokenEncoder.ChunkTokens"/>) in the worker's scratch.</summary>
+    public const int ChunkTokens = TokenEncoder.ChunkTokens;
 
     /// <summary>The encoder.</summary>
     public TokenEncoder? Encoder { get; set; }

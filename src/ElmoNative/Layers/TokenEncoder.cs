@@ -44,8 +44,8 @@ internal sealed class TokenEncoder : IDisposable
     /// <summary>P.</summary>
     public int OutputDim { get; }
 
-    /// <summary>Tokens encoded per pass, which bounds the workspace.</summary>
-    public const int ChunkTokens = 256;
+    /// <summary>Tokens encoded per pass, which bounds the workspace (about 3 F floats per token: 1 MB each for F = 2,048); the GEMMs are as fast at 128 rows as at 256.</summary>
+    public const int ChunkTokens = 128;
 
     /// <summary>Inference: charIds [N, W] -> output [N, P] (row stride P), N of any size (processed in chunks).</summary>
     public void Encode(ReadOnlySpan<int> charIds, int tokens, InferenceWorkspace ws, Span<float> output)
