@@ -112,6 +112,7 @@ internal sealed class BiLm : IDisposable
         ws.State = state;
         ws.Batch = batch;
         ws.MaxSteps = maxSteps;
+        ws.LstmLayers = options.LstmLayers;
         ws.Threads = KernelSettings.ThreadsForCurrentThread;
         try
         {

@@ -69,9 +69,17 @@ internal sealed class BiLmWorkspace : IDisposable
 
     public Span<float> StateC(int direction, int size) => stateC[direction].Get(size);
 
-    /// <summary>Output of LSTM layer l in direction d, packed [R, P].</summary>
+    /// <summary>LSTM layers of the current call's stack (0: unknown, no buffer is shared).</summary>
+    public int LstmLayers { get; set; }
+
+    /// <summary>
+    /// Output of LSTM layer l in direction d, packed [R, P]. The backward direction's top layer, in a stack of two or
+    /// more, shares the buffer of its layer-0 input (<see cref="Input"/>(1)): that reversed copy of x_0 is read only by
+    /// layer 0, so it is free by the time the top layer writes (4.5 MB less at 2,048 tokens of <c>original</c>).
+    /// </summary>
     public Span<float> LayerOutput(int direction, int layer, int size)
     {
+        if (direction == 1 && layer >= 1 && layer == LstmLayers - 1) return inputs[1].Get(size);
         if (layerOutputs[direction].Length <= layer) Array.Resize(ref layerOutputs[direction], layer + 1);
         return (layerOutputs[direction][layer] ??= new()).Get(size);
     }
