@@ -98,8 +98,9 @@ internal sealed class BiLm : IDisposable
         // Layer 0: token representations [R, P]; forward order and per-row reversed order.
         int rows = offsets[maxSteps];
         var forwardInput = ws.Input(0, rows * p);
-        tokens.EncodeBatch(sentences, order, steps, offsets, forwardInput, ws);
-        PackedBatch.Reverse(steps, offsets, p, forwardInput, ws.Input(1, rows * p));
+        var backwardInput = ws.Input(1, rows * p);
+        tokens.EncodeBatch(sentences, order, steps, offsets, forwardInput, backwardInput, ws); // (backwardInput as scratch)
+        PackedBatch.Reverse(steps, offsets, p, forwardInput, backwardInput);
 
         // The LSTM layers: the two directions are independent, so with two or more threads they run side by side,
         // each on half the threads (its recurrent GEMMs then stream its own weights on its own core).

@@ -115,10 +115,12 @@ internal sealed class CachedTokenEncoder : IDisposable
 
     /// <summary>
     /// Token representations of every step of every row of a packed batch into x [R, P] (<see cref="PackedBatch"/>):
-    /// &lt;S&gt; at step 0, the sentence's tokens, &lt;/S&gt; at its last step.
+    /// &lt;S&gt; at step 0, the sentence's tokens, &lt;/S&gt; at its last step. The representations of the batch's
+    /// distinct tokens are gathered in <paramref name="scratch"/> (at least R x P floats, overwritten; the caller lends
+    /// a buffer it fills only afterwards) before they are copied to their rows.
     /// </summary>
     public void EncodeBatch(IReadOnlyList<IReadOnlyList<string>> sentences, ReadOnlySpan<int> order, ReadOnlySpan<int> steps,
-        ReadOnlySpan<int> offsets, Span<float> x, BiLmWorkspace ws)
+        ReadOnlySpan<int> offsets, Span<float> x, Span<float> scratch, BiLmWorkspace ws)
     {
         int p = options.ProjectionDim, w = options.MaxCharactersPerToken, batch = order.Length;
         int total = 0;
@@ -148,7 +150,7 @@ internal sealed class CachedTokenEncoder : IDisposable
             }
         }
 
-        var encoded = ws.Inference.Tokens(distinct.Count * p);
+        var encoded = scratch[..(distinct.Count * p)];
         EncodeCached(ids, distinct.Count, encoded, ws);
         i = 0;
         for (int s = 0; s < batch; s++)

@@ -10,7 +10,7 @@ namespace ElmoNative;
 internal sealed class InferenceWorkspace : IDisposable
 {
     private readonly NativeBuffer<int> charIds = new(), distinctPositions = new();
-    private readonly NativeBuffer<float> embedded = new(), filters = new(), gate = new(), candidate = new(), tokens = new();
+    private readonly NativeBuffer<float> embedded = new(), filters = new(), gate = new(), candidate = new();
     private readonly NativeBuffer<float> lstmGates = new(), lstmHidden = new();
     private readonly PackedRows lstmInputRows = new(), lstmOutputRows = new();
     private NativeBuffer<float>[] lstmBlockGates = [];
@@ -55,8 +55,6 @@ internal sealed class InferenceWorkspace : IDisposable
     /// <summary>Highway candidate [N, F].</summary>
     public Span<float> Candidate(int size) => candidate.Get(size);
 
-    /// <summary>Encoded tokens [N, P].</summary>
-    public Span<float> Tokens(int size) => tokens.Get(size);
 
     /// <summary>The rows x_t of an LSTM step packed for the column-block products.</summary>
     public PackedRows LstmInputRows => lstmInputRows;
@@ -92,7 +90,6 @@ internal sealed class InferenceWorkspace : IDisposable
         filters.Dispose();
         gate.Dispose();
         candidate.Dispose();
-        tokens.Dispose();
         lstmGates.Dispose();
         lstmHidden.Dispose();
         lstmInputRows.Dispose();
