@@ -217,6 +217,11 @@ public static class EndToEnd
             $"[{label}] rss {p.WorkingSet64 / 1e6:F0} peak {p.PeakWorkingSet64 / 1e6:F0} native {ElmoNative.Kernels.Memory.AlignedMemory.LiveBytes / 1e6:F0} heap {info.HeapSizeBytes / 1e6:F0} committed {info.TotalCommittedBytes / 1e6:F0} frag {info.FragmentedBytes / 1e6:F0} gen0 {g[0].SizeAfterBytes / 1e6:F0} gen1 {g[1].SizeAfterBytes / 1e6:F0} gen2 {g[2].SizeAfterBytes / 1e6:F0} loh {g[3].SizeAfterBytes / 1e6:F0} poh {g[4].SizeAfterBytes / 1e6:F0} gcs {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)} alloc {GC.GetTotalAllocatedBytes() / 1e6:F0}"));
     }
 
+    /// <summary>
+    /// With --trace-memory: every native scratch buffer (<see cref="NativeBuffer{T}"/>) of more than 100 KB reachable from
+    /// <paramref name="root"/> (the model, its workspaces), by field path, on stderr. A diagnostic that reads private
+    /// fields by reflection: it names where the workspaces' memory is, not an API.
+    /// </summary>
     private static void DumpBuffers(object root)
     {
         var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
