@@ -108,7 +108,6 @@ internal sealed class CachedTokenEncoder : IDisposable
         if (missed == 0) return;
         var missingIds = ws.MissingCharIds(missed * w);
         for (int j = 0; j < missed; j++) ids.Slice(missing[j] * w, w).CopyTo(missingIds.Slice(j * w, w));
-        ws.Fresh(missed * p);
         EncodeMissing(missed, ws);
         Cache.AddAhead(missingIds, missed, ws.Fresh(missed * p));
     }
@@ -173,9 +172,12 @@ internal sealed class CachedTokenEncoder : IDisposable
     private void EncodeMissing(int count, BiLmWorkspace ws)
     {
         int w = options.MaxCharactersPerToken, p = options.ProjectionDim;
+        // Both buffers at their size here, on the calling thread: the workers only read them (a growth is not thread-safe).
+        var ids = ws.MissingCharIds(count * w);
+        var fresh = ws.Fresh(count * p);
         if (count < SplitTokens || KernelSettings.ThreadsForCurrentThread < 2)
         {
-            encoder.Encode(ws.MissingCharIds(count * w), count, ws.Inference, ws.Fresh(count * p));
+            encoder.Encode(ids, count, ws.Inference, fresh);
             return;
         }
         var job = ws.TokenEncodeJob;
@@ -210,8 +212,8 @@ internal sealed class CachedTokenEncoder : IDisposable
         if (missed == 0) return;
         var missingIds = ws.MissingCharIds(missed * w);
         for (int j = 0; j < missed; j++) ids.Slice(missing[j] * w, w).CopyTo(missingIds.Slice(j * w, w));
-        var fresh = ws.Fresh(missed * p);
         EncodeMissing(missed, ws);
+        var fresh = ws.Fresh(missed * p);
         for (int j = 0; j < missed; j++) fresh.Slice(j * p, p).CopyTo(output.Slice(missing[j] * p, p));
         Cache.Add(missingIds, missed, fresh);
     }

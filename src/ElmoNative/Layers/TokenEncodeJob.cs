@@ -31,7 +31,10 @@ internal sealed class TokenEncodeJob
     /// <summary>The worker (0 or 1), for <see cref="ParallelParts.For"/>.</summary>
     public Action<int> Body { get; }
 
-    /// <summary>Runs the job on two threads (the caller and one helper) and returns when every chunk is encoded.</summary>
+    /// <summary>
+    /// Runs the job on two threads (the caller and one helper) and returns when every chunk is encoded. The workspace's
+    /// ids and output buffers must already hold <see cref="Count"/> tokens: the workers only read them.
+    /// </summary>
     public void Run()
     {
         nextChunk = 0;

@@ -55,7 +55,6 @@ internal sealed class InferenceWorkspace : IDisposable
     /// <summary>Highway candidate [N, F].</summary>
     public Span<float> Candidate(int size) => candidate.Get(size);
 
-
     /// <summary>The rows x_t of an LSTM step packed for the column-block products.</summary>
     public PackedRows LstmInputRows => lstmInputRows;
 
