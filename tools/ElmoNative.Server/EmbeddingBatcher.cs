@@ -9,7 +9,7 @@ namespace ElmoNative.Server;
 /// then whatever else is queued, waiting up to <see cref="ElmoServerOptions.MaxBatchDelay"/> for more while the batch
 /// holds fewer than <see cref="ElmoServerOptions.MaxBatchTokens"/> tokens, drops the requests whose clients went
 /// away, and embeds all their sentences together, stateless, regrouped by length into internal batches
-/// (<see cref="SentenceWindow.Plan"/> with <c>elmo embed</c>'s bounds, as <see cref="ElmoModel.EmbedStreamAsync(IEnumerable{IReadOnlyList{string}}, int, IProgress{ElmoProgress}?, CancellationToken)"/> does).
+/// (<see cref="SentenceWindow.Plan(IReadOnlyList{int}, ElmoOptions)"/> with <c>elmo embed</c>'s bounds, as <see cref="ElmoModel.EmbedStreamAsync(IEnumerable{IReadOnlyList{string}}, int, IProgress{ElmoProgress}?, CancellationToken)"/> does).
 /// A stateless sentence's vectors do not depend on the other sentences of its batch, bit for bit, so every request
 /// gets exactly what embedding it alone would give.
 /// </summary>
@@ -170,7 +170,7 @@ internal sealed class EmbeddingBatcher : IAsyncDisposable
         long tokens = 0;
         var failed = new HashSet<EmbeddingJob>();
         var part = new List<IReadOnlyList<string>>();
-        foreach (int[] rows in SentenceWindow.Plan(lengths, SentenceWindow.BatchTokensFor(model.Options), SentenceWindow.BatchRowsFor(model.Options)))
+        foreach (int[] rows in SentenceWindow.Plan(lengths, model.Options))
         {
             part.Clear();
             foreach (int row in rows) part.Add(sentences[row].Job.Sentences[sentences[row].Index]);

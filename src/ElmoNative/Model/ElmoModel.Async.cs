@@ -98,7 +98,7 @@ public sealed partial class ElmoModel
     }
 
     /// <summary>
-    /// Embeds <paramref name="batch"/> in length-sorted internal batches (<see cref="SentenceWindow.Plan"/>, with
+    /// Embeds <paramref name="batch"/> in length-sorted internal batches (<see cref="SentenceWindow.Plan(IReadOnlyList{int}, ElmoOptions)"/>, with
     /// <c>elmo embed</c>'s bounds) one sentence at a time into the reused <paramref name="output"/>, as <c>elmo embed</c>
     /// does, and puts each sentence's vectors, copied out, at its place in <paramref name="results"/>.
     /// </summary>
@@ -107,7 +107,7 @@ public sealed partial class ElmoModel
         var lengths = new int[batch.Count];
         for (int i = 0; i < lengths.Length; i++) lengths[i] = batch[i].Count;
         var part = new List<IReadOnlyList<string>>();
-        foreach (int[] rows in SentenceWindow.Plan(lengths, SentenceWindow.BatchTokensFor(Options), SentenceWindow.BatchRowsFor(Options)))
+        foreach (int[] rows in SentenceWindow.Plan(lengths, Options))
         {
             part.Clear();
             foreach (int i in rows) part.Add(batch[i]);

@@ -173,7 +173,7 @@ public static class EmbeddingFile
     /// The stateless embed in windows (<see cref="EmbeddingFileOptions.Regroup"/>): the datasets of each window of
     /// sentences from <paramref name="next"/> are declared in input order, their values' places in the file reserved
     /// (<see cref="EmbeddingFileWriter.ReserveDataset"/>); the window is then embedded in length-sorted internal batches
-    /// (<see cref="SentenceWindow.Plan"/>) and each sentence's values written into its place as soon as its batch is
+    /// (<see cref="SentenceWindow.Plan(IReadOnlyList{int}, int, int)"/>) and each sentence's values written into its place as soon as its batch is
     /// done. No window's values are kept in memory: the memory is one internal batch's (bench/README.md, "Memory").
     /// </summary>
     internal static EmbeddingFileProgress WriteRegrouped(ElmoModel model, EmbeddingFileWriter writer, Func<InputSentence?> next, EmbeddingFileOptions options,

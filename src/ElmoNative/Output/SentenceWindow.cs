@@ -63,6 +63,13 @@ internal static class SentenceWindow
     }
 
     /// <summary>
+    /// <see cref="Plan(IReadOnlyList{int}, int, int)"/> with the default bounds of a model of <paramref name="options"/>
+    /// (<see cref="BatchTokensFor"/>, <see cref="BatchRowsFor"/>): what the stream API and the server run.
+    /// </summary>
+    public static List<int[]> Plan(IReadOnlyList<int> lengths, ElmoOptions options) =>
+        Plan(lengths, BatchTokensFor(options), BatchRowsFor(options));
+
+    /// <summary>
     /// The internal batches of a window of sentences of <paramref name="lengths"/> tokens: the indices sorted by length
     /// (ties in input order), cut so that a batch's rows times its longest length stays within
     /// <paramref name="batchTokens"/> and its rows within <paramref name="maxRows"/> (at least one row per batch).
