@@ -1,9 +1,9 @@
 // A probe of the token encoder on the distinct tokens of real text (not BenchmarkDotNet): what the embed path pays for
-// the tokens its cache misses. Times, best of 3, the character CNN, the highway layers and the whole encoder on one
-// thread in chunks of 128 and 256 tokens, and the two-worker encode the model runs (TokenEncodeJob), in microseconds
-// per token and GFLOP/s of their GEMM work.
+// the tokens its cache misses. Times, best of 3 after a warm-up run, the whole encoder on one thread (in its own passes
+// of TokenEncoder.ChunkTokens), the character CNN and the highway layers alone in chunks of 128 and 256 tokens, the
+// encoder with its GEMMs' columns split between two threads, and the two-worker encode the model runs (TokenEncodeJob),
+// in microseconds per token.
 // Usage: encoder-probe [--preset small|medium|original] [--sentences 2000] [--input data/brown/brown.txt]
-using System.Diagnostics;
 using System.Globalization;
 using ElmoNative.Checkpoints;
 using ElmoNative.Kernels;
@@ -53,9 +53,9 @@ public static class EncoderProbe
         KernelSettings.MaxThreads = 2;
         using (KernelSettings.LimitCurrentThread(1))
         {
+            Report($"encoder, 1 thread, passes of {TokenEncoder.ChunkTokens}", Best(() => encoder.Encode(ids, n, ws.Inference, output)));
             foreach (int chunk in new[] { 128, 256 })
             {
-                Report($"encoder, 1 thread, chunks of {chunk}", Best(() => EncodeChunks(encoder, ids, n, w, p, chunk, ws.Inference, output)));
                 Report($"  CNN only, chunks of {chunk}", Best(() =>
                 {
                     for (int s = 0; s < n; s += chunk)
@@ -74,30 +74,11 @@ public static class EncoderProbe
                 }));
             }
         }
-        Report("encoder, 2 threads, GEMM columns split", Best(() => EncodeChunks(encoder, ids, n, w, p, TokenEncoder.ChunkTokens, ws.Inference, output)));
+        Report("encoder, 2 threads, GEMM columns split", Best(() => encoder.Encode(ids, n, ws.Inference, output)));
         var job = new TokenEncodeJob { Encoder = encoder, Workspace = ws, Count = n };
         Report("encoder, 2 workers (TokenEncodeJob)", Best(job.Run));
         return 0;
     }
 
-    private static void EncodeChunks(TokenEncoder encoder, int[] ids, int n, int w, int p, int chunk, InferenceWorkspace ws, float[] output)
-    {
-        for (int s = 0; s < n; s += chunk)
-        {
-            int m = Math.Min(chunk, n - s);
-            encoder.Encode(ids.AsSpan(s * w, m * w), m, ws, output.AsSpan(s * p, m * p));
-        }
-    }
-
-    private static double Best(Action action)
-    {
-        double best = double.MaxValue;
-        for (int r = 0; r < 3; r++)
-        {
-            var watch = Stopwatch.StartNew();
-            action();
-            best = Math.Min(best, watch.Elapsed.TotalSeconds);
-        }
-        return best;
-    }
+    private static double Best(Action action) => Kernels.GemmProbe.Best(3, action);
 }
