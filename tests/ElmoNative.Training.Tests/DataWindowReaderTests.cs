@@ -311,8 +311,19 @@ public sealed class DataWindowReaderTests
         Assert.False(reader.TryRead(window));
         Assert.Equal(c.Text.Tokens, real);
         Assert.Equal(c.Sentences.Sum(f => f.Sum(s => s.Length + 1L)), real);
-        Assert.InRange(windows, reader.EstimatedWindows, reader.EstimatedWindows + 2L * c.Text.Sentences);
+        // Every window before the one that takes the last sentence is full, and after it only the tails of sentences
+        // already taken remain, each at most the longest framed sentence long.
+        int longest = c.Sentences.SelectMany(f => f).Max(s => s.Length + 1);
+        Assert.InRange(windows, reader.EstimatedWindows, reader.EstimatedWindows + 1 + (longest + t - 1) / t);
     }
+
+    /// <summary>
+    /// A case FsCheck found (replay 4690392914774841526,601035399634716243): more rows than sentences, one step, so the
+    /// tail of one long sentence takes more windows than the old bound of two per sentence allowed.
+    /// </summary>
+    [Fact]
+    public void EvaluationWithMoreRowsThanSentencesEndsWithinItsBound()
+        => EvaluationPredictsEveryTokenExactlyOncePerDirection(PositiveInt.NewPositiveInt(18), PositiveInt.NewPositiveInt(11), PositiveInt.NewPositiveInt(9));
 
     [Fact]
     public void OpeningErrorsNameTheFileAndLine()

@@ -34,7 +34,7 @@ public sealed class EvaluationWindowReader
 
     /// <summary>
     /// About how many windows the whole text takes: tokens / (B x T), rounded up. Rows end unevenly, so the true count
-    /// can be a little higher (for a progress display).
+    /// can be higher, by at most one plus the longest sentence's windows (for a progress display).
     /// </summary>
     public long EstimatedWindows => (corpus.Tokens + (long)rows.Batch * steps - 1) / ((long)rows.Batch * steps);
 
