@@ -127,7 +127,7 @@ public static class EndToEnd
         }
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         Trace("after the timed run");
-        if (traceMemory) DumpBuffers(model);
+        if (traceMemory) DumpBuffers(model, Console.Error);
         long peakAfterRun;
         using (var afterRun = Process.GetCurrentProcess()) peakAfterRun = afterRun.PeakWorkingSet64; // the timed path's peak, before the batches below
         self.Refresh();
@@ -222,7 +222,7 @@ public static class EndToEnd
     /// <paramref name="root"/> (the model, its workspaces), by field path, on stderr. A diagnostic that reads private
     /// fields by reflection: it names where the workspaces' memory is, not an API.
     /// </summary>
-    private static void DumpBuffers(object root)
+    internal static void DumpBuffers(object root, TextWriter output)
     {
         var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
         void Walk(object o, string path, int depth)
@@ -233,7 +233,7 @@ public static class EndToEnd
             {
                 int cap = (int)t.GetProperty("Capacity")!.GetValue(o)!;
                 long bytes = (long)cap * (t.GetGenericArguments()[0] == typeof(long) ? 8 : 4);
-                if (bytes > 100_000) Console.Error.WriteLine($"  {path}: {bytes / 1e6:F2} MB");
+                if (bytes > 100_000) output.WriteLine($"  {path}: {bytes / 1e6:F2} MB");
                 return;
             }
             if (o is System.Collections.IEnumerable e && o is not string)

@@ -157,8 +157,12 @@ internal sealed class CachedTokenEncoder : IDisposable
                 encoded.Slice(tokenOf[i] * p, p).CopyTo(x.Slice((offsets[k + 1] + s) * p, p));
     }
 
-    /// <summary>Frees the packed weights (native memory).</summary>
-    public void Dispose() => encoder.Dispose();
+    /// <summary>Frees the packed weights and the cached representations (native memory).</summary>
+    public void Dispose()
+    {
+        encoder.Dispose();
+        Cache.Dispose();
+    }
 
     /// <summary>Fewest tokens for which the encoder runs as two workers (<see cref="TokenEncodeJob"/>).</summary>
     public const int SplitTokens = 2 * TokenEncodeJob.ChunkTokens;

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ElmoNative.Kernels;
 
 namespace ElmoNative;
 
@@ -7,15 +8,32 @@ namespace ElmoNative;
 /// character ids [W]: a bounded least-recently-used cache of the tokens seen lately, plus an optional preloaded
 /// vocabulary that is never evicted (the <c>vocab</c> cache of bilm-tf / AllenNLP). A representation depends only on the
 /// ids, so a hit gives the same bits the encoder would. Thread-safe: one lock, taken once per batch of lookups.
-/// Once the cache is full, an insertion reuses the evicted entry's arrays (no allocation in steady state).
+/// <para>
+/// Layout (docs/architecture.md, "Token cache"): each entry is a slot number. The ids and representations of the slots
+/// sit in native chunks of <see cref="ChunkSlots"/> slots, outside the garbage-collected heap; an open-addressing hash
+/// table of slot numbers finds them, and the LRU order is a doubly linked list of slot numbers in plain arrays. So the
+/// cache is a handful of objects however many tokens it holds, and once it is full an insertion reuses the evicted
+/// slot: no allocation in steady state, and nothing for the garbage collector to scan or move.
+/// </para>
 /// </summary>
-internal sealed class TokenCache
+internal sealed class TokenCache : IDisposable
 {
+    /// <summary>Slots per native chunk of ids and representations (the chunks are added as the cache grows).</summary>
+    public const int ChunkSlots = 256;
+
+    private const int None = -1;
+    private const byte PinnedFlag = 1, AheadFlag = 2; // never evicted; encoded ahead and not looked up since
+
     private readonly int width, dim;
     private readonly object gate = new();
-    private readonly Dictionary<int[], Entry> entries = new(new IdsComparer());
-    private readonly Dictionary<int[], Entry>.AlternateLookup<ReadOnlySpan<int>> bySpan;
-    private Entry? newest, oldest; // the LRU list; pinned entries are not in it
+    private readonly List<NativeBuffer<int>> idChunks = [];
+    private readonly List<NativeBuffer<float>> vectorChunks = [];
+    private int[] table = []; // slot + 1 per bucket, 0 for an empty bucket; the length is a power of two
+    private int[] hashes = [], newer = [], older = []; // per slot
+    private byte[] flags = [];
+    private readonly Stack<int> freeSlots = new();
+    private int slots; // slots handed out so far (used or free)
+    private int newest = None, oldest = None; // the LRU list; pinned slots are not in it
     private int capacity, recent, pinned;
     private long hits, misses;
 
@@ -26,7 +44,6 @@ internal sealed class TokenCache
     {
         this.width = width;
         this.dim = dim;
-        bySpan = entries.GetAlternateLookup<ReadOnlySpan<int>>();
         Capacity = capacity;
     }
 
@@ -40,7 +57,7 @@ internal sealed class TokenCache
             lock (gate)
             {
                 capacity = value;
-                while (recent > capacity) Remove(oldest!);
+                while (recent > capacity) Free(oldest);
             }
         }
     }
@@ -68,22 +85,22 @@ internal sealed class TokenCache
         {
             for (int i = 0; i < count; i++)
             {
-                if (bySpan.TryGetValue(ids.Slice(i * width, width), out var entry))
-                {
-                    entry.Vector.CopyTo(output.Slice(i * dim, dim));
-                    if (!entry.Pinned) MoveToFront(entry);
-                    if (entry.Ahead)
-                    {
-                        entry.Ahead = false; // encoded ahead for this lookup: the miss it stood in for
-                        misses++;
-                    }
-                    else hits++;
-                }
-                else
+                var key = ids.Slice(i * width, width);
+                int slot = Find(key, Hash(key));
+                if (slot == None)
                 {
                     missing[missed++] = i;
                     misses++;
+                    continue;
                 }
+                Vector(slot).CopyTo(output.Slice(i * dim, dim));
+                if ((flags[slot] & PinnedFlag) == 0) MoveToFront(slot);
+                if ((flags[slot] & AheadFlag) != 0)
+                {
+                    flags[slot] &= unchecked((byte)~AheadFlag); // encoded ahead for this lookup: the miss it stood in for
+                    misses++;
+                }
+                else hits++;
             }
         }
         return missed;
@@ -101,131 +118,213 @@ internal sealed class TokenCache
         {
             for (int i = 0; i < count; i++)
             {
-                if (!bySpan.TryGetValue(ids.Slice(i * width, width), out var entry)) missing[missed++] = i;
-                else if (!entry.Pinned) MoveToFront(entry);
+                var key = ids.Slice(i * width, width);
+                int slot = Find(key, Hash(key));
+                if (slot == None) missing[missed++] = i;
+                else if ((flags[slot] & PinnedFlag) == 0) MoveToFront(slot);
             }
         }
         return missed;
     }
 
     /// <summary>Stores the representations [count, P] of the tokens ids [count, W] (LRU part; ids already present are skipped).</summary>
-    public void Add(ReadOnlySpan<int> ids, int count, ReadOnlySpan<float> vectors) => Add(ids, count, vectors, pin: false);
+    public void Add(ReadOnlySpan<int> ids, int count, ReadOnlySpan<float> vectors) => Add(ids, count, vectors, 0);
 
     /// <summary>
     /// Stores representations encoded ahead of the lookups that will need them (<see cref="Add(ReadOnlySpan{int}, int, ReadOnlySpan{float})"/>, LRU part): the first
     /// lookup of each counts as a miss, as it would have without them, so that the counters stay those of the text.
     /// </summary>
-    public void AddAhead(ReadOnlySpan<int> ids, int count, ReadOnlySpan<float> vectors) => Add(ids, count, vectors, pin: false, ahead: true);
+    public void AddAhead(ReadOnlySpan<int> ids, int count, ReadOnlySpan<float> vectors) => Add(ids, count, vectors, AheadFlag);
 
     /// <summary>Stores representations that are never evicted (a preloaded vocabulary).</summary>
-    public void Pin(ReadOnlySpan<int> ids, int count, ReadOnlySpan<float> vectors) => Add(ids, count, vectors, pin: true);
+    public void Pin(ReadOnlySpan<int> ids, int count, ReadOnlySpan<float> vectors) => Add(ids, count, vectors, PinnedFlag);
 
-    /// <summary>Forgets every entry (preloaded ones too) and resets the counters.</summary>
+    /// <summary>Forgets every entry (preloaded ones too), frees their memory and resets the counters.</summary>
     public void Clear()
     {
         lock (gate)
         {
-            entries.Clear();
-            newest = oldest = null;
-            recent = pinned = 0;
+            ReleaseChunks();
+            table = [];
+            hashes = newer = older = [];
+            flags = [];
+            freeSlots.Clear();
+            slots = recent = pinned = 0;
+            newest = oldest = None;
             hits = misses = 0;
         }
     }
 
-    private void Add(ReadOnlySpan<int> ids, int count, ReadOnlySpan<float> vectors, bool pin, bool ahead = false)
+    /// <summary>Frees the native chunks; the cache is empty afterwards.</summary>
+    public void Dispose() => Clear();
+
+    private void Add(ReadOnlySpan<int> ids, int count, ReadOnlySpan<float> vectors, byte flag)
     {
+        bool pin = flag == PinnedFlag;
         lock (gate)
         {
             for (int i = 0; i < count; i++)
             {
-                if (bySpan.TryGetValue(ids.Slice(i * width, width), out var existing))
+                var key = ids.Slice(i * width, width);
+                int hash = Hash(key);
+                int existing = Find(key, hash);
+                if (existing != None)
                 {
-                    if (pin && !existing.Pinned)
+                    if (pin && (flags[existing] & PinnedFlag) == 0)
                     {
                         Unlink(existing);
                         recent--;
-                        existing.Pinned = true;
+                        flags[existing] |= PinnedFlag;
                         pinned++;
                     }
                     continue;
                 }
                 if (!pin && capacity == 0) continue;
 
-                Entry entry;
-                if (!pin && recent == capacity)
-                {
-                    entry = oldest!; // reuse the least recently used entry and its arrays
-                    Remove(entry);
-                }
-                else entry = new Entry(width, dim);
-                ids.Slice(i * width, width).CopyTo(entry.Ids);
-                vectors.Slice(i * dim, dim).CopyTo(entry.Vector);
-                entry.Pinned = pin;
-                entry.Ahead = ahead;
-                entries.Add(entry.Ids, entry);
+                int slot = !pin && recent == capacity ? Evict(oldest) : TakeSlot(); // a full cache reuses its least recently used slot
+                key.CopyTo(Ids(slot));
+                vectors.Slice(i * dim, dim).CopyTo(Vector(slot));
+                hashes[slot] = hash;
+                flags[slot] = flag;
+                Insert(slot);
                 if (pin) pinned++;
                 else
                 {
                     recent++;
-                    MoveToFront(entry);
+                    newer[slot] = older[slot] = None;
+                    MoveToFront(slot);
                 }
             }
         }
     }
 
-    private void Remove(Entry entry)
+    private Span<int> Ids(int slot) => idChunks[slot / ChunkSlots].Get(ChunkSlots * width).Slice(slot % ChunkSlots * width, width);
+
+    private Span<float> Vector(int slot) => vectorChunks[slot / ChunkSlots].Get(ChunkSlots * dim).Slice(slot % ChunkSlots * dim, dim);
+
+    /// <summary>The slot holding <paramref name="key"/>, or <see cref="None"/>.</summary>
+    private int Find(ReadOnlySpan<int> key, int hash)
     {
-        entries.Remove(entry.Ids);
-        Unlink(entry);
-        recent--;
-    }
-
-    private void MoveToFront(Entry entry)
-    {
-        if (newest == entry) return;
-        Unlink(entry);
-        entry.Newer = null;
-        entry.Older = newest;
-        if (newest is not null) newest.Newer = entry;
-        newest = entry;
-        oldest ??= entry;
-    }
-
-    private void Unlink(Entry entry)
-    {
-        if (entry.Newer is not null) entry.Newer.Older = entry.Older;
-        else if (newest == entry) newest = entry.Older;
-        if (entry.Older is not null) entry.Older.Newer = entry.Newer;
-        else if (oldest == entry) oldest = entry.Newer;
-        entry.Newer = entry.Older = null;
-    }
-
-    private sealed class Entry(int width, int dim)
-    {
-        public readonly int[] Ids = new int[width];
-        public readonly float[] Vector = new float[dim];
-        public Entry? Newer, Older;
-        public bool Pinned;
-        public bool Ahead; // added by AddAhead and not looked up since
-    }
-
-    /// <summary>Compares rows of ids by value; lookups may pass a span (a row of a batch buffer) instead of an array.</summary>
-    private sealed class IdsComparer : IEqualityComparer<int[]>, IAlternateEqualityComparer<ReadOnlySpan<int>, int[]>
-    {
-        public bool Equals(int[]? x, int[]? y) => x.AsSpan().SequenceEqual(y);
-
-        public int GetHashCode(int[] ids) => GetHashCode((ReadOnlySpan<int>)ids);
-
-        public bool Equals(ReadOnlySpan<int> alternate, int[] other) => alternate.SequenceEqual(other);
-
-        public int GetHashCode(ReadOnlySpan<int> alternate)
+        if (table.Length == 0) return None;
+        int mask = table.Length - 1;
+        for (int b = hash & mask; table[b] != 0; b = (b + 1) & mask)
         {
-            var hash = new HashCode();
-            hash.AddBytes(MemoryMarshal.AsBytes(alternate));
-            return hash.ToHashCode();
+            int slot = table[b] - 1;
+            if (hashes[slot] == hash && key.SequenceEqual(Ids(slot))) return slot;
         }
+        return None;
+    }
 
-        public int[] Create(ReadOnlySpan<int> alternate) => alternate.ToArray();
+    /// <summary>A slot for a new entry: a freed one, or the next one (adding a chunk and growing the arrays as needed).</summary>
+    private int TakeSlot()
+    {
+        if (freeSlots.Count > 0) return freeSlots.Pop();
+        int slot = slots++;
+        if (slot % ChunkSlots == 0 && slot / ChunkSlots == idChunks.Count)
+        {
+            var ids = new NativeBuffer<int>();
+            ids.Get(ChunkSlots * width);
+            idChunks.Add(ids);
+            var vectors = new NativeBuffer<float>();
+            vectors.Get(ChunkSlots * dim);
+            vectorChunks.Add(vectors);
+        }
+        if (slot == hashes.Length)
+        {
+            int length = Math.Max(ChunkSlots, 2 * hashes.Length);
+            Array.Resize(ref hashes, length);
+            Array.Resize(ref newer, length);
+            Array.Resize(ref older, length);
+            Array.Resize(ref flags, length);
+        }
+        return slot;
+    }
+
+    /// <summary>Removes the LRU slot <paramref name="slot"/> from the table and the list and returns it, to be reused.</summary>
+    private int Evict(int slot)
+    {
+        Delete(slot);
+        Unlink(slot);
+        flags[slot] = 0;
+        recent--;
+        return slot;
+    }
+
+    /// <summary>Evicts the LRU slot <paramref name="slot"/> and keeps it for a later entry.</summary>
+    private void Free(int slot) => freeSlots.Push(Evict(slot));
+
+    /// <summary>Puts <paramref name="slot"/> into the hash table (kept at most half full).</summary>
+    private void Insert(int slot)
+    {
+        if (2 * (recent + pinned + 1) > table.Length) Rehash(Math.Max(2 * ChunkSlots, 2 * table.Length));
+        int mask = table.Length - 1, b = hashes[slot] & mask;
+        while (table[b] != 0) b = (b + 1) & mask;
+        table[b] = slot + 1;
+    }
+
+    /// <summary>Takes <paramref name="slot"/> out of the hash table, shifting later entries of its probe run back (no tombstones).</summary>
+    private void Delete(int slot)
+    {
+        int mask = table.Length - 1, hole = hashes[slot] & mask;
+        while (table[hole] != slot + 1) hole = (hole + 1) & mask;
+        for (int b = (hole + 1) & mask; table[b] != 0; b = (b + 1) & mask)
+        {
+            int home = hashes[table[b] - 1] & mask;
+            bool stays = hole <= b ? hole < home && home <= b : hole < home || home <= b; // home lies in (hole, b]
+            if (stays) continue;
+            table[hole] = table[b];
+            hole = b;
+        }
+        table[hole] = 0;
+    }
+
+    private void Rehash(int length)
+    {
+        var old = table;
+        table = new int[length];
+        int mask = length - 1;
+        foreach (int entry in old)
+        {
+            if (entry == 0) continue;
+            int b = hashes[entry - 1] & mask;
+            while (table[b] != 0) b = (b + 1) & mask;
+            table[b] = entry;
+        }
+    }
+
+    private void MoveToFront(int slot)
+    {
+        if (newest == slot) return;
+        Unlink(slot);
+        older[slot] = newest;
+        if (newest != None) newer[newest] = slot;
+        newest = slot;
+        if (oldest == None) oldest = slot;
+    }
+
+    private void Unlink(int slot)
+    {
+        int n = newer[slot], o = older[slot];
+        if (n != None) older[n] = o;
+        else if (newest == slot) newest = o;
+        if (o != None) newer[o] = n;
+        else if (oldest == slot) oldest = n;
+        newer[slot] = older[slot] = None;
+    }
+
+    private void ReleaseChunks()
+    {
+        foreach (var chunk in idChunks) chunk.Dispose();
+        foreach (var chunk in vectorChunks) chunk.Dispose();
+        idChunks.Clear();
+        vectorChunks.Clear();
+    }
+
+    private static int Hash(ReadOnlySpan<int> ids)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(MemoryMarshal.AsBytes(ids));
+        return hash.ToHashCode();
     }
 }
 
