@@ -61,7 +61,8 @@ public static class EncoderProbe
                     for (int s = 0; s < n; s += chunk)
                     {
                         int m = Math.Min(chunk, n - s);
-                        encoder.Cnn.Forward(ids.AsSpan(s * w, m * w), m, ws.Inference.Embedded(encoder.Cnn.WorkspaceSize(m)), ws.Inference.DistinctPositions(m), ws.Inference.Filters(m * f));
+                        var scratch = ws.Inference.EncoderScratch(encoder.Cnn.WorkspaceSize(m), m * f);
+                        encoder.Cnn.Forward(ids.AsSpan(s * w, m * w), m, scratch.Embedded, ws.Inference.DistinctPositions(m), scratch.Filters);
                     }
                 }));
                 Report($"  highways only, chunks of {chunk}", Best(() =>
@@ -69,7 +70,8 @@ public static class EncoderProbe
                     for (int s = 0; s < n; s += chunk)
                     {
                         int m = Math.Min(chunk, n - s);
-                        foreach (var highway in encoder.Highways) highway.Forward(ws.Inference.Filters(m * f), m, ws.Inference.Gate(m * f), ws.Inference.Candidate(m * f), null);
+                        var scratch = ws.Inference.EncoderScratch(encoder.Cnn.WorkspaceSize(m), m * f);
+                        foreach (var highway in encoder.Highways) highway.Forward(scratch.Filters, m, scratch.Gate, scratch.Candidate, null);
                     }
                 }));
             }

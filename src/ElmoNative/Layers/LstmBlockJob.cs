@@ -25,9 +25,6 @@ internal sealed class LstmBlockJob
     /// <summary>Where the step's rows start in the workspace's chunk of x W_x + B (row stride 4H); -1: the step computes x W_x + B per block.</summary>
     public int ChunkOffset { get; set; }
 
-    /// <summary>Floats of the workspace's chunk buffer.</summary>
-    public int ChunkLength { get; set; }
-
     /// <summary>The part: cell state and hidden output of the rows.</summary>
     public SpanPart Body { get; }
 }

@@ -110,8 +110,9 @@ internal sealed class LstmWithProjection : IDisposable
         if (steps == 0) return;
         if (blockUnits == 0) throw new InvalidOperationException("the inference pass runs on packed weights (training weights run Forward(LstmSaved))");
         int h = CellDim, p = OutputDim, pIn = InputDim, gates = 4 * h;
-        var hidden = ws.LstmHidden(active[0] * h);
         int blocks = (h + blockUnits - 1) / blockUnits, group = Math.Max(1, ws.LstmRowGroup), few = Math.Max(1, ws.LstmFewRows);
+        var hidden = ws.LstmScratch(active[0] * h, few * gates); // output before projection [rows, H]
+        var chunkGates = ws.LstmGates(); // x W_x + B of runs of few-row steps
         var job = ws.LstmBlockJob;
         job.Layer = this;
         job.Workspace = ws;
@@ -127,7 +128,7 @@ internal sealed class LstmWithProjection : IDisposable
                 int t1 = t + 1;
                 while (t1 < steps && active[t1] < few && offsets[t1 + 1] - r <= few) t1++;
                 int chunkRows = offsets[t1] - r;
-                var chunk = ws.LstmGates(few * gates)[..(chunkRows * gates)];
+                var chunk = chunkGates[..(chunkRows * gates)];
                 input.Multiply(chunkRows, x.Slice(r * pIn, chunkRows * pIn), pIn, 0f, chunk, gates);    // z = x W_x
                 Activations.AddRowVector(bias.Values, chunk, chunkRows, gates);                        //   + B
                 chunkFirstRow = r;
@@ -148,7 +149,6 @@ internal sealed class LstmWithProjection : IDisposable
                 job.Rows = rows;
                 job.Parts = parts;
                 job.ChunkOffset = fromChunk ? (r + g0 - chunkFirstRow) * gates : -1;
-                job.ChunkLength = few * gates;
                 ParallelSpans.For(parts, parts, c.Slice(g0 * h, rows * h), hidden.Slice(g0 * h, rows * h), job.Body);
             }
             var mNext = m[..(a * p)];
@@ -173,7 +173,7 @@ internal sealed class LstmWithProjection : IDisposable
         if (job.ChunkOffset >= 0)
         {
             // x W_x + B are in the chunk buffer: each block adds m W_h in place (row stride 4H) and runs its cell math.
-            var chunk = ws.LstmGates(job.ChunkLength);
+            var chunk = ws.LstmGates();
             for (int block = first; block < last; block++)
             {
                 int u0 = block * blockUnits, units = Math.Min(blockUnits, h - u0), width = 4 * units, j0 = 4 * u0;

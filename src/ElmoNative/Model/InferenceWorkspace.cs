@@ -6,12 +6,17 @@ namespace ElmoNative;
 /// Scratch memory of one inference call, kept between calls so that steady-state embedding does not allocate.
 /// Each buffer grows to the largest size asked for and is reused; the buffers live in native memory, so a growth frees
 /// the smaller block at once instead of leaving it to the garbage collector. One workspace serves one call at a time.
+/// <para>
+/// The token encoder and the LSTM never run at once on one workspace (a batch's tokens are encoded before its layers
+/// run), so their largest buffers share one block (<see cref="EncoderScratch"/>, <see cref="LstmScratch"/>): 3.6 MB
+/// per workspace for <c>original</c> (bench/README.md, "Memory").
+/// </para>
 /// </summary>
 internal sealed class InferenceWorkspace : IDisposable
 {
     private readonly NativeBuffer<int> charIds = new(), distinctPositions = new();
-    private readonly NativeBuffer<float> embedded = new(), filters = new(), gate = new(), candidate = new();
-    private readonly NativeBuffer<float> lstmGates = new(), lstmHidden = new();
+    private readonly NativeBuffer<float> shared = new(); // the encoder's or the LSTM's scratch, whichever phase runs
+    private int lstmGatesOffset, lstmGatesLength;
     private readonly PackedRows lstmInputRows = new(), lstmOutputRows = new();
     private NativeBuffer<float>[] lstmBlockGates = [];
 
@@ -31,8 +36,21 @@ internal sealed class InferenceWorkspace : IDisposable
     /// <summary>32 rows: 2 MB of gates at 4H = 16384 (original).</summary>
     public const int DefaultLstmFewRows = 32;
 
-    /// <summary>LSTM gate pre-activations x W_x + B for a run of steps of few rows [rows, 4H].</summary>
-    public Span<float> LstmGates(int size) => lstmGates.Get(size);
+    /// <summary>
+    /// The LSTM's scratch for a layer pass, in the shared block: hidden, the output before projection [rows, H]
+    /// (<paramref name="hiddenSize"/> floats), and the gate pre-activations x W_x + B of a run of steps of few rows
+    /// (<paramref name="gatesSize"/> floats), which <see cref="LstmGates"/> gives until the next call. Returns hidden.
+    /// </summary>
+    public Span<float> LstmScratch(int hiddenSize, int gatesSize)
+    {
+        var block = shared.Get(hiddenSize + gatesSize);
+        lstmGatesOffset = hiddenSize;
+        lstmGatesLength = gatesSize;
+        return block[..hiddenSize];
+    }
+
+    /// <summary>The gate pre-activations of the last <see cref="LstmScratch"/> (read by the threads of a step; no growth).</summary>
+    public Span<float> LstmGates() => shared.Get(lstmGatesOffset + lstmGatesLength).Slice(lstmGatesOffset, lstmGatesLength);
 
     /// <summary>Rows of an LSTM step per column-block pass: 128 (a step's rows in the default internal batches of elmo embed).</summary>
     public const int DefaultLstmRowGroup = 128;
@@ -43,17 +61,17 @@ internal sealed class InferenceWorkspace : IDisposable
     /// <summary>Per token, the leading character positions that are not padding [N].</summary>
     public Span<int> DistinctPositions(int size) => distinctPositions.Get(size);
 
-    /// <summary>Embedded characters [N, W, E].</summary>
-    public Span<float> Embedded(int size) => embedded.Get(size);
-
-    /// <summary>Filter outputs / highway state [N, F].</summary>
-    public Span<float> Filters(int size) => filters.Get(size);
-
-    /// <summary>Highway gate [N, F].</summary>
-    public Span<float> Gate(int size) => gate.Get(size);
-
-    /// <summary>Highway candidate [N, F].</summary>
-    public Span<float> Candidate(int size) => candidate.Get(size);
+    /// <summary>
+    /// The token encoder's scratch for a chunk of tokens, in the shared block: the embedded characters
+    /// (<paramref name="embeddedSize"/> floats, [N, W, E] or the pad-aware share of it), and [N, F] each
+    /// (<paramref name="featureSize"/> floats) for the filter outputs / highway state, the highway gate and the candidate.
+    /// </summary>
+    public EncoderScratch EncoderScratch(int embeddedSize, int featureSize)
+    {
+        var block = shared.Get(embeddedSize + 3 * featureSize);
+        return new EncoderScratch(block[..embeddedSize], block.Slice(embeddedSize, featureSize),
+            block.Slice(embeddedSize + featureSize, featureSize), block.Slice(embeddedSize + 2 * featureSize, featureSize));
+    }
 
     /// <summary>The rows x_t of an LSTM step packed for the column-block products.</summary>
     public PackedRows LstmInputRows => lstmInputRows;
@@ -77,22 +95,30 @@ internal sealed class InferenceWorkspace : IDisposable
     /// <summary>The column-block pass of the LSTM step running on this workspace (reused between steps).</summary>
     internal Layers.LstmBlockJob LstmBlockJob { get; } = new();
 
-    /// <summary>LSTM output before projection [B, H].</summary>
-    public Span<float> LstmHidden(int size) => lstmHidden.Get(size);
-
     /// <summary>Frees every buffer.</summary>
     public void Dispose()
     {
         charIds.Dispose();
         distinctPositions.Dispose();
-        embedded.Dispose();
-        filters.Dispose();
-        gate.Dispose();
-        candidate.Dispose();
-        lstmGates.Dispose();
-        lstmHidden.Dispose();
+        shared.Dispose();
         lstmInputRows.Dispose();
         lstmOutputRows.Dispose();
         foreach (var buffer in lstmBlockGates) buffer.Dispose();
     }
+}
+
+/// <summary>The token encoder's buffers for one chunk of tokens (<see cref="InferenceWorkspace.EncoderScratch"/>).</summary>
+/// <param name="Embedded">Embedded characters.</param>
+/// <param name="Filters">Filter outputs, then the highway state [N, F].</param>
+/// <param name="Gate">Highway gate [N, F].</param>
+/// <param name="Candidate">Highway candidate [N, F].</param>
+internal readonly ref struct EncoderScratch(Span<float> Embedded, Span<float> Filters, Span<float> Gate, Span<float> Candidate)
+{
+    public Span<float> Embedded { get; } = Embedded;
+
+    public Span<float> Filters { get; } = Filters;
+
+    public Span<float> Gate { get; } = Gate;
+
+    public Span<float> Candidate { get; } = Candidate;
 }
