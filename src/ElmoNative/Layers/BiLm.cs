@@ -32,7 +32,8 @@ internal sealed class BiLm : IDisposable
 
     /// <summary>
     /// The default capacity for <paramref name="options"/>: <see cref="DefaultCacheBytes"/> over the bytes of one entry
-    /// (P floats, W ids and about 100 bytes of bookkeeping), in whole thousands (10,000 for P = 512, 29,000 for P = 128).
+    /// (P floats, W ids and 100 bytes of bookkeeping, a bound: the native slots need about 30), in whole thousands
+    /// (10,000 for P = 512, 29,000 for P = 128).
     /// </summary>
     public static int DefaultCacheCapacityFor(ElmoOptions options)
     {
