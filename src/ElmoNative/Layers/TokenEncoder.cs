@@ -54,21 +54,20 @@ internal sealed class TokenEncoder : IDisposable
         for (int start = 0; start < tokens; start += ChunkTokens)
         {
             int n = Math.Min(ChunkTokens, tokens - start);
-            var scratch = ws.EncoderScratch(cnn.WorkspaceSize(n), n * f);
-            Forward(charIds.Slice(start * w, n * w), n, scratch.Filters, output.Slice(start * p, n * p), ws, scratch, null);
+            var scratch = ws.EncoderScratch(n, cnn.WorkspaceSize(n), n * f);
+            Forward(charIds.Slice(start * w, n * w), n, scratch.Filters, output.Slice(start * p, n * p), scratch, null);
         }
     }
 
     /// <summary>Training: charIds [n, W] -> output [n, P]; <paramref name="saved"/> keeps what <see cref="Backward"/> needs.</summary>
     public void Forward(ReadOnlySpan<int> charIds, int n, TokenEncoderSaved saved, Span<float> output)
-        => Forward(charIds, n, saved.Encoded.AsSpan(0, n * cnn.Filters), output, null, default, saved);
+        => Forward(charIds, n, saved.Encoded.AsSpan(0, n * cnn.Filters), output, default, saved);
 
-    /// <summary>The layers in order over n tokens, h [n, F] their running value: scratch from ws (inference) or kept in saved (training).</summary>
-    private void Forward(ReadOnlySpan<int> charIds, int n, Span<float> h, Span<float> output, InferenceWorkspace? ws, EncoderScratch scratch,
-        TokenEncoderSaved? saved)
+    /// <summary>The layers in order over n tokens, h [n, F] their running value: scratch buffers (inference) or kept in saved (training).</summary>
+    private void Forward(ReadOnlySpan<int> charIds, int n, Span<float> h, Span<float> output, EncoderScratch scratch, TokenEncoderSaved? saved)
     {
         int f = cnn.Filters, p = OutputDim;
-        if (saved is null) cnn.Forward(charIds, n, scratch.Embedded, ws!.DistinctPositions(n), h);
+        if (saved is null) cnn.Forward(charIds, n, scratch.Embedded, scratch.DistinctPositions, h);
         else cnn.Forward(charIds, n, saved.Cnn, h);
         for (int k = 0; k < highways.Length; k++)
         {

@@ -9,7 +9,7 @@ namespace ElmoNative;
 /// <para>
 /// The token encoder and the LSTM never run at once on one workspace (a batch's tokens are encoded before its layers
 /// run), so their largest buffers share one block (<see cref="EncoderScratch"/>, <see cref="LstmScratch"/>): 3.6 MB
-/// per workspace for <c>original</c> (bench/README.md, "Memory").
+/// per workspace for <c>original</c> (bench/README.md, "Memory of the streaming path").
 /// </para>
 /// </summary>
 internal sealed class InferenceWorkspace : IDisposable
@@ -58,18 +58,16 @@ internal sealed class InferenceWorkspace : IDisposable
     /// <summary>Character ids of the tokens to encode [N, W].</summary>
     public Span<int> CharIds(int size) => charIds.Get(size);
 
-    /// <summary>Per token, the leading character positions that are not padding [N].</summary>
-    public Span<int> DistinctPositions(int size) => distinctPositions.Get(size);
-
     /// <summary>
-    /// The token encoder's scratch for a chunk of tokens, in the shared block: the embedded characters
-    /// (<paramref name="embeddedSize"/> floats, [N, W, E] or the pad-aware share of it), and [N, F] each
-    /// (<paramref name="featureSize"/> floats) for the filter outputs / highway state, the highway gate and the candidate.
+    /// The token encoder's scratch for a chunk of <paramref name="tokens"/> tokens: per token, the leading character
+    /// positions that are not padding; and in the shared block, the embedded characters (<paramref name="embeddedSize"/>
+    /// floats, [N, W, E] or the pad-aware share of it), and [N, F] each (<paramref name="featureSize"/> floats) for the
+    /// filter outputs / highway state, the highway gate and the candidate.
     /// </summary>
-    public EncoderScratch EncoderScratch(int embeddedSize, int featureSize)
+    public EncoderScratch EncoderScratch(int tokens, int embeddedSize, int featureSize)
     {
         var block = shared.Get(embeddedSize + 3 * featureSize);
-        return new EncoderScratch(block[..embeddedSize], block.Slice(embeddedSize, featureSize),
+        return new EncoderScratch(distinctPositions.Get(tokens), block[..embeddedSize], block.Slice(embeddedSize, featureSize),
             block.Slice(embeddedSize + featureSize, featureSize), block.Slice(embeddedSize + 2 * featureSize, featureSize));
     }
 
@@ -108,12 +106,15 @@ internal sealed class InferenceWorkspace : IDisposable
 }
 
 /// <summary>The token encoder's buffers for one chunk of tokens (<see cref="InferenceWorkspace.EncoderScratch"/>).</summary>
+/// <param name="DistinctPositions">Per token, the leading character positions that are not padding [N].</param>
 /// <param name="Embedded">Embedded characters.</param>
 /// <param name="Filters">Filter outputs, then the highway state [N, F].</param>
 /// <param name="Gate">Highway gate [N, F].</param>
 /// <param name="Candidate">Highway candidate [N, F].</param>
-internal readonly ref struct EncoderScratch(Span<float> Embedded, Span<float> Filters, Span<float> Gate, Span<float> Candidate)
+internal readonly ref struct EncoderScratch(Span<int> DistinctPositions, Span<float> Embedded, Span<float> Filters, Span<float> Gate, Span<float> Candidate)
 {
+    public Span<int> DistinctPositions { get; } = DistinctPositions;
+
     public Span<float> Embedded { get; } = Embedded;
 
     public Span<float> Filters { get; } = Filters;

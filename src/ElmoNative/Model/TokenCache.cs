@@ -257,6 +257,12 @@ internal sealed class TokenCache : IDisposable
     private void Insert(int slot)
     {
         if (2 * (recent + pinned + 1) > table.Length) Rehash(Math.Max(2 * ChunkSlots, 2 * table.Length));
+        Place(slot);
+    }
+
+    /// <summary>Puts <paramref name="slot"/> in the first empty bucket of its probe run (the table has room).</summary>
+    private void Place(int slot)
+    {
         int mask = table.Length - 1, b = hashes[slot] & mask;
         while (table[b] != 0) b = (b + 1) & mask;
         table[b] = slot + 1;
@@ -282,14 +288,8 @@ internal sealed class TokenCache : IDisposable
     {
         var old = table;
         table = new int[length];
-        int mask = length - 1;
         foreach (int entry in old)
-        {
-            if (entry == 0) continue;
-            int b = hashes[entry - 1] & mask;
-            while (table[b] != 0) b = (b + 1) & mask;
-            table[b] = entry;
-        }
+            if (entry != 0) Place(entry - 1);
     }
 
     private void MoveToFront(int slot)
