@@ -9,7 +9,9 @@ namespace ElmoNative.Bench;
 /// text file to an HDF5 file (removed afterwards), stopped after a number of seconds, with the resident set, the native
 /// bytes and the managed heap printed at intervals and the largest native buffers listed at the end (as
 /// <c>e2e --trace-memory</c> does). The peak it prints is the process's (VmHWM), load included.
-/// Usage: stream-memory [--preset original] [--input FILE] [--seconds 100] [--every 10] [--cache-size N]
+/// With <c>--sample-after S</c>, the managed allocations are sampled by type from S seconds on (the steady state; 0,
+/// the default: from the end of the load) and listed at the end.
+/// Usage: stream-memory [--preset original] [--input FILE] [--seconds 100] [--every 10] [--sample-after S] [--cache-size N]
 ///                      [--batch-tokens T] [--batch-rows R]
 /// </summary>
 public static class StreamMemory
@@ -17,7 +19,7 @@ public static class StreamMemory
     public static int Run(string[] args)
     {
         string preset = "original", input = EndToEnd.DefaultInput;
-        double seconds = 100, every = 10;
+        double seconds = 100, every = 10, sampleAfter = 0;
         int? cacheSize = null;
         var options = new ElmoNative.Output.EmbeddingFileOptions();
         for (int i = 0; i < args.Length; i++)
@@ -28,6 +30,7 @@ public static class StreamMemory
                 case "--preset": preset = Next(); break;
                 case "--input": input = Next(); break;
                 case "--seconds": seconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--sample-after": sampleAfter = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--every": every = double.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--cache-size": cacheSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--batch-tokens": options = options with { BatchTokens = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
@@ -38,6 +41,7 @@ public static class StreamMemory
         if (!RandomCheckpoint.TryParsePreset(preset, out var modelPreset)) { Console.Error.WriteLine($"stream-memory: unknown preset {preset}"); return 2; }
         if (!File.Exists(input)) { Console.Error.WriteLine($"stream-memory: {input} not found"); return 1; }
 
+        using var allocations = new AllocationSampler();
         using var model = ElmoModel.LoadDirectory(EndToEnd.CheckpointDirectory(modelPreset));
         if (cacheSize is { } capacity) model.TokenCacheCapacity = capacity;
         var clock = Stopwatch.StartNew();
@@ -49,10 +53,12 @@ public static class StreamMemory
         var progress = new SynchronousProgress(p =>
         {
             tokens = p.Tokens;
+            if (clock.Elapsed.TotalSeconds >= sampleAfter) allocations.Recording = true;
             if (clock.Elapsed.TotalSeconds < next) return;
             next += every;
             Print(clock, "running", tokens);
         });
+        allocations.Recording = sampleAfter <= 0;
         try
         {
             ElmoNative.Output.EmbeddingFile.Write(model, input, output, options, progress, stop.Token);
@@ -68,6 +74,8 @@ public static class StreamMemory
         var cache = model.TokenCacheStatistics;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"token cache: {cache.Count} of {cache.Capacity}, hit rate {cache.HitRate:P1}; peak RSS (VmHWM) {Status("VmHWM") / 1024.0:F0} MB"));
+        allocations.Recording = false;
+        allocations.Print(Console.Out);
         EndToEnd.DumpBuffers(model, Console.Out);
         return 0;
     }

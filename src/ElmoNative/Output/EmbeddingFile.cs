@@ -359,31 +359,34 @@ public static class EmbeddingFile
     private sealed class SentenceReader(Utf8LineReader lines, bool sentenceKeys, int maxTokens)
     {
         private readonly Dictionary<string, long>? seen = sentenceKeys ? new(StringComparer.Ordinal) : null;
+        private readonly TokenStringPool tokenStrings = new(); // a long input allocates its frequent tokens once
 
         /// <summary>The next sentence (its stripped text and tokens), or null at the end.</summary>
         public InputSentence? Next()
         {
             if (!lines.TryRead(out string? line)) return null;
             long number = lines.LineNumber;
-            string where = string.Create(CultureInfo.InvariantCulture, $"{lines.Path}:{number}: ");
-            string index = string.Create(CultureInfo.InvariantCulture, $"(index {number - 1})");
-            if (line.Length == 0) throw new InvalidDataException($"{where}empty line {index}");
+            if (line.Length == 0) throw Error(number, "empty line");
             string text = PythonText.Strip(line);
-            if (text.Length == 0) throw new InvalidDataException($"{where}line has only whitespace {index}");
+            if (text.Length == 0) throw Error(number, "line has only whitespace");
             if (seen is not null)
             {
                 // The messages name the command line's flag too, which EmbeddingFileLayout.SentenceKeys stands for.
                 if (!EmbeddingFileWriter.IsValidKey(text))
-                    throw new InvalidDataException($"{where}the sentence cannot name an HDF5 dataset ('/' or NUL in it, or '.' alone) {index}; drop --use-sentence-keys");
+                    throw Error(number, "the sentence cannot name an HDF5 dataset ('/' or NUL in it, or '.' alone)", "; drop --use-sentence-keys");
                 if (seen.TryGetValue(text, out long first))
-                    throw new InvalidDataException($"{where}the same sentence as line {first} {index}; --use-sentence-keys needs distinct sentences (drop it to encode duplicates)");
+                    throw Error(number, $"the same sentence as line {first}", "; --use-sentence-keys needs distinct sentences (drop it to encode duplicates)");
                 seen.Add(text, number);
             }
-            var tokens = PythonText.Split(text);
+            var tokens = PythonText.Split(text, tokenStrings);
             if (tokens.Length > maxTokens)
-                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
-                    $"{where}{tokens.Length:N0} tokens, more than the most a sentence may have ({maxTokens:N0}; --max-sentence-tokens) {index}"));
+                throw Error(number, string.Create(CultureInfo.InvariantCulture,
+                    $"{tokens.Length:N0} tokens, more than the most a sentence may have ({maxTokens:N0}; --max-sentence-tokens)"));
             return new InputSentence(text, tokens);
         }
+
+        /// <summary>"input:line: what (index i)hint": the error of 1-based line <paramref name="number"/> (made only when there is one).</summary>
+        private InvalidDataException Error(long number, string what, string hint = "") =>
+            new(string.Create(CultureInfo.InvariantCulture, $"{lines.Path}:{number}: {what} (index {number - 1}){hint}"));
     }
 }

@@ -20,16 +20,41 @@ internal static class PythonText
     }
 
     /// <summary><c>sentence.split()</c>: the runs of non-whitespace characters.</summary>
-    public static string[] Split(string sentence)
+    public static string[] Split(string sentence) => Split(sentence, pool: null);
+
+    /// <summary>
+    /// <c>sentence.split()</c>, taking each token's string from <paramref name="pool"/> when one is given (no allocation
+    /// for a token the pool holds); the array is allocated at its exact length.
+    /// </summary>
+    public static string[] Split(ReadOnlySpan<char> sentence, TokenStringPool? pool)
     {
-        var tokens = new List<string>();
+        int count = 0;
         for (int i = 0; i < sentence.Length;)
         {
-            while (i < sentence.Length && IsWhiteSpace(sentence[i])) i++;
-            int start = i;
-            while (i < sentence.Length && !IsWhiteSpace(sentence[i])) i++;
-            if (i > start) tokens.Add(sentence[start..i]);
+            int start = SkipWhiteSpace(sentence, i);
+            i = SkipToken(sentence, start);
+            if (i > start) count++;
         }
-        return [.. tokens];
+        var tokens = new string[count];
+        count = 0;
+        for (int i = 0; i < sentence.Length;)
+        {
+            int start = SkipWhiteSpace(sentence, i);
+            i = SkipToken(sentence, start);
+            if (i > start) tokens[count++] = pool is null ? new string(sentence[start..i]) : pool.Get(sentence[start..i]);
+        }
+        return tokens;
+    }
+
+    private static int SkipWhiteSpace(ReadOnlySpan<char> text, int i)
+    {
+        while (i < text.Length && IsWhiteSpace(text[i])) i++;
+        return i;
+    }
+
+    private static int SkipToken(ReadOnlySpan<char> text, int i)
+    {
+        while (i < text.Length && !IsWhiteSpace(text[i])) i++;
+        return i;
     }
 }
