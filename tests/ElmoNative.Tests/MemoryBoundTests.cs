@@ -95,6 +95,33 @@ public sealed class MemoryBoundTests : IDisposable
         Assert.True(allocated < windowBytes / 4, $"allocated {allocated} bytes for a window whose values take {windowBytes}");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AStreamedEmbedAllocatesNothingPerSentenceOnceItsBuffersAreGrown(bool regroup)
+    {
+        // The same 40 lines (from a vocabulary of 30 words, which the token string pool holds) once, then 10 times: the
+        // extra 360 sentences may allocate only their share of what a window of 40 or a batch of 8 allocates (a plan, a
+        // few small arrays: 20-60 bytes a sentence), not a line's string and token array each (250-280 bytes a sentence
+        // before the reader reused them; docs/architecture.md, "Streaming without garbage").
+        var random = new Random(9);
+        string[] vocabulary = Enumerable.Range(0, 30).Select(i => TestSentences.RandomSentence(random, 1)[0]).ToArray();
+        string[] lines = Enumerable.Range(0, 40).Select(_ => string.Join(' ', Enumerable.Range(0, random.Next(3, 12)).Select(_ => vocabulary[random.Next(30)]))).ToArray();
+        string once = directory.File("once.txt"), tenTimes = directory.File("ten.txt");
+        File.WriteAllLines(once, lines);
+        File.WriteAllLines(tenTimes, Enumerable.Repeat(lines, 10).SelectMany(l => l));
+        var options = new EmbeddingFileOptions { Regroup = regroup, BatchSize = 8, WindowSentences = 40, Layout = EmbeddingFileLayout.LineNumbers };
+        long Allocated(string input)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            EmbeddingFile.Write(Model.Value, input, directory.File("out.hdf5"), options);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Allocated(tenTimes); // warm-up: workspaces, the model's buffers, JIT
+        long perExtraSentence = (Allocated(tenTimes) - Allocated(once)) / 360;
+        Assert.True(perExtraSentence < 100, $"{perExtraSentence} bytes allocated per sentence (regroup {regroup})");
+    }
+
     private EmbeddingFileProgress Write(ElmoModel model, InputSentence[] sentences, EmbeddingFileOptions options)
     {
         int next = 0;

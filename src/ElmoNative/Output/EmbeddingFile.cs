@@ -80,7 +80,7 @@ public static class EmbeddingFile
                 {
                     cancellation.ThrowIfCancellationRequested();
                     return first is { } s ? Take(ref first, s) : reader.Next();
-                }, options, progress, cancellation);
+                }, options, progress, cancellation, windowWritten: reader.Recycle);
                 writer.Finish();
                 (written, tokensDone) = regrouped;
             });
@@ -96,7 +96,7 @@ public static class EmbeddingFile
             int chunkRows = Math.Min(options.BatchSize, options.BatchRows ?? SentenceWindow.BatchRowsFor(model.Options));
             var states = new List<ElmoState>();
             var batch = new List<IReadOnlyList<string>>(Math.Min(chunkRows, 4096));
-            var texts = new List<string>(batch.Capacity);
+            var texts = new List<ReadOnlyMemory<char>>(batch.Capacity);
             var output = new ElmoBatchOutput(); // reused from chunk to chunk
             float[] mixed = []; // [B, T, D] for the average of the layers, grown as needed
             float[] pooled = options.Pooling is null ? [] : new float[layerCount * dim];
@@ -130,12 +130,13 @@ public static class EmbeddingFile
                     {
                         int n = output.Lengths[b];
                         var averaged = average is null ? default : mixed.AsSpan(b * output.MaxLength * dim, n * dim);
-                        WriteSentence(writer, texts[b], output, b, options, averaged, pooled);
+                        WriteSentence(writer, texts[b].Span, output, b, options, averaged, pooled);
                         tokensDone += n;
                     }
                     written += batch.Count;
                     batch.Clear();
                     texts.Clear();
+                    reader.Recycle(); // every sentence read has been written
                     if (row == options.BatchSize)
                     {
                         row = 0;
@@ -177,7 +178,7 @@ public static class EmbeddingFile
     /// done. No window's values are kept in memory: the memory is one internal batch's (bench/README.md, "Memory").
     /// </summary>
     internal static EmbeddingFileProgress WriteRegrouped(ElmoModel model, EmbeddingFileWriter writer, Func<InputSentence?> next, EmbeddingFileOptions options,
-                                                        IProgress<EmbeddingFileProgress>? progress, CancellationToken cancellation)
+                                                        IProgress<EmbeddingFileProgress>? progress, CancellationToken cancellation, Action? windowWritten = null)
     {
         int layerCount = model.LayerCount, dim = model.Dim;
         var average = options.Layers == EmbeddingLayers.Average ? ScalarMix.Average(layerCount) : null;
@@ -203,7 +204,7 @@ public static class EmbeddingFile
             {
                 int rank = DatasetShape(s.Tokens.Length, layerCount, dim, options, shape);
                 lengths.Add(s.Tokens.Length);
-                addresses.Add(writer.ReserveDataset(s.Text, shape.AsSpan(0, rank)));
+                addresses.Add(writer.ReserveDataset(s.Text.Span, shape.AsSpan(0, rank)));
             }
             var plan = SentenceWindow.Plan(lengths, batchTokens, batchRows);
             model.EncodeTokensAhead(InPlanOrder(window, plan));
@@ -225,7 +226,9 @@ public static class EmbeddingFile
                     WriteDatasetAt(writer, addresses[plannedRows![b]], sentence, 0, options, averaged, pooled);
                 });
             }
-            for (int i = 0; i < window.Count; i++)
+            window.Clear(); // its sentences' text and tokens may now be reused by next
+            windowWritten?.Invoke();
+            for (int i = 0; i < lengths.Count; i++)
             {
                 written++;
                 tokensDone += lengths[i];
@@ -314,7 +317,7 @@ public static class EmbeddingFile
         Task.Run(() => Write(model, inputPath, outputPath, options, progress, cancellation), cancellation);
 
     /// <summary>Writes sentence <paramref name="b"/> of the batch: its layers as chosen, pooled over tokens or not.</summary>
-    private static void WriteSentence(EmbeddingFileWriter writer, string text, ElmoBatchOutput output, int b, EmbeddingFileOptions options, ReadOnlySpan<float> mixed, float[] pooled)
+    private static void WriteSentence(EmbeddingFileWriter writer, ReadOnlySpan<char> text, ElmoBatchOutput output, int b, EmbeddingFileOptions options, ReadOnlySpan<float> mixed, float[] pooled)
     {
         int n = output.Lengths[b], dim = output.Dim, layerCount = output.LayerCount;
         if (options.Pooling is { } pooling)
@@ -360,30 +363,40 @@ public static class EmbeddingFile
     {
         private readonly Dictionary<string, long>? seen = sentenceKeys ? new(StringComparer.Ordinal) : null;
         private readonly TokenStringPool tokenStrings = new(); // a long input allocates its frequent tokens once
+        private readonly SentenceArena arena = new(); // the text and token arrays of the sentences not yet written
 
-        /// <summary>The next sentence (its stripped text and tokens), or null at the end.</summary>
+        /// <summary>
+        /// The next sentence (its stripped text and tokens), or null at the end. Its text and token array are valid until
+        /// <see cref="Recycle"/>.
+        /// </summary>
         public InputSentence? Next()
         {
-            if (!lines.TryRead(out string? line)) return null;
+            if (!lines.TryReadChars(out var line)) return null;
             long number = lines.LineNumber;
             if (line.Length == 0) throw Error(number, "empty line");
-            string text = PythonText.Strip(line);
+            var text = PythonText.Strip(line);
             if (text.Length == 0) throw Error(number, "line has only whitespace");
             if (seen is not null)
             {
                 // The messages name the command line's flag too, which EmbeddingFileLayout.SentenceKeys stands for.
                 if (!EmbeddingFileWriter.IsValidKey(text))
                     throw Error(number, "the sentence cannot name an HDF5 dataset ('/' or NUL in it, or '.' alone)", "; drop --use-sentence-keys");
-                if (seen.TryGetValue(text, out long first))
+                string key = text.ToString();
+                if (seen.TryGetValue(key, out long first))
                     throw Error(number, $"the same sentence as line {first}", "; --use-sentence-keys needs distinct sentences (drop it to encode duplicates)");
-                seen.Add(text, number);
+                seen.Add(key, number);
             }
-            var tokens = PythonText.Split(text, tokenStrings);
-            if (tokens.Length > maxTokens)
+            int count = PythonText.CountTokens(text);
+            if (count > maxTokens)
                 throw Error(number, string.Create(CultureInfo.InvariantCulture,
-                    $"{tokens.Length:N0} tokens, more than the most a sentence may have ({maxTokens:N0}; --max-sentence-tokens)"));
-            return new InputSentence(text, tokens);
+                    $"{count:N0} tokens, more than the most a sentence may have ({maxTokens:N0}; --max-sentence-tokens)"));
+            var tokens = arena.TokenArray(count);
+            PythonText.SplitInto(text, tokens, tokenStrings);
+            return new InputSentence(arena.Keep(text), tokens);
         }
+
+        /// <summary>Every sentence read so far has been written: their text and token arrays may be reused.</summary>
+        public void Recycle() => arena.Recycle();
 
         /// <summary>"input:line: what (index i)hint": the error of 1-based line <paramref name="number"/> (made only when there is one).</summary>
         private InvalidDataException Error(long number, string what, string hint = "") =>

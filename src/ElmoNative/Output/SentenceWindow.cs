@@ -1,9 +1,16 @@
 namespace ElmoNative.Output;
 
 /// <summary>A sentence of an embedding file's input: its stripped text and its tokens.</summary>
-/// <param name="Text">The line stripped of surrounding whitespace.</param>
+/// <param name="Text">The line stripped of surrounding whitespace (in a <see cref="SentenceArena"/> while the embed reads).</param>
 /// <param name="Tokens">Its tokens (at least one).</param>
-internal readonly record struct InputSentence(string Text, string[] Tokens);
+internal readonly record struct InputSentence(ReadOnlyMemory<char> Text, string[] Tokens)
+{
+    /// <summary>A sentence whose text is a string (tests, callers outside the streaming reader).</summary>
+    public InputSentence(string text, string[] tokens)
+        : this(text.AsMemory(), tokens)
+    {
+    }
+}
 
 /// <summary>
 /// The regrouping of a stateless embed (docs/formats.md; measured in bench/README.md): a window of upcoming sentences is read, sorted by length and

@@ -13,10 +13,17 @@ internal static class PythonText
     /// <summary><c>line.strip()</c>: without leading and trailing Python whitespace.</summary>
     public static string Strip(string line)
     {
+        var stripped = Strip(line.AsSpan());
+        return stripped.Length == line.Length ? line : stripped.ToString();
+    }
+
+    /// <summary><c>line.strip()</c> on characters: the part without leading and trailing Python whitespace.</summary>
+    public static ReadOnlySpan<char> Strip(ReadOnlySpan<char> line)
+    {
         int start = 0, end = line.Length;
         while (start < end && IsWhiteSpace(line[start])) start++;
         while (end > start && IsWhiteSpace(line[end - 1])) end--;
-        return start == 0 && end == line.Length ? line : line[start..end];
+        return line[start..end];
     }
 
     /// <summary><c>sentence.split()</c>: the runs of non-whitespace characters.</summary>
@@ -28,6 +35,14 @@ internal static class PythonText
     /// </summary>
     public static string[] Split(ReadOnlySpan<char> sentence, TokenStringPool? pool)
     {
+        var tokens = new string[CountTokens(sentence)];
+        SplitInto(sentence, tokens, pool);
+        return tokens;
+    }
+
+    /// <summary>The number of tokens <c>sentence.split()</c> gives.</summary>
+    public static int CountTokens(ReadOnlySpan<char> sentence)
+    {
         int count = 0;
         for (int i = 0; i < sentence.Length;)
         {
@@ -35,15 +50,23 @@ internal static class PythonText
             i = SkipToken(sentence, start);
             if (i > start) count++;
         }
-        var tokens = new string[count];
-        count = 0;
+        return count;
+    }
+
+    /// <summary>
+    /// <c>sentence.split()</c> into <paramref name="tokens"/>, which has <see cref="CountTokens"/> places; strings from
+    /// <paramref name="pool"/> when one is given.
+    /// </summary>
+    public static void SplitInto(ReadOnlySpan<char> sentence, Span<string> tokens, TokenStringPool? pool)
+    {
+        int count = 0;
         for (int i = 0; i < sentence.Length;)
         {
             int start = SkipWhiteSpace(sentence, i);
             i = SkipToken(sentence, start);
             if (i > start) tokens[count++] = pool is null ? new string(sentence[start..i]) : pool.Get(sentence[start..i]);
         }
-        return tokens;
+        if (count != tokens.Length) throw new ArgumentException($"{tokens.Length} places for {count} tokens", nameof(tokens));
     }
 
     private static int SkipWhiteSpace(ReadOnlySpan<char> text, int i)

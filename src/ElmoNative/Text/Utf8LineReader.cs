@@ -84,6 +84,21 @@ public sealed class Utf8LineReader : IDisposable
     /// <summary>The next line, or false at the end of the file.</summary>
     public bool TryRead([NotNullWhen(true)] out string? text)
     {
+        if (!TryReadChars(out var chars))
+        {
+            text = null;
+            return false;
+        }
+        text = new string(chars);
+        return true;
+    }
+
+    /// <summary>
+    /// The next line as characters in the reader's own buffer, valid until the next read (no string allocated: what a
+    /// long stream reads), or false at the end of the file.
+    /// </summary>
+    public bool TryReadChars(out ReadOnlySpan<char> text)
+    {
         lineLength = 0;
         bool any = false;
         while (true)
@@ -105,7 +120,7 @@ public sealed class Utf8LineReader : IDisposable
             }
             if (endOfStream)
             {
-                text = any ? Decode() : null;
+                text = any ? Decode() : default;
                 return any;
             }
             int read;
@@ -134,7 +149,7 @@ public sealed class Utf8LineReader : IDisposable
     private InvalidDataException LineTooLong(int line) => new(string.Create(System.Globalization.CultureInfo.InvariantCulture,
         $"{Path}:{line}: line longer than {MaxLineBytes:N0} bytes (no line end found within them)"));
 
-    private string Decode()
+    private ReadOnlySpan<char> Decode()
     {
         LineNumber++;
         var bytes = line.AsSpan(0, lineLength);
@@ -145,7 +160,7 @@ public sealed class Utf8LineReader : IDisposable
         var status = Utf8.ToUtf16(bytes, chars, out int bytesRead, out int charsWritten, replaceInvalidSequences: false);
         if (status != OperationStatus.Done)
             throw new InvalidDataException($"{Path}:{LineNumber}: invalid UTF-8 (byte 0x{bytes[bytesRead]:X2} at byte {bytesRead + 1} of the line)");
-        return new string(chars, 0, charsWritten);
+        return chars.AsSpan(0, charsWritten);
     }
 
     /// <inheritdoc/>
