@@ -24,21 +24,46 @@ internal sealed class BiLm : IDisposable
     private readonly CachedTokenEncoder tokens;
     private readonly LstmStack[] lstm; // [direction]
 
-    /// <summary>Default number of tokens the LRU part of the token cache keeps for P = 512 (<see cref="DefaultCacheBytes"/>).</summary>
-    public const int DefaultCacheCapacity = 10_000;
+    /// <summary>Default number of tokens the LRU part of the token cache keeps for <c>original</c> (<see cref="DefaultCacheCapacityFor"/>).</summary>
+    public const int DefaultCacheCapacity = 7_000;
 
-    /// <summary>About the bytes the default token cache may hold (10,000 entries of P = 512, W = 50): smaller models keep more tokens in them.</summary>
+    /// <summary>About the bytes the default token cache may hold when a miss is dear (<see cref="DefaultCacheCapacityFor"/>): smaller models keep more tokens in them.</summary>
     public const long DefaultCacheBytes = 24_000_000;
 
     /// <summary>
-    /// The default capacity for <paramref name="options"/>: <see cref="DefaultCacheBytes"/> over the bytes of one entry
-    /// (P floats, W ids and 100 bytes of bookkeeping, a bound: the native slots need about 30), in whole thousands
-    /// (10,000 for P = 512, 29,000 for P = 128).
+    /// The share of a token's LSTM work that a cache miss must cost for the cache to get all of <see cref="DefaultCacheBytes"/>:
+    /// a third.
+    /// </summary>
+    public const double FullCacheMissShare = 1.0 / 3;
+
+    /// <summary>
+    /// The default capacity for <paramref name="options"/>, in whole thousands: the entries that fit in
+    /// <see cref="DefaultCacheBytes"/> (P floats, W ids and 100 bytes of bookkeeping each, a bound: the native slots
+    /// need about 30), scaled down for a model whose token encoder is cheap next to its LSTM. An entry saves the
+    /// encoder's work on a miss, so its memory is worth less where that work is a small share of a token's
+    /// (<see cref="MissShare"/>). <c>original</c>'s miss costs a quarter of its LSTM work per token, so it gets 0.71 of
+    /// the bytes: 7,000 entries, 17 MB. <c>medium</c> (half) and <c>small</c> (1.8 times) get them all: 18,000 and
+    /// 29,000 entries. With 7,000 entries instead of 10,000, <c>original</c> on 2,000 Brown sentences hits 74-75% of
+    /// lookups instead of 76% and runs as fast (bench/README.md, "Memory of the streaming path").
     /// </summary>
     public static int DefaultCacheCapacityFor(ElmoOptions options)
     {
         long entry = 4L * options.ProjectionDim + 4L * options.MaxCharactersPerToken + 100;
-        return (int)Math.Clamp(DefaultCacheBytes / entry / 1000 * 1000, 1000, 100_000);
+        double bytes = DefaultCacheBytes * Math.Min(1, MissShare(options) / FullCacheMissShare);
+        return (int)Math.Clamp((long)bytes / entry / 1000 * 1000, 1000, 100_000);
+    }
+
+    /// <summary>
+    /// What a token cache miss costs over a token's LSTM work, counting GEMMs: the highways (2F x 2F, multiply-adds
+    /// counted twice) and the projection (F x P, if F differs from P) of the encoder, against both directions' layers (x_t W_x and
+    /// m_{t-1} W_h, P x 4H each, and the H x P projection). The character convolutions are left out: a lower bound.
+    /// </summary>
+    public static double MissShare(ElmoOptions options)
+    {
+        double f = options.FilterCount, p = options.ProjectionDim, h = options.LstmDim;
+        double miss = options.HighwayLayers * 2 * f * 2 * f + (options.HasTokenProjection ? 2 * f * p : 0);
+        double step = 2.0 * options.LstmLayers * (2 * p * 4 * h + 2 * p * 4 * h + 2 * h * p);
+        return miss / step;
     }
 
     public BiLm(ElmoOptions options, WeightSource weights)

@@ -78,6 +78,17 @@ public sealed class ElmoBatchOutput
         return result;
     }
 
+    /// <summary>
+    /// Makes room for <paramref name="activations"/> values ahead of the batches that will need them (at least doubling
+    /// when it grows), so that a reused output grows a few times over a long stream instead of at each longer sentence:
+    /// a grown array is garbage on the large-object heap until a full collection.
+    /// </summary>
+    internal void Reserve(long activations)
+    {
+        if (activations <= Activations.Length) return;
+        Activations = new float[checked((int)Math.Max(activations, Math.Min(2L * Activations.Length, Array.MaxLength)))];
+    }
+
     /// <summary>Shapes the output for a batch: zero activations, mask set; arrays exact (fresh) or grown only if needed (reused).</summary>
     internal void Reset(IReadOnlyList<IReadOnlyList<string>> sentences, int layers, int dim, bool exact)
     {

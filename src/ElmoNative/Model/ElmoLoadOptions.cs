@@ -19,6 +19,6 @@ public sealed class ElmoLoadOptions
     /// </summary>
     public int? Threads { get; set; }
 
-    /// <summary>The model's <see cref="ElmoModel.TokenCacheCapacity"/>. Null: as many tokens as fit in about <see cref="ElmoModel.DefaultTokenCacheBytes"/> (10,000 for P = 512).</summary>
+    /// <summary>The model's <see cref="ElmoModel.TokenCacheCapacity"/>. Null: as many tokens as fit in about <see cref="ElmoModel.DefaultTokenCacheBytes"/> or its share (7,000 for <c>original</c>).</summary>
     public int? TokenCacheCapacity { get; set; }
 }

@@ -247,18 +247,20 @@ public sealed partial class ElmoModel : IDisposable
         }
     }
 
-    /// <summary>Default of <see cref="TokenCacheCapacity"/> for a model of P = 512 (<c>original</c>); see <see cref="DefaultTokenCacheBytes"/>.</summary>
+    /// <summary>Default of <see cref="TokenCacheCapacity"/> for <c>original</c>; see <see cref="DefaultTokenCacheBytes"/>.</summary>
     public const int DefaultTokenCacheCapacity = BiLm.DefaultCacheCapacity;
 
     /// <summary>
     /// About the bytes the token cache holds by default: the default <see cref="TokenCacheCapacity"/> is this over the
-    /// size of one entry, in whole thousands (10,000 tokens for P = 512, 18,000 for P = 256, 29,000 for P = 128).
+    /// size of one entry, in whole thousands, for a model whose cache misses cost at least a third of a token's LSTM
+    /// work (18,000 tokens for <c>medium</c>, 29,000 for <c>small</c>), and a share of it for a model whose encoder is
+    /// cheaper next to its LSTM (7,000 tokens, 17 MB, for <c>original</c>; docs/architecture.md, "Token cache").
     /// </summary>
     public const long DefaultTokenCacheBytes = BiLm.DefaultCacheBytes;
 
     /// <summary>
     /// Most tokens the cache of token representations keeps (least recently used ones are evicted first; by default
-    /// as many as fit in about <see cref="DefaultTokenCacheBytes"/>, 10,000 for P = 512; 0 turns the cache off). The cache is keyed by the token's character ids and
+    /// as many as fit in about <see cref="DefaultTokenCacheBytes"/> or its share, 7,000 for <c>original</c>; 0 turns the cache off). The cache is keyed by the token's character ids and
     /// gives exactly the vectors the character CNN would; a preloaded vocabulary is kept in addition.
     /// </summary>
     public int TokenCacheCapacity

@@ -206,6 +206,10 @@ public static class EmbeddingFile
                 lengths.Add(s.Tokens.Length);
                 addresses.Add(writer.ReserveDataset(s.Text.Span, shape.AsSpan(0, rank)));
             }
+            // Room for the window's longest sentence, one sentence's layers (and their average) at a time.
+            int longest = lengths.Max();
+            output.Reserve((long)layerCount * longest * dim);
+            if (average is not null && mixed.Length < longest * dim) mixed = new float[Math.Max(longest * dim, 2 * mixed.Length)];
             var plan = SentenceWindow.Plan(lengths, batchTokens, batchRows);
             model.EncodeTokensAhead(InPlanOrder(window, plan));
             foreach (int[] rows in plan)
