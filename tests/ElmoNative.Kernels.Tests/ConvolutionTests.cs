@@ -60,10 +60,10 @@ public class ConvolutionTests
     /// <summary>
     /// The pad-aware convolution equals the plain one bit for bit: sequences whose tail repeats one padding vector,
     /// heads of any length (0 .. length, so also no padding and padding only), widths longer than the sequence, many
-    /// sequences (several gathered chunks), one or two threads.
+    /// sequences (several gathered chunks), one or two threads, the caller's scratch or the thread's.
     /// </summary>
     [Property(MaxTest = 60)]
-    public void PadAwareEqualsPlainBitForBit(byte sequencesRaw, byte lengthRaw, byte channelsRaw, byte widthRaw, byte filtersRaw, bool twoThreads, bool many, int seed)
+    public void PadAwareEqualsPlainBitForBit(byte sequencesRaw, byte lengthRaw, byte channelsRaw, byte widthRaw, byte filtersRaw, bool twoThreads, bool many, bool ownScratch, int seed)
     {
         var random = new Random(seed);
         int sequences = many ? 200 + sequencesRaw : 1 + sequencesRaw % 9, length = 1 + lengthRaw % 50, channels = 1 + channelsRaw % 16;
@@ -87,9 +87,13 @@ public class ConvolutionTests
             float[] window = Enumerable.Range(0, width).SelectMany(_ => paddingVector).ToArray();
             float[] paddingWindow = new float[filters];
             Convolution1D.WindowSums(window, packed, paddingWindow);
+            // The caller's scratch (what a workspace passes) or the thread's own: the same bits either way.
+            using var scratch = ownScratch ? new ConvolutionScratch() : null;
             using (KernelSettings.LimitCurrentThread(threads))
-                Convolution1D.MaxOverTimePadded(input, sequences, length, channels, distinct, packed, width, paddingWindow, bias, padAware, filters);
+                Convolution1D.MaxOverTimePadded(input, sequences, length, channels, distinct, packed, width, paddingWindow, bias, padAware, filters, scratch);
             TestData.AssertBitIdentical(plain, padAware, $"{variant} S={sequences} L={length} C={channels} W={width} F={filters}");
+            if (scratch is not null && distinct.Any(d => d > 0) && length >= width)
+                Assert.True(scratch.Windows.Capacity > 0 && scratch.Sums.Capacity > 0, "the caller's scratch was not used");
         }
     }
 }

@@ -26,10 +26,10 @@ public static class Convolution1D
     /// </summary>
     internal const int MaxPaddedScratchFloats = 1 << 18;
 
-    // The pad-aware path's scratch, one pair per thread that runs it (native, reused; a few threads at most run the
-    // encoder), instead of rented arrays the shared pool keeps per thread and per core.
+    // The pad-aware path's scratch when the caller passes none: one per thread that runs it (native, reused), kept
+    // until the thread ends. Callers on thread-pool threads pass their own (ConvolutionScratch).
     [ThreadStatic]
-    private static NativeBuffer<float>? windowScratch, sumScratch;
+    private static ConvolutionScratch? threadScratch;
 
     /// <summary>
     /// input holds <paramref name="sequences"/> sequences of <paramref name="length"/> positions x <paramref name="channels"/>
@@ -137,8 +137,10 @@ public static class Convolution1D
     /// <param name="bias">Per-filter bias (its length is the number of filters).</param>
     /// <param name="output">Receives [sequences, filters] with row stride ldOutput.</param>
     /// <param name="ldOutput">Row stride of output (at least the number of filters).</param>
+    /// <param name="scratch">The windows and sums; null: the calling thread's own.</param>
     public static void MaxOverTimePadded(ReadOnlySpan<float> input, int sequences, int length, int channels, ReadOnlySpan<int> distinct,
-        PackedMatrix filter, int width, ReadOnlySpan<float> paddingWindow, ReadOnlySpan<float> bias, Span<float> output, int ldOutput)
+        PackedMatrix filter, int width, ReadOnlySpan<float> paddingWindow, ReadOnlySpan<float> bias, Span<float> output, int ldOutput,
+        ConvolutionScratch? scratch = null)
     {
         ArgumentNullException.ThrowIfNull(filter);
         int filters = bias.Length;
@@ -164,8 +166,9 @@ public static class Convolution1D
         int needed = 0;
         for (int s = 0; s < sequences; s++) needed += Math.Clamp(distinct[s], 0, positions);
         int maxRows = Math.Max(1, Math.Min(needed, Math.Max(positions, MaxPaddedScratchFloats / Math.Max(depth, filters))));
-        var windows = (windowScratch ??= new NativeBuffer<float>()).Get(maxRows * depth);
-        var sums = (sumScratch ??= new NativeBuffer<float>()).Get(maxRows * filters);
+        scratch ??= threadScratch ??= new ConvolutionScratch();
+        var windows = scratch.Windows.Get(maxRows * depth);
+        var sums = scratch.Sums.Get(maxRows * filters);
         int s0 = 0;
         while (s0 < sequences)
         {

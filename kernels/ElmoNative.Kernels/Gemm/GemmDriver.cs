@@ -26,13 +26,25 @@ internal static unsafe class GemmDriver<TKernel>
     public static void Run(in GemmArgs g, int i0, int i1, int j0, int j1)
     {
         if (i0 >= i1 || j0 >= j1) return;
+        var workspace = GemmWorkspace.Rent();
+        try
+        {
+            RunIn(g, i0, i1, j0, j1, workspace);
+        }
+        finally
+        {
+            GemmWorkspace.Return(workspace);
+        }
+    }
+
+    private static void RunIn(in GemmArgs g, int i0, int i1, int j0, int j1, GemmWorkspace workspace)
+    {
         int mr = TKernel.Mr, nr = TKernel.Nr;
         GemmBlocking blocking = g.Blocking.RoundedTo(mr, nr);
         nint ldc = g.Ldc;
 
         if (g.Beta != 0f && g.Beta != 1f) ScaleC(g, i0, i1, j0, j1);
 
-        GemmWorkspace workspace = GemmWorkspace.Current;
         bool prepacked = g.PackedB != null;
         if (prepacked && GemmDriverSettings.FewRowsPath && IsFewRows(i1 - i0, g.K, blocking))
         {

@@ -1,20 +1,30 @@
-// Per-thread pack buffers for the GEMM driver. They are allocated once per thread (pinned, 64-byte
-// aligned) and grown on demand, so a GEMM call allocates nothing on its hot path.
+// Pack buffers for the GEMM driver, rented for one call and returned (pinned, 64-byte aligned, grown on demand), so a
+// GEMM call allocates nothing on its hot path. They were per thread: the thread pool replaces its threads now and then,
+// and each new thread that ran a GEMM kept buffers of its own (megabytes creeping up over a long run). The pool holds
+// as many as ever ran at once.
 using System.Runtime.CompilerServices;
 
 namespace ElmoNative.Kernels.Gemm;
 
-/// <summary>A thread's pinned, 64-byte aligned scratch buffers for packed A and B blocks.</summary>
+/// <summary>Pinned, 64-byte aligned scratch buffers for packed A and B blocks, used by one GEMM call at a time.</summary>
 internal sealed unsafe class GemmWorkspace
 {
-    [ThreadStatic]
-    private static GemmWorkspace? current;
+    private static readonly Stack<GemmWorkspace> Idle = new();
 
     private float[] aBuffer = [];
     private float[] bBuffer = [];
 
-    /// <summary>The calling thread's workspace.</summary>
-    public static GemmWorkspace Current => current ??= new GemmWorkspace();
+    /// <summary>Takes an idle workspace (or a new one) for a call; give it back with <see cref="Return"/>.</summary>
+    public static GemmWorkspace Rent()
+    {
+        lock (Idle) return Idle.TryPop(out var workspace) ? workspace : new GemmWorkspace();
+    }
+
+    /// <summary>Gives back a workspace taken with <see cref="Rent"/> (its buffers stay for the next call).</summary>
+    public static void Return(GemmWorkspace workspace)
+    {
+        lock (Idle) Idle.Push(workspace);
+    }
 
     /// <summary>An aligned buffer of at least <paramref name="length"/> floats for packed A.</summary>
     public float* PackA(int length) => Aligned(ref aBuffer, length);

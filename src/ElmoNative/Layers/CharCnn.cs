@@ -83,14 +83,15 @@ internal sealed class CharCnn : IDisposable
     /// <summary>Whether inference skips windows of padding only (default); false runs the plain full convolution.</summary>
     public bool PadAware { get; set; } = true;
 
-    /// <summary>Floats of workspace the inference <see cref="Forward(ReadOnlySpan{int}, int, Span{float}, Span{int}, Span{float})"/> needs for <paramref name="tokens"/> tokens.</summary>
+    /// <summary>Floats of workspace the inference <see cref="Forward(ReadOnlySpan{int}, int, Span{float}, Span{int}, Span{float}, ConvolutionScratch?)"/> needs for <paramref name="tokens"/> tokens.</summary>
     public int WorkspaceSize(int tokens) => tokens * CharsPerToken * EmbeddingDim;
 
     /// <summary>
     /// Inference: charIds [N, W] -> output [N, F]. workspace holds the embedded characters [N, W, E]; distinct receives,
     /// per token, the number of leading positions that are not padding [N].
     /// </summary>
-    public void Forward(ReadOnlySpan<int> charIds, int tokens, Span<float> workspace, Span<int> distinct, Span<float> output)
+    public void Forward(ReadOnlySpan<int> charIds, int tokens, Span<float> workspace, Span<int> distinct, Span<float> output,
+                        ConvolutionScratch? convolution = null)
     {
         int e = EmbeddingDim;
         var embedded = workspace[..WorkspaceSize(tokens)];
@@ -110,7 +111,7 @@ internal sealed class CharCnn : IDisposable
             // y[t, f] = b[f] + sum_{k < w, e} x[t + k, e] W[k, e, f], then max over t.
             if (PadAware)
                 Convolution1D.MaxOverTimePadded(embedded, tokens, CharsPerToken, e, distinct[..tokens], bank.Packed!, bank.Width,
-                    bank.PaddingWindow, bank.Bias.Values, output[bank.Offset..], Filters);
+                    bank.PaddingWindow, bank.Bias.Values, output[bank.Offset..], Filters, convolution);
             else
                 Convolution1D.MaxOverTime(embedded, tokens, CharsPerToken, e, bank.Filter.Values, bank.Width, bank.Bias.Values,
                     output[bank.Offset..], Filters);

@@ -67,7 +67,7 @@ internal sealed class TokenEncoder : IDisposable
     private void Forward(ReadOnlySpan<int> charIds, int n, Span<float> h, Span<float> output, EncoderScratch scratch, TokenEncoderSaved? saved)
     {
         int f = cnn.Filters, p = OutputDim;
-        if (saved is null) cnn.Forward(charIds, n, scratch.Embedded, scratch.DistinctPositions, h);
+        if (saved is null) cnn.Forward(charIds, n, scratch.Embedded, scratch.DistinctPositions, h, scratch.Convolution);
         else cnn.Forward(charIds, n, saved.Cnn, h);
         for (int k = 0; k < highways.Length; k++)
         {

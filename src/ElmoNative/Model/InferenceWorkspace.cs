@@ -16,6 +16,7 @@ internal sealed class InferenceWorkspace : IDisposable
 {
     private readonly NativeBuffer<int> charIds = new(), distinctPositions = new();
     private readonly NativeBuffer<float> shared = new(); // the encoder's or the LSTM's scratch, whichever phase runs
+    private readonly ConvolutionScratch convolution = new(); // the character CNN's windows and sums, on whichever thread runs it
     private int lstmGatesOffset, lstmGatesLength;
     private readonly PackedRows lstmInputRows = new(), lstmOutputRows = new();
     private NativeBuffer<float>[] lstmBlockGates = [];
@@ -68,7 +69,7 @@ internal sealed class InferenceWorkspace : IDisposable
     {
         var block = shared.Get(embeddedSize + 3 * featureSize);
         return new EncoderScratch(distinctPositions.Get(tokens), block[..embeddedSize], block.Slice(embeddedSize, featureSize),
-            block.Slice(embeddedSize + featureSize, featureSize), block.Slice(embeddedSize + 2 * featureSize, featureSize));
+            block.Slice(embeddedSize + featureSize, featureSize), block.Slice(embeddedSize + 2 * featureSize, featureSize), convolution);
     }
 
     /// <summary>The rows x_t of an LSTM step packed for the column-block products.</summary>
@@ -99,6 +100,7 @@ internal sealed class InferenceWorkspace : IDisposable
         charIds.Dispose();
         distinctPositions.Dispose();
         shared.Dispose();
+        convolution.Dispose();
         lstmInputRows.Dispose();
         lstmOutputRows.Dispose();
         foreach (var buffer in lstmBlockGates) buffer.Dispose();
@@ -111,7 +113,9 @@ internal sealed class InferenceWorkspace : IDisposable
 /// <param name="Filters">Filter outputs, then the highway state [N, F].</param>
 /// <param name="Gate">Highway gate [N, F].</param>
 /// <param name="Candidate">Highway candidate [N, F].</param>
-internal readonly ref struct EncoderScratch(Span<int> DistinctPositions, Span<float> Embedded, Span<float> Filters, Span<float> Gate, Span<float> Candidate)
+/// <param name="Convolution">The character CNN's gathered windows and sums (the workspace's, not the thread's: the encoder runs on pool threads).</param>
+internal readonly ref struct EncoderScratch(Span<int> DistinctPositions, Span<float> Embedded, Span<float> Filters, Span<float> Gate, Span<float> Candidate,
+                                            ConvolutionScratch Convolution)
 {
     public Span<int> DistinctPositions { get; } = DistinctPositions;
 
@@ -122,4 +126,6 @@ internal readonly ref struct EncoderScratch(Span<int> DistinctPositions, Span<fl
     public Span<float> Gate { get; } = Gate;
 
     public Span<float> Candidate { get; } = Candidate;
+
+    public ConvolutionScratch Convolution { get; } = Convolution;
 }
