@@ -9,7 +9,8 @@ namespace ElmoNative.Kernels.Gemm;
 /// <summary>Pinned, 64-byte aligned scratch buffers for packed A and B blocks, used by one GEMM call at a time.</summary>
 internal sealed unsafe class GemmWorkspace
 {
-    private static readonly Stack<GemmWorkspace> Idle = new();
+    // Idle workspaces, one per slot; more than this many GEMM calls at once simply make new ones (and drop them after).
+    private static readonly GemmWorkspace?[] Idle = new GemmWorkspace?[16];
 
     private float[] aBuffer = [];
     private float[] bBuffer = [];
@@ -17,13 +18,16 @@ internal sealed unsafe class GemmWorkspace
     /// <summary>Takes an idle workspace (or a new one) for a call; give it back with <see cref="Return"/>.</summary>
     public static GemmWorkspace Rent()
     {
-        lock (Idle) return Idle.TryPop(out var workspace) ? workspace : new GemmWorkspace();
+        for (int i = 0; i < Idle.Length; i++)
+            if (Interlocked.Exchange(ref Idle[i], null) is { } workspace) return workspace;
+        return new GemmWorkspace();
     }
 
     /// <summary>Gives back a workspace taken with <see cref="Rent"/> (its buffers stay for the next call).</summary>
     public static void Return(GemmWorkspace workspace)
     {
-        lock (Idle) Idle.Push(workspace);
+        for (int i = 0; i < Idle.Length; i++)
+            if (Interlocked.CompareExchange(ref Idle[i], workspace, null) is null) return;
     }
 
     /// <summary>An aligned buffer of at least <paramref name="length"/> floats for packed A.</summary>
