@@ -70,33 +70,17 @@ public sealed record EndToEndResult
 
     /// <summary>
     /// Work of the token encoder per token of the run in MFLOP, counting its GEMMs on the tokens the cache missed:
-    /// highway (2·F·2F per layer) and projection (2·F·P) per missed token; the character convolutions, which depend on
-    /// each token's length, are left out (so this is a lower bound). Not part of <see cref="MflopPerToken"/>.
+    /// <see cref="ElmoNative.Layers.BiLm.EncoderFlopsPerMiss"/> (highways and projection; the character convolutions left
+    /// out, so a lower bound) per missed token. Not part of <see cref="MflopPerToken"/>.
     /// </summary>
-    public double EncoderMflopOnMissesPerToken
-    {
-        get
-        {
-            double f = Options.FilterCount, p = Options.ProjectionDim;
-            double perMiss = Options.HighwayLayers * 2 * f * 2 * f + 2 * f * p;
-            return perMiss * (CacheLookups - CacheHits) / Tokens / 1e6;
-        }
-    }
+    public double EncoderMflopOnMissesPerToken => ElmoNative.Layers.BiLm.EncoderFlopsPerMiss(Options) * (CacheLookups - CacheHits) / Tokens / 1e6;
 
     /// <summary>
-    /// The necessary work per token in MFLOP: the LSTM steps only, 2 directions x L layers x (2·P·4H input projection +
-    /// 2·P·4H recurrent + 2·H·P cell projection), times (tokens + 2 sentences) / tokens for the two boundary steps of
-    /// each sentence.
+    /// The necessary work per token in MFLOP: the LSTM steps only (<see cref="ElmoNative.Layers.BiLm.LstmFlopsPerStep"/>:
+    /// 2 directions x L layers x (2·P·4H input projection + 2·P·4H recurrent + 2·H·P cell projection)), times
+    /// (tokens + 2 sentences) / tokens for the two boundary steps of each sentence.
     /// </summary>
-    public double MflopPerToken
-    {
-        get
-        {
-            double p = Options.ProjectionDim, h = Options.LstmDim;
-            double perStep = 2.0 * Options.LstmLayers * (2 * p * 4 * h + 2 * p * 4 * h + 2 * h * p);
-            return perStep * (Tokens + 2.0 * Sentences) / Tokens / 1e6;
-        }
-    }
+    public double MflopPerToken => ElmoNative.Layers.BiLm.LstmFlopsPerStep(Options) * (Tokens + 2.0 * Sentences) / Tokens / 1e6;
 
     /// <summary>The human-readable summary `e2e` prints.</summary>
     public string Describe() => string.Create(CultureInfo.InvariantCulture, $"""

@@ -61,6 +61,7 @@ public class TokenCacheTests
         double budget = ElmoModel.DefaultTokenCacheBytes * Math.Min(1, missShare / ElmoNative.Layers.BiLm.FullCacheMissShare);
         long entry = 4L * options.ProjectionDim + 4L * options.MaxCharactersPerToken;
         Assert.InRange(capacity * entry, budget * 3 / 4, budget);
+        if (preset == ModelPreset.Original) Assert.Equal(ElmoModel.DefaultTokenCacheCapacity, capacity); // the documented constant
     }
 
     [Fact]

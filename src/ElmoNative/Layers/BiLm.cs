@@ -44,7 +44,7 @@ internal sealed class BiLm : IDisposable
     /// (<see cref="MissShare"/>). <c>original</c>'s miss costs a quarter of its LSTM work per token, so it gets 0.71 of
     /// the bytes: 7,000 entries, 17 MB. <c>medium</c> (half) and <c>small</c> (1.8 times) get them all: 18,000 and
     /// 29,000 entries. With 7,000 entries instead of 10,000, <c>original</c> on 2,000 Brown sentences hits 74-75% of
-    /// lookups instead of 76% and runs as fast (bench/README.md, "Memory of the streaming path").
+    /// lookups instead of 76% and runs as fast (bench/README.md, "A flat resident set over a long stream").
     /// </summary>
     public static int DefaultCacheCapacityFor(ElmoOptions options)
     {
@@ -53,17 +53,28 @@ internal sealed class BiLm : IDisposable
         return (int)Math.Clamp((long)bytes / entry / 1000 * 1000, 1000, 100_000);
     }
 
+    /// <summary>What a token cache miss costs over a token's LSTM work: <see cref="EncoderFlopsPerMiss"/> over <see cref="LstmFlopsPerStep"/>.</summary>
+    public static double MissShare(ElmoOptions options) => EncoderFlopsPerMiss(options) / LstmFlopsPerStep(options);
+
     /// <summary>
-    /// What a token cache miss costs over a token's LSTM work, counting GEMMs: the highways (2F x 2F, multiply-adds
-    /// counted twice) and the projection (F x P, if F differs from P) of the encoder, against both directions' layers (x_t W_x and
-    /// m_{t-1} W_h, P x 4H each, and the H x P projection). The character convolutions are left out: a lower bound.
+    /// The token encoder's GEMM work for one token, in FLOPs (a multiply-add counts two): the highways (F x 2F each)
+    /// and the projection (F x P, if F differs from P). The character convolutions, whose work depends on the token's
+    /// length, are left out: a lower bound.
     /// </summary>
-    public static double MissShare(ElmoOptions options)
+    public static double EncoderFlopsPerMiss(ElmoOptions options)
     {
-        double f = options.FilterCount, p = options.ProjectionDim, h = options.LstmDim;
-        double miss = options.HighwayLayers * 2 * f * 2 * f + (options.HasTokenProjection ? 2 * f * p : 0);
-        double step = 2.0 * options.LstmLayers * (2 * p * 4 * h + 2 * p * 4 * h + 2 * h * p);
-        return miss / step;
+        double f = options.FilterCount, p = options.ProjectionDim;
+        return options.HighwayLayers * 2 * f * 2 * f + (options.HasTokenProjection ? 2 * f * p : 0);
+    }
+
+    /// <summary>
+    /// The LSTM work of one step (one token position) in FLOPs: both directions' L layers, each x_t W_x and
+    /// m_{t-1} W_h (P x 4H each) and the H x P projection.
+    /// </summary>
+    public static double LstmFlopsPerStep(ElmoOptions options)
+    {
+        double p = options.ProjectionDim, h = options.LstmDim;
+        return 2.0 * options.LstmLayers * (2 * p * 4 * h + 2 * p * 4 * h + 2 * h * p);
     }
 
     public BiLm(ElmoOptions options, WeightSource weights)
