@@ -221,11 +221,7 @@ public static class EmbeddingFile
                 model.EmbedEach(batch, output, writeSentence ??= (b, sentence) =>
                 {
                     int n = sentence.Lengths[0];
-                    if (average is not null)
-                    {
-                        if (mixed.Length < n * dim) mixed = new float[n * dim];
-                        average.Mix(sentence, mixed.AsSpan(0, n * dim));
-                    }
+                    if (average is not null) average.Mix(sentence, mixed.AsSpan(0, n * dim)); // room reserved for the window's longest
                     var averaged = average is null ? default : mixed.AsSpan(0, n * dim);
                     WriteDatasetAt(writer, addresses[plannedRows![b]], sentence, 0, options, averaged, pooled);
                 });

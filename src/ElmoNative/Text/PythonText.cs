@@ -44,12 +44,7 @@ internal static class PythonText
     public static int CountTokens(ReadOnlySpan<char> sentence)
     {
         int count = 0;
-        for (int i = 0; i < sentence.Length;)
-        {
-            int start = SkipWhiteSpace(sentence, i);
-            i = SkipToken(sentence, start);
-            if (i > start) count++;
-        }
+        for (int i = 0; NextToken(sentence, ref i, out _);) count++;
         return count;
     }
 
@@ -60,24 +55,18 @@ internal static class PythonText
     public static void SplitInto(ReadOnlySpan<char> sentence, Span<string> tokens, TokenStringPool? pool)
     {
         int count = 0;
-        for (int i = 0; i < sentence.Length;)
-        {
-            int start = SkipWhiteSpace(sentence, i);
-            i = SkipToken(sentence, start);
-            if (i > start) tokens[count++] = pool is null ? new string(sentence[start..i]) : pool.Get(sentence[start..i]);
-        }
+        for (int i = 0; NextToken(sentence, ref i, out var token);)
+            tokens[count++] = pool is null ? new string(sentence[token]) : pool.Get(sentence[token]);
         if (count != tokens.Length) throw new ArgumentException($"{tokens.Length} places for {count} tokens", nameof(tokens));
     }
 
-    private static int SkipWhiteSpace(ReadOnlySpan<char> text, int i)
+    /// <summary>The next run of non-whitespace characters at or after <paramref name="i"/> (which moves past it), or false at the end.</summary>
+    private static bool NextToken(ReadOnlySpan<char> text, ref int i, out Range token)
     {
         while (i < text.Length && IsWhiteSpace(text[i])) i++;
-        return i;
-    }
-
-    private static int SkipToken(ReadOnlySpan<char> text, int i)
-    {
+        int start = i;
         while (i < text.Length && !IsWhiteSpace(text[i])) i++;
-        return i;
+        token = start..i;
+        return i > start;
     }
 }
