@@ -27,6 +27,18 @@ public class ElementwiseBenchmarks
     [Benchmark]
     public void LstmStep() => LstmCell.Step(gates, cell, output, Batch, Hidden, 1f, 3f);
 
+    private const int BlockRows = 128, BlockUnits = 64, BlockCells = 1024;
+    private readonly float[] blockGates = Random(BlockRows * 4 * BlockUnits, 3f);
+    private readonly float[] blockCell = Random(BlockRows * BlockCells, 1f);
+    private readonly float[] blockOutput = new float[BlockRows * BlockCells];
+
+    /// <summary>
+    /// The cell math of one column block as the inference step runs it (LstmWithProjection.RunBlocks): 128 rows of 64
+    /// units, gates 4 x 64 wide just written by the block's GEMM, cell and output rows of 1,024 units (small's width).
+    /// </summary>
+    [Benchmark]
+    public void LstmStepBlock() => LstmCell.Step(blockGates, 4 * BlockUnits, blockCell, BlockCells, blockOutput, BlockCells, BlockRows, BlockUnits, 1f, 3f);
+
     /// <summary>Sigmoid of 16K values.</summary>
     [Benchmark]
     public void Sigmoid() => Activations.Sigmoid(x, y);

@@ -1,5 +1,5 @@
-// The element-wise half of an LSTM step, fused into one pass: each block of units reads its four gate
-// pre-activations and the old cell once, and writes the new cell and output once (no temporaries).
+// The element-wise half of an LSTM step, fused: each row reads its four gate pre-activations and the old cell,
+// and writes the new cell and the output, with no temporaries (two passes over the row, see Step below).
 // The nonlinearities are FastMath's vectorised sigmoid/tanh; the tail of a row runs the same code on one lane,
 // which gives the same bits as a vector lane, so the result does not depend on where a unit falls.
 // The training form, which keeps what the backward pass needs, is LstmCellTraining.cs beside this file.
@@ -9,7 +9,7 @@ using ElmoNative.Kernels.Simd;
 
 namespace ElmoNative.Kernels;
 
-/// <summary>The element-wise part of one LSTM step, fused in one pass over the gates.</summary>
+/// <summary>The element-wise part of one LSTM step, fused over the gates of each row.</summary>
 public static class LstmCell
 {
     /// <summary>
@@ -83,25 +83,39 @@ public static class LstmCell
             ref float c = ref Unsafe.Add(ref MemoryMarshal.GetReference(cell), (nint)r * ldCell);
             ref float h = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), (nint)r * ldOutput);
             nuint n = (nuint)hidden, u = 0;
-            for (; u + (nuint)TSimd.Count <= n; u += (nuint)TSimd.Count) At<TSimd, TVec>(ref z, ref c, ref h, n, u, bias, low, high);
-            for (; u < n; u++) At<SimdScalar, float>(ref z, ref c, ref h, n, u, forgetBias, -cellClip, cellClip);
+            for (; u + (nuint)TSimd.Count <= n; u += (nuint)TSimd.Count) CellAt<TSimd, TVec>(ref z, ref c, n, u, bias, low, high);
+            for (; u < n; u++) CellAt<SimdScalar, float>(ref z, ref c, n, u, forgetBias, -cellClip, cellClip);
+            for (u = 0; u + (nuint)TSimd.Count <= n; u += (nuint)TSimd.Count) OutputAt<TSimd, TVec>(ref z, ref c, ref h, n, u);
+            for (; u < n; u++) OutputAt<SimdScalar, float>(ref z, ref c, ref h, n, u);
         }
     }
 
-    /// <summary>Units u .. u + Count - 1 of one row (n units wide).</summary>
+    // A row runs in two passes, the new cell of all its units and then their outputs, rather than both for a few
+    // units at a time: each unit's work is one long chain of dependent operations (three activations, the cell, then
+    // tanh of the cell), longer than the processor's out-of-order window can overlap with the next units' chains; cut
+    // in two, twice as many units are in flight at once (bench/README.md, "The LSTM cell in two passes"). Same
+    // operations on the same values: the bits do not change.
+
+    /// <summary>The new cell of units u .. u + Count - 1 of one row (n units wide).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void At<TSimd, TVec>(ref float z, ref float c, ref float h, nuint n, nuint u,
-        TVec forgetBias, TVec low, TVec high)
+    private static void CellAt<TSimd, TVec>(ref float z, ref float c, nuint n, nuint u, TVec forgetBias, TVec low, TVec high)
         where TSimd : ISimd<TVec>
         where TVec : struct
     {
         TVec i = FastMath.Sigmoid<TSimd, TVec>(TSimd.Load(ref z, u));
         TVec j = FastMath.Tanh<TSimd, TVec>(TSimd.Load(ref z, n + u));
         TVec f = FastMath.Sigmoid<TSimd, TVec>(TSimd.Add(TSimd.Load(ref z, 2 * n + u), forgetBias));
-        TVec o = FastMath.Sigmoid<TSimd, TVec>(TSimd.Load(ref z, 3 * n + u));
         TVec cu = TSimd.FusedMultiplyAdd(f, TSimd.Load(ref c, u), TSimd.Multiply(i, j));
-        cu = TSimd.Min(TSimd.Max(cu, low), high);
-        TSimd.Store(cu, ref c, u);
-        TSimd.Store(TSimd.Multiply(o, FastMath.Tanh<TSimd, TVec>(cu)), ref h, u);
+        TSimd.Store(TSimd.Min(TSimd.Max(cu, low), high), ref c, u);
+    }
+
+    /// <summary>The output of units u .. u + Count - 1 of one row from their new cell.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OutputAt<TSimd, TVec>(ref float z, ref float c, ref float h, nuint n, nuint u)
+        where TSimd : ISimd<TVec>
+        where TVec : struct
+    {
+        TVec o = FastMath.Sigmoid<TSimd, TVec>(TSimd.Load(ref z, 3 * n + u));
+        TSimd.Store(TSimd.Multiply(o, FastMath.Tanh<TSimd, TVec>(TSimd.Load(ref c, u))), ref h, u);
     }
 }
