@@ -85,6 +85,12 @@ internal interface ISimd<TVec>
     /// <summary>Per lane: left &lt; right ? +0 : value (a NaN compares false).</summary>
     static abstract TVec ZeroWhereLess(TVec value, TVec left, TVec right);
 
-    /// <summary>2^n for an integral n in [-126, 127], built in the exponent bits (n converted to int, plus 127, shifted left 23). A NaN n gives 1: the vector forms use the native conversion (one instruction; NaN becomes int.MinValue, whose sign bit the shift drops), the scalar form the saturating one (NaN becomes 0).</summary>
-    static abstract TVec PowerOfTwo(TVec n);
+    /// <summary>
+    /// value x 2^n for an integral n in [-126, 127], exactly (rounded only where the product is subnormal): one
+    /// instruction (vscalefps) where AVX-512 runs natively; elsewhere 2^n is built in the exponent bits (n converted to
+    /// int, plus 127, shifted left 23) and multiplied, which gives the same bits. A NaN n gives value (the native
+    /// conversion makes NaN int.MinValue, whose sign bit the shift drops; the saturating scalar one makes it 0), a NaN
+    /// value gives NaN.
+    /// </summary>
+    static abstract TVec ScaleByPowerOfTwo(TVec value, TVec n);
 }

@@ -1,6 +1,7 @@
 // The AVX2 + FMA (Vector256) lanes of the kernels (see ISimd.cs): every member forwards to the vector type's own operation.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Vec = System.Runtime.Intrinsics.Vector256<float>;
 
 namespace ElmoNative.Kernels.Simd;
@@ -108,5 +109,8 @@ internal readonly struct Simd256 : ISimd<Vec>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec PowerOfTwo(Vec n) => Vector256.ShiftLeft(Vector256.ConvertToInt32Native(n) + Vector256.Create(127), 23).AsSingle();
+    public static Vec ScaleByPowerOfTwo(Vec value, Vec n)
+        => Avx512F.VL.IsSupported
+            ? Avx512F.VL.Scale(value, n)
+            : value * Vector256.ShiftLeft(Vector256.ConvertToInt32Native(n) + Vector256.Create(127), 23).AsSingle();
 }

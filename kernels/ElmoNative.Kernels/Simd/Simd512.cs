@@ -1,6 +1,7 @@
 // The AVX-512F (Vector512) lanes of the kernels (see ISimd.cs): every member forwards to the vector type's own operation.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Vec = System.Runtime.Intrinsics.Vector512<float>;
 
 namespace ElmoNative.Kernels.Simd;
@@ -108,5 +109,8 @@ internal readonly struct Simd512 : ISimd<Vec>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec PowerOfTwo(Vec n) => Vector512.ShiftLeft(Vector512.ConvertToInt32Native(n) + Vector512.Create(127), 23).AsSingle();
+    public static Vec ScaleByPowerOfTwo(Vec value, Vec n)
+        => Avx512F.IsSupported
+            ? Avx512F.Scale(value, n)
+            : value * Vector512.ShiftLeft(Vector512.ConvertToInt32Native(n) + Vector512.Create(127), 23).AsSingle();
 }

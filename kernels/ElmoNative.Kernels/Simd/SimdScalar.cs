@@ -106,5 +106,5 @@ internal readonly struct SimdScalar : ISimd<Vec>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vec PowerOfTwo(Vec n) => BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
+    public static Vec ScaleByPowerOfTwo(Vec value, Vec n) => value * BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
 }
