@@ -46,6 +46,22 @@ public sealed class EmbeddingFileWriterTests : IDisposable
         return order.Select(k => new KeyValuePair<string, string>(k, values[k])).ToList();
     }
 
+    /// <summary>
+    /// A new file is created without truncation (no ext4 flush at close), an existing one is still replaced whole: a
+    /// writer over a longer file leaves none of its old bytes behind.
+    /// </summary>
+    [Fact]
+    public void ANewFileAndAnExistingLongerFileBothHoldExactlyTheWrittenFile()
+    {
+        string fresh = Path.Combine(directory, "fresh.hdf5"), existing = Path.Combine(directory, "existing.hdf5");
+        WriteTiny(fresh, 3);
+        File.WriteAllBytes(existing, Enumerable.Repeat((byte)0xAB, 1 << 20).ToArray());
+        WriteTiny(existing, 3);
+        Assert.Equal(File.ReadAllBytes(fresh), File.ReadAllBytes(existing));
+        using var file = H5File.OpenRead(existing);
+        Assert.Equal(TinyValues(2), file.Dataset("2").Read<float[]>());
+    }
+
     [Fact]
     public void DatasetsOfEveryRankReadBack()
     {

@@ -83,7 +83,11 @@ public sealed class EmbeddingFileWriter : IDisposable
         FileStream? output = null, addressFile = null, pairFile = null;
         try
         {
-            output = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, SpillBufferSize);
+            // A file that does not exist yet (the temporary file of an atomic write) is created without truncation:
+            // FileMode.Create truncates even a file it has just created, and ext4 writes a file truncated to zero out
+            // to disk when it is closed (auto_da_alloc), which ended every embed with the whole output's writeback in
+            // the closing thread (bench/README.md, "Closing without a flush").
+            output = new FileStream(path, File.Exists(path) ? FileMode.Create : FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, SpillBufferSize);
             addressFile = OpenSpill(path + ".addresses.tmp");
             pairFile = OpenSpill(path + ".index.tmp");
         }
