@@ -6,8 +6,9 @@
 // exp(x): clamp x to [ExpLow, ExpHigh]; n = round(x * log2(e)); r = x - n * ln(2) (Cody-Waite: ln(2)
 // split in a short exact high part and a low correction, so r is nearly exact); exp(r) by its Taylor
 // series to degree 7 (|r| <= ln(2)/2, truncation below 1e-8 relative); scale by 2^n, exactly
-// (ISimd.ScaleByPowerOfTwo: vscalefps, or 2^n built in the exponent bits). Inputs below ExpLow give 0 (the true value is under the smallest normal float); inputs
-// above ExpHigh give exp(ExpHigh), which is finite: sigmoid and tanh saturate long before. NaN stays NaN.
+// (ISimd.ScaleByPowerOfTwo: vscalefps, or 2^n built in the exponent bits). Inputs below ExpLow give 0 (the true
+// value is under the smallest normal float); inputs above ExpHigh give exp(ExpHigh), which is finite: sigmoid and
+// tanh saturate long before. NaN stays NaN.
 //
 // sigmoid(x) = 1 / (1 + exp(-x)).
 // tanh(x) = sign(x) * t(|x|). For |x| < TanhSmall, where the quotients below would cancel, the odd Taylor series of

@@ -88,9 +88,8 @@ internal interface ISimd<TVec>
     /// <summary>
     /// value x 2^n for an integral n in [-126, 127], exactly (rounded only where the product is subnormal): one
     /// instruction (vscalefps) where AVX-512 runs natively; elsewhere 2^n is built in the exponent bits (n converted to
-    /// int, plus 127, shifted left 23) and multiplied, which gives the same bits. A NaN n gives value (the native
-    /// conversion makes NaN int.MinValue, whose sign bit the shift drops; the saturating scalar one makes it 0), a NaN
-    /// value gives NaN.
+    /// int, plus 127, shifted left 23) and multiplied, which gives the same bits. Only such n are defined; a NaN value
+    /// gives NaN (exp passes a NaN n only with a NaN value).
     /// </summary>
     static abstract TVec ScaleByPowerOfTwo(TVec value, TVec n);
 }
