@@ -10,6 +10,9 @@ namespace ElmoNative.Bench.Kernels;
 /// <summary>Best-of-N GFLOP/s of our SGEMM against OpenBLAS.</summary>
 public static class GemmProbe
 {
+    /// <summary>How long OpenBLAS's spinning workers are given to park before our next measurement.</summary>
+    private const int OpenBlasParkMilliseconds = 300;
+
     /// <summary>Runs the probe; returns the exit code.</summary>
     public static int Run(string[] args)
     {
@@ -48,6 +51,9 @@ public static class GemmProbe
                 OpenBlas.SetThreadCount(threads);
                 double ours = shape.Flops / Best(repeats, () => Sgemm.Multiply(threads, blocking, shape.M, a, shape.K, packed, 0f, c, shape.N)) / 1e9;
                 double blas = OpenBlas.IsAvailable ? shape.Flops / Best(repeats, () => OpenBlas.Multiply(shape.M, shape.N, shape.K, a, b, c)) / 1e9 : double.NaN;
+                // OpenBLAS's worker threads spin for a while after a parallel call (about 2^28 cycles, its THREAD_TIMEOUT),
+                // holding the other core: our next two-thread product would then run on one core. Let them park first.
+                if (OpenBlas.IsAvailable) Thread.Sleep(OpenBlasParkMilliseconds);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{shape,-22} {threads,7} {ours,13:F1} {blas,9:F1} {ours / blas,6:P0}"));
             }
         }
