@@ -175,6 +175,8 @@ public static class Report
         text.AppendLine(Row("token cache hit rate (tokens encoded)", c => string.Create(inv, $"{V(c, "cacheHitRate") * 100:F1}% ({V(c, "cacheMisses"):N0})")));
         text.AppendLine(Row("encoder GEMMs on cache misses, MFLOP/token (not counted above)", c =>
             string.Create(inv, $"{V(c, "encoderMflopPerToken"):F1} ({V(c, "encoderMflopPerToken") / V(c, "mflopPerToken") * 100:F0}% of the LSTM's)")));
+        text.AppendLine(Row("fraction with those encoder GEMMs counted too ((MFLOP/token + encoder MFLOP/token) x tokens/s / OpenBLAS)", c =>
+            string.Create(inv, $"{V(c, "tokensPerSecond") * (V(c, "mflopPerToken") + V(c, "encoderMflopPerToken")) * 1e6 / (V(c, "openBlasGflops") * 1e9) * 100:F1}%")));
         text.AppendLine(Row("batch-1 latency, 20 tokens (mean of 5)", c => string.Create(inv, $"{V(c, "latencyMs"):F1} ms")));
         text.AppendLine(Row("load time", c => string.Create(inv, $"{V(c, "loadSeconds"):F2} s")));
         text.AppendLine(Row("peak RSS (weights file)", c => string.Create(inv, $"{V(c, "peakMb"):N0} MB ({V(c, "weightsMb"):N0} MB)")));
@@ -185,7 +187,8 @@ public static class Report
             + "GEMM limit is tokens/s x MFLOP/token / (OpenBLAS GFLOP/s x 1000). The timed run is `elmo embed`'s own path "
             + "(EmbeddingFile from a text file to an HDF5 file, stateless, regrouped by length), file writing included. The encoder row "
             + "counts the highway and projection GEMMs of the tokens the cache missed (the character convolutions left out): work the "
-            + "LSTM-only limit does not count, which weighs on the small shapes where the LSTM is cheap. Peak RSS is the child's own "
+            + "LSTM-only limit does not count, which weighs on the small shapes where the LSTM is cheap; the row after it counts "
+            + "that work as well (still without the convolutions, so it is a lower bound of the GEMM work done). Peak RSS is the child's own "
             + "high-water mark by the end of the timed run (before the latency runs and the SGEMM probe).");
         return text.ToString();
     }
