@@ -13,6 +13,10 @@ internal static class CommonOptions
     public static void Threads(ElmoCommand command) =>
         command.Value("--threads", "N", "most threads per kernel call (default: all cores)");
 
+    /// <summary>Adds <c>--cache-size N</c>, with <paramref name="more"/> (if any) after its default.</summary>
+    public static void CacheSize(ElmoCommand command, string? more = null) =>
+        command.Value("--cache-size", "N", $"tokens kept in the LRU cache of token representations (default: as many as fit in about {ElmoModel.DefaultTokenCacheBytes / 1_000_000} MB, fewer where the encoder is cheap next to the LSTM: {ElmoModel.DefaultTokenCacheCapacity:N0} for `original`; 0 turns it off){more}");
+
     /// <summary>Adds <c>--progress</c> and <c>--no-progress</c>.</summary>
     public static void Progress(ElmoCommand command)
     {

@@ -82,7 +82,7 @@ internal static class EmbedCommand
         command.Switch("--use-sentence-keys", "name each dataset by its sentence (the stripped line) instead of its index, without sentence_to_index; a repeated sentence, or one holding '/' or being '.', is an error (HDF5 names); keeps the sentences in memory");
         CommonOptions.Threads(command);
         command.Value("--vocab", "FILE", "vocabulary (one token per line, as for token-embeddings): its token representations are computed once up front and kept (bilm-tf / AllenNLP vocab cache); other tokens still go through the character CNN");
-        command.Value("--cache-size", "N", $"tokens kept in the LRU cache of token representations (default: as many as fit in about {ElmoModel.DefaultTokenCacheBytes / 1_000_000} MB, fewer where the encoder is cheap next to the LSTM: {ElmoModel.DefaultTokenCacheCapacity:N0} for `original`; 0 turns it off); the hit rate is shown with the progress");
+        CommonOptions.CacheSize(command, "; the hit rate is shown with the progress");
         CommonOptions.Progress(command);
         CommonOptions.AddQuiet(command);
         command.Section("AllenNLP's options without a use here");

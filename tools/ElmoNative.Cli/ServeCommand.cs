@@ -48,7 +48,7 @@ internal static class ServeCommand
         command.Value("--max-request-bytes", "N", $"most bytes of a request body; larger ones are refused with 413 (default {ElmoServerOptions.DefaultMaxRequestBodyBytes})");
         command.Value("--shutdown-timeout", "SECONDS", "how long Ctrl+C or SIGTERM waits for the requests in flight (default 20)");
         CommonOptions.Threads(command);
-        command.Value("--cache-size", "N", $"tokens kept in the LRU cache of token representations (default: as many as fit in about {ElmoModel.DefaultTokenCacheBytes / 1_000_000} MB, fewer where the encoder is cheap next to the LSTM: {ElmoModel.DefaultTokenCacheCapacity:N0} for `original`; 0 turns it off)");
+        CommonOptions.CacheSize(command);
         CommonOptions.AddQuiet(command);
         return command;
     }
