@@ -61,8 +61,8 @@ public static class EncoderProbe
                     for (int s = 0; s < n; s += chunk)
                     {
                         int m = Math.Min(chunk, n - s);
-                        var scratch = ws.Inference.EncoderScratch(m, encoder.Cnn.WorkspaceSize(m), m * f);
-                        encoder.Cnn.Forward(ids.AsSpan(s * w, m * w), m, scratch.Embedded, scratch.DistinctPositions, scratch.Filters);
+                        var scratch = ws.Inference.EncoderScratch(m * f);
+                        encoder.Cnn.Forward(ids.AsSpan(s * w, m * w), m, scratch.Filters);
                     }
                 }));
                 Report($"  highways only, chunks of {chunk}", Best(() =>
@@ -70,7 +70,7 @@ public static class EncoderProbe
                     for (int s = 0; s < n; s += chunk)
                     {
                         int m = Math.Min(chunk, n - s);
-                        var scratch = ws.Inference.EncoderScratch(m, encoder.Cnn.WorkspaceSize(m), m * f);
+                        var scratch = ws.Inference.EncoderScratch(m * f);
                         foreach (var highway in encoder.Highways) highway.Forward(scratch.Filters, m, scratch.Gate, scratch.Candidate, null);
                     }
                 }));

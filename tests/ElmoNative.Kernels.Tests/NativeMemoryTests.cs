@@ -80,7 +80,6 @@ public class NativeMemoryTests
         var packed = PackedMatrix.Pack(new float[6], 2, 3, 3);
         packed.Dispose();
         Assert.Throws<ObjectDisposedException>(() => Sgemm.Multiply(1, new float[2], 2, packed, 0f, new float[3], 3));
-        Assert.Throws<ObjectDisposedException>(() => Convolution1D.WindowSums(new float[2], packed, new float[3]));
         packed.Dispose();
     }
 

@@ -52,42 +52,45 @@ public class ElementwiseBenchmarks
     public void Softmax() => Activations.Softmax(x, y);
 }
 
-/// <summary>The character CNN's widest filter bank on a batch of words.</summary>
-public class ConvolutionBenchmarks
+/// <summary>The character CNN's widest filter bank on a batch of words, folded over a character embedding.</summary>
+public sealed class ConvolutionBenchmarks : IDisposable
 {
     private const int Words = 320;
     private const int Length = 50;
     private const int Channels = 16;
     private const int Width = 7;
     private const int Filters = 1024;
-    private float[] input = [];
-    private float[] filter = [];
+    private const int Vocabulary = 262;
+    private const int PaddingId = 261;
+    private int[] ids = [];
     private float[] bias = [];
     private float[] output = [];
-    private PackedMatrix packed = null!;
+    private FoldedConvolution folded = null!;
 
-    /// <summary>Threads for the convolution's GEMM.</summary>
-    [Params(1, 2)]
-    public int Threads { get; set; }
-
-    /// <summary>Random inputs and the packed filter.</summary>
+    /// <summary>Words of 1 to 10 letters (and two marks) from 60 ids, padded to 50; the responses computed in advance.</summary>
     [GlobalSetup]
     public void Setup()
     {
         var random = new Random(1);
-        input = Enumerable.Range(0, Words * Length * Channels).Select(_ => random.NextSingle() - 0.5f).ToArray();
-        filter = Enumerable.Range(0, Width * Channels * Filters).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var embedding = Enumerable.Range(0, Vocabulary * Channels).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        var filter = Enumerable.Range(0, Width * Channels * Filters).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        folded = new FoldedConvolution(embedding, Vocabulary, Channels, [new ConvolutionBank(filter, Width, Filters)], Length, PaddingId);
+        ids = new int[Words * Length];
+        for (int w = 0; w < Words; w++)
+        {
+            int head = 3 + random.Next(10);
+            for (int t = 0; t < Length; t++) ids[w * Length + t] = t < head ? random.Next(60) : PaddingId;
+        }
         bias = new float[Filters];
         output = new float[Words * Filters];
-        packed = PackedMatrix.Pack(filter, Width * Channels, Filters, Filters);
-        KernelSettings.MaxThreads = Threads;
+        folded.MaxOverTime(ids, Words, bias, output, Filters);
     }
 
-    /// <summary>Convolution + max over time, filter packed per call.</summary>
-    [Benchmark]
-    public void MaxOverTime() => Convolution1D.MaxOverTime(input, Words, Length, Channels, filter, Width, bias, output, Filters);
+    /// <summary>Frees the responses.</summary>
+    [GlobalCleanup]
+    public void Dispose() => folded?.Dispose();
 
-    /// <summary>Convolution + max over time with the filter prepacked.</summary>
+    /// <summary>Convolution + max over time of the words' windows (the padding windows through their one sum).</summary>
     [Benchmark]
-    public void MaxOverTimePacked() => Convolution1D.MaxOverTime(input, Words, Length, Channels, packed, Width, bias, output, Filters);
+    public void MaxOverTime() => folded.MaxOverTime(ids, Words, bias, output, Filters);
 }

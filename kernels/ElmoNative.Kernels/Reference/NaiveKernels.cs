@@ -145,7 +145,7 @@ public static partial class NaiveKernels
 
     /// <summary>
     /// Valid 1-D convolution of [sequences, length, channels] input with a [width * channels, filters] filter,
-    /// max over the positions t in [0, length - width] of each sequence, plus bias (see Convolution1D.MaxOverTime).
+    /// max over the positions t in [0, length - width] of each sequence, plus bias (the oracle of FoldedConvolution).
     /// </summary>
     public static void MaxOverTime(ReadOnlySpan<float> input, int sequences, int length, int channels,
         ReadOnlySpan<float> filter, int width, ReadOnlySpan<float> bias, Span<float> output, int ldOutput)

@@ -131,6 +131,11 @@ internal abstract unsafe class KernelSet
     /// <summary>Column maxima plus bias with their first argmax (MaxOverTime.MaxRows).</summary>
     public abstract void ArgMaxRows(ReadOnlySpan<float> c, int positions, int filters, ReadOnlySpan<float> bias, Span<float> best, Span<int> at);
 
+    // ---------------------------------------------------------------- convolution (Convolution/)
+
+    /// <summary>The maxima of a bank's folded window sums (FoldedConvolution.Windows).</summary>
+    public abstract void FoldedWindows(float* responses, int perId, int width, int filters, int* ids, int windows, float* best);
+
     // ---------------------------------------------------------------- optimizer (Optimizer/)
 
     /// <summary>The Adagrad update.</summary>
@@ -217,6 +222,9 @@ internal sealed unsafe class KernelSet<TSimd, TVec, TMicroKernel> : KernelSet
 
     public override void ArgMaxRows(ReadOnlySpan<float> c, int positions, int filters, ReadOnlySpan<float> bias, Span<float> best, Span<int> at)
         => MaxOverTime.MaxRows<TSimd, TVec>(c, positions, filters, bias, best, at);
+
+    public override void FoldedWindows(float* responses, int perId, int width, int filters, int* ids, int windows, float* best)
+        => FoldedConvolution.Windows<TSimd, TVec>(responses, perId, width, filters, ids, windows, best);
 
     public override void Adagrad(Span<float> parameters, Span<float> accumulators, ReadOnlySpan<float> gradient, float learningRate)
         => AdagradUpdate.Apply<TSimd, TVec>(parameters, accumulators, gradient, learningRate);

@@ -18,9 +18,11 @@ namespace ElmoNative.Layers;
 /// Only the argmax window of each (token, filter) receives gradient. A token's row of ids is its characters followed by
 /// padding up to W, and every window lying entirely in that padding gives the same sums; both modes use that:
 /// <list type="bullet">
-/// <item>inference (pad-aware, the default): only windows starting at a real character or a word mark are computed, and
-/// the padding-only windows count through one per-filter constant computed at load, with the filters packed for the
-/// GEMM; bit-identical to the plain convolution over all W positions (<see cref="PadAware"/> = false);</item>
+/// <item>inference: the embedding is folded into the filters (<see cref="FoldedConvolution"/>): the response of each
+/// character id to each tap of each filter, sum_e x[id, e] W[k, e, f], is computed once (in float64, rounded once) the
+/// first time the id is seen, and a window's sum is then the sum of its characters' responses, one add per tap instead
+/// of E multiply-adds. Only windows starting at a real character or a word mark are summed; the padding-only windows
+/// count through one per-filter constant (<see cref="PadAware"/>; the same bits as summing every window);</item>
 /// <item>training: each token is embedded only up to len + (widest filter) positions (len = its length before the
 /// repeated tail), the tokens are stored back to back, and only windows t &lt;= len are convolved (the first tail window
 /// stands for all of them, the later ones can never be the first argmax). Forward saves the embedded characters, the
@@ -34,9 +36,12 @@ internal sealed class CharCnn : IDisposable
     private readonly CharCnnActivation activation;
     private readonly int widest;
 
-    // Filter [w * E, n] (W_cnn_i [1, w, E, n], row k * E + e); inference adds it packed and PaddingWindow [n]: the sums
-    // of a window of padding characters (no bias).
-    private sealed record Bank(Weight Filter, Weight Bias, int Width, int Count, int Offset, PackedMatrix? Packed, float[]? PaddingWindow);
+    // Filter [w * E, n] (W_cnn_i [1, w, E, n], row k * E + e).
+    private sealed record Bank(Weight Filter, Weight Bias, int Width, int Count, int Offset);
+
+    // Inference only: the banks folded over the character embedding, and their biases side by side [F].
+    private readonly FoldedConvolution? folded;
+    private readonly float[]? biases;
 
     /// <summary>The shifted id of the padding character that fills a token's row after its end-of-word mark.</summary>
     private const int PaddingId = Text.CharacterIds.PaddingChar + 1;
@@ -53,22 +58,21 @@ internal sealed class CharCnn : IDisposable
         for (int i = 0; i < banks.Length; i++)
         {
             var f = options.Filters[i];
-            var filter = weights.Tensor(CheckpointLayout.ConvWeight(i));
-            PackedMatrix? packed = null;
-            float[]? paddingWindow = null;
-            if (!weights.Trainable)
-            {
-                packed = PackedMatrix.Pack(filter.Values, f.Width * EmbeddingDim, f.Count, f.Count);
-                var padding = new float[f.Width * EmbeddingDim];
-                for (int k = 0; k < f.Width; k++) Embed(embedding.Values, PaddingId, padding.AsSpan(k * EmbeddingDim, EmbeddingDim));
-                paddingWindow = new float[f.Count];
-                Convolution1D.WindowSums(padding, packed, paddingWindow);
-            }
-            banks[i] = new Bank(filter, weights.Tensor(CheckpointLayout.ConvBias(i)), f.Width, f.Count, offset, packed, paddingWindow);
+            banks[i] = new Bank(weights.Tensor(CheckpointLayout.ConvWeight(i)), weights.Tensor(CheckpointLayout.ConvBias(i)), f.Width, f.Count, offset);
             offset += f.Count;
         }
         Filters = offset;
         widest = options.Filters.Max(filter => filter.Width);
+        if (!weights.Trainable)
+        {
+            // Rows by id: id 0 (no character) embeds to zeros, id r + 1 to char_embed row r.
+            int rows = embedding.Values.Length / EmbeddingDim;
+            float[] byId = new float[(rows + 1) * EmbeddingDim];
+            embedding.Values[..(rows * EmbeddingDim)].CopyTo(byId.AsSpan(EmbeddingDim));
+            folded = new FoldedConvolution(byId, rows + 1, EmbeddingDim, [.. banks.Select(b => new ConvolutionBank(b.Filter.Values.ToArray(), b.Width, b.Count))],
+                CharsPerToken, PaddingId);
+            biases = [.. banks.SelectMany(b => b.Bias.Values.ToArray())];
+        }
     }
 
     /// <summary>W: characters per token.</summary>
@@ -80,42 +84,18 @@ internal sealed class CharCnn : IDisposable
     /// <summary>F.</summary>
     public int Filters { get; }
 
-    /// <summary>Whether inference skips windows of padding only (default); false runs the plain full convolution.</summary>
+    /// <summary>Whether inference sums only the windows that start before the padding (default); false sums every window (the same bits).</summary>
     public bool PadAware { get; set; } = true;
 
-    /// <summary>Floats of workspace the inference <see cref="Forward(ReadOnlySpan{int}, int, Span{float}, Span{int}, Span{float}, ConvolutionScratch?)"/> needs for <paramref name="tokens"/> tokens.</summary>
-    public int WorkspaceSize(int tokens) => tokens * CharsPerToken * EmbeddingDim;
+    /// <summary>Bytes of the folded responses computed so far (inference; 0 for a trainable model).</summary>
+    public long FoldedBytes => folded?.ResponseBytes ?? 0;
 
-    /// <summary>
-    /// Inference: charIds [N, W] -> output [N, F]. workspace holds the embedded characters [N, W, E]; distinct receives,
-    /// per token, the number of leading positions that are not padding [N].
-    /// </summary>
-    public void Forward(ReadOnlySpan<int> charIds, int tokens, Span<float> workspace, Span<int> distinct, Span<float> output,
-                        ConvolutionScratch? convolution = null)
+    /// <summary>Inference: charIds [N, W] -> output [N, F].</summary>
+    public void Forward(ReadOnlySpan<int> charIds, int tokens, Span<float> output)
     {
-        int e = EmbeddingDim;
-        var embedded = workspace[..WorkspaceSize(tokens)];
-        var table = embedding.Values;
-        for (int q = 0; q < tokens * CharsPerToken; q++) Embed(table, charIds[q], embedded.Slice(q * e, e));
-
-        for (int n = 0; n < tokens; n++)
-        {
-            var ids = charIds.Slice(n * CharsPerToken, CharsPerToken);
-            int last = ids.Length - 1;
-            while (last >= 0 && ids[last] == PaddingId) last--;
-            distinct[n] = last + 1;
-        }
-
-        foreach (var bank in banks)
-        {
-            // y[t, f] = b[f] + sum_{k < w, e} x[t + k, e] W[k, e, f], then max over t.
-            if (PadAware)
-                Convolution1D.MaxOverTimePadded(embedded, tokens, CharsPerToken, e, distinct[..tokens], bank.Packed!, bank.Width,
-                    bank.PaddingWindow, bank.Bias.Values, output[bank.Offset..], Filters, convolution);
-            else
-                Convolution1D.MaxOverTime(embedded, tokens, CharsPerToken, e, bank.Filter.Values, bank.Width, bank.Bias.Values,
-                    output[bank.Offset..], Filters);
-        }
+        if (folded is null) throw new InvalidOperationException("the inference forward needs a model loaded for inference (its weights not trainable)");
+        // y[t, f] = b[f] + sum_k R[id(t + k), k, f], then max over t (docs/model.md section 3 step 1).
+        folded.MaxOverTime(charIds, tokens, biases, output, Filters, skipPadding: PadAware);
         Activate(output[..(tokens * Filters)]);
     }
 
@@ -176,11 +156,8 @@ internal sealed class CharCnn : IDisposable
             }
     }
 
-    /// <summary>Frees the packed filters.</summary>
-    public void Dispose()
-    {
-        foreach (var bank in banks) bank.Packed?.Dispose();
-    }
+    /// <summary>Frees the folded responses.</summary>
+    public void Dispose() => folded?.Dispose();
 
     /// <summary>row [E] = the embedding of character id <paramref name="id"/> in <paramref name="table"/> [261, E] (zeros for id 0).</summary>
     private static void Embed(ReadOnlySpan<float> table, int id, Span<float> row)

@@ -54,7 +54,7 @@ internal sealed class TokenEncoder : IDisposable
         for (int start = 0; start < tokens; start += ChunkTokens)
         {
             int n = Math.Min(ChunkTokens, tokens - start);
-            var scratch = ws.EncoderScratch(n, cnn.WorkspaceSize(n), n * f);
+            var scratch = ws.EncoderScratch(n * f);
             Forward(charIds.Slice(start * w, n * w), n, scratch.Filters, output.Slice(start * p, n * p), scratch, null);
         }
     }
@@ -67,7 +67,7 @@ internal sealed class TokenEncoder : IDisposable
     private void Forward(ReadOnlySpan<int> charIds, int n, Span<float> h, Span<float> output, EncoderScratch scratch, TokenEncoderSaved? saved)
     {
         int f = cnn.Filters, p = OutputDim;
-        if (saved is null) cnn.Forward(charIds, n, scratch.Embedded, scratch.DistinctPositions, h, scratch.Convolution);
+        if (saved is null) cnn.Forward(charIds, n, h);
         else cnn.Forward(charIds, n, saved.Cnn, h);
         for (int k = 0; k < highways.Length; k++)
         {

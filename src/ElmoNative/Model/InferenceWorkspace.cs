@@ -14,9 +14,8 @@ namespace ElmoNative;
 /// </summary>
 internal sealed class InferenceWorkspace : IDisposable
 {
-    private readonly NativeBuffer<int> charIds = new(), distinctPositions = new();
+    private readonly NativeBuffer<int> charIds = new();
     private readonly NativeBuffer<float> shared = new(); // the encoder's or the LSTM's scratch, whichever phase runs
-    private readonly ConvolutionScratch convolution = new(); // the character CNN's windows and sums, on whichever thread runs it
     private int lstmGatesOffset, lstmGatesLength;
     private readonly PackedRows lstmInputRows = new(), lstmOutputRows = new();
     private NativeBuffer<float>[] lstmBlockGates = [];
@@ -60,16 +59,13 @@ internal sealed class InferenceWorkspace : IDisposable
     public Span<int> CharIds(int size) => charIds.Get(size);
 
     /// <summary>
-    /// The token encoder's scratch for a chunk of <paramref name="tokens"/> tokens: per token, the leading character
-    /// positions that are not padding; and in the shared block, the embedded characters (<paramref name="embeddedSize"/>
-    /// floats, [N, W, E] or the pad-aware share of it), and [N, F] each (<paramref name="featureSize"/> floats) for the
-    /// filter outputs / highway state, the highway gate and the candidate.
+    /// The token encoder's scratch for a chunk of tokens, in the shared block: [N, F] each (<paramref name="featureSize"/>
+    /// floats) for the filter outputs / highway state, the highway gate and the candidate.
     /// </summary>
-    public EncoderScratch EncoderScratch(int tokens, int embeddedSize, int featureSize)
+    public EncoderScratch EncoderScratch(int featureSize)
     {
-        var block = shared.Get(embeddedSize + 3 * featureSize);
-        return new EncoderScratch(distinctPositions.Get(tokens), block[..embeddedSize], block.Slice(embeddedSize, featureSize),
-            block.Slice(embeddedSize + featureSize, featureSize), block.Slice(embeddedSize + 2 * featureSize, featureSize), convolution);
+        var block = shared.Get(3 * featureSize);
+        return new EncoderScratch(block[..featureSize], block.Slice(featureSize, featureSize), block.Slice(2 * featureSize, featureSize));
     }
 
     /// <summary>The rows x_t of an LSTM step packed for the column-block products.</summary>
@@ -98,9 +94,7 @@ internal sealed class InferenceWorkspace : IDisposable
     public void Dispose()
     {
         charIds.Dispose();
-        distinctPositions.Dispose();
         shared.Dispose();
-        convolution.Dispose();
         lstmInputRows.Dispose();
         lstmOutputRows.Dispose();
         foreach (var buffer in lstmBlockGates) buffer.Dispose();
@@ -108,24 +102,14 @@ internal sealed class InferenceWorkspace : IDisposable
 }
 
 /// <summary>The token encoder's buffers for one chunk of tokens (<see cref="InferenceWorkspace.EncoderScratch"/>).</summary>
-/// <param name="DistinctPositions">Per token, the leading character positions that are not padding [N].</param>
-/// <param name="Embedded">Embedded characters.</param>
 /// <param name="Filters">Filter outputs, then the highway state [N, F].</param>
 /// <param name="Gate">Highway gate [N, F].</param>
 /// <param name="Candidate">Highway candidate [N, F].</param>
-/// <param name="Convolution">The character CNN's gathered windows and sums (the workspace's, not the thread's: the encoder runs on pool threads).</param>
-internal readonly ref struct EncoderScratch(Span<int> DistinctPositions, Span<float> Embedded, Span<float> Filters, Span<float> Gate, Span<float> Candidate,
-                                            ConvolutionScratch Convolution)
+internal readonly ref struct EncoderScratch(Span<float> Filters, Span<float> Gate, Span<float> Candidate)
 {
-    public Span<int> DistinctPositions { get; } = DistinctPositions;
-
-    public Span<float> Embedded { get; } = Embedded;
-
     public Span<float> Filters { get; } = Filters;
 
     public Span<float> Gate { get; } = Gate;
 
     public Span<float> Candidate { get; } = Candidate;
-
-    public ConvolutionScratch Convolution { get; } = Convolution;
 }

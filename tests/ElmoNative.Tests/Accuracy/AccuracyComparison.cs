@@ -93,7 +93,7 @@ public static class AccuracyComparison
         var encoder = model.BiLm.Encoder;
         var cnnFast = new float[n * f];
         var flatIds = ids.SelectMany(x => x).ToArray();
-        encoder.Cnn.Forward(flatIds, n, new float[encoder.Cnn.WorkspaceSize(n)], new int[n], cnnFast);
+        encoder.Cnn.Forward(flatIds, n, cnnFast);
         var cnnReference = embedded.Select(reference.CharCnn).ToArray();
         var cnnPlain = ids.Select(x => plain.CharCnn(plain.CharEmbedding(x))).ToArray();
         int offset = 0;

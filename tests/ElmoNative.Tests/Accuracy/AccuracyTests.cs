@@ -51,8 +51,10 @@ public class AccuracyTests(ITestOutputHelper output)
     /// <summary>
     /// The fixture models (P 16, H 64) on ten input sets of ten sentences (the fixture's three lists and seven of random
     /// sentences): the end-to-end error of both float32 implementations is at float32's floor, so the ratio of their
-    /// largest errors is noise (often exactly 1: the same value a few ulps off in both) with a median of at most 1,
-    /// while the RMS error of the fast path stays within 5% of (and mostly below) plain's. This is what justifies
+    /// largest errors is noise (often exactly 1: the same value a few ulps off in both) with a median of about 1 (at most
+    /// 1.01: with the folded character convolution, bilm-tf's median is 1.0002, the largest errors of two sets being
+    /// adjacent roundings of one value), no set's largest error more than one float spacing above plain's, while the
+    /// RMS error of the fast path stays within 5% of (and mostly below) plain's. This is what justifies
     /// <see cref="EmbedIsAsAccurateAsPlainFloat32"/>'s one float spacing of slack on the max.
     /// </summary>
     [Theory]
@@ -72,12 +74,15 @@ public class AccuracyTests(ITestOutputHelper output)
             output.WriteLine($"{shape} set {k}: max abs fast {all.Fast.MaxAbs:E2} plain {all.Plain.MaxAbs:E2} ratio {maxRatio:F2}; " +
                 $"RMS fast {all.Fast.Rms:E2} plain {all.Plain.Rms:E2} ratio {rmsRatio:F2}");
             Assert.True(rmsRatio <= 1.05, $"{shape} set {k}: RMS ratio {rmsRatio:F3}");
+            float largest = (float)all.Plain.MaxReference;
+            Assert.True(all.Fast.MaxAbs <= all.Plain.MaxAbs + (MathF.BitIncrement(largest) - largest),
+                $"{shape} set {k}: max abs error {all.Fast.MaxAbs:E3} more than one float spacing above plain's {all.Plain.MaxAbs:E3}");
             maxRatios.Add(maxRatio);
         }
         maxRatios.Sort();
         double median = (maxRatios[4] + maxRatios[5]) / 2;
-        output.WriteLine($"{shape}: max abs ratio from {maxRatios[0]:F2} to {maxRatios[^1]:F2}, median {median:F2}");
-        Assert.True(median <= 1.0, $"{shape}: median max abs ratio {median:F3}");
+        output.WriteLine($"{shape}: max abs ratio from {maxRatios[0]:F2} to {maxRatios[^1]:F2}, median {median:F4}");
+        Assert.True(median <= 1.01, $"{shape}: median max abs ratio {median:F4}");
     }
 
     /// <summary><see cref="PlainElmo{T}"/> with T = double is <see cref="ScalarElmo"/> (same loops, same order): the same bits.</summary>

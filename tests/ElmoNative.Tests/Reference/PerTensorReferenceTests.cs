@@ -88,7 +88,7 @@ public class PerTensorReferenceTests(ITestOutputHelper output)
         var ids = new int[n * w];
         for (int i = 0; i < n; i++) CharacterIds.Map(tokens[i], ids.AsSpan(i * w, w));
         var h = new float[n * f];
-        cnn.Forward(ids, n, new float[cnn.WorkspaceSize(n)], new int[n], h);
+        cnn.Forward(ids, n, h);
         var stages = new List<float[]> { (float[])h.Clone() };
         var gate = new float[n * f];
         var candidate = new float[n * f];
