@@ -12,6 +12,7 @@
 // result is the same bits as summing every window.
 // The windows run four vectors of filters at a time on the lanes of a SIMD variant, the last filters on one lane with
 // the same operations (adds in tap order, then max), so a filter's bits do not depend on the variant or its place.
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ElmoNative.Kernels.Memory;
@@ -254,7 +255,11 @@ public sealed unsafe class FoldedConvolution : IDisposable
     private static ref float Tap(float* responses, int perId, int filters, int* ids, int t, int k, int f)
         => ref responses[(nint)ids[t + k] * perId + (nint)k * filters + f];
 
-    /// <summary>Computes id's responses (once, whichever thread gets there first).</summary>
+    /// <summary>
+    /// Computes id's responses (once, whichever thread gets there first): per tap, the sum over channels of the
+    /// embedding value times the filter row, in float64 (vectorised; each product of two floats is exact in float64,
+    /// so only the additions round), then rounded to float once.
+    /// </summary>
     private void Fill(int id)
     {
         lock (filling)
@@ -262,22 +267,24 @@ public sealed unsafe class FoldedConvolution : IDisposable
             if (ready[id]) return;
             var vector = embedding.Span.Slice(id * channels, channels);
             float* block = responses + (nint)id * perId;
-            double[] sums = new double[banks.Length == 0 ? 0 : banks.Max(b => b.Filters)];
+            int widest = banks.Length == 0 ? 0 : banks.Max(b => b.Filters);
+            double[] sums = new double[widest], row = new double[widest];
             for (int i = 0; i < banks.Length; i++)
             {
                 var bank = banks[i];
                 var filter = bank.Filter.Span;
+                int n = bank.Filters;
                 for (int k = 0; k < bank.Width; k++)
                 {
-                    Array.Clear(sums);
+                    var sum = sums.AsSpan(0, n);
+                    sum.Clear();
                     for (int e = 0; e < channels; e++)
                     {
-                        double x = vector[e];
-                        var weights = filter.Slice((k * channels + e) * bank.Filters, bank.Filters);
-                        for (int f = 0; f < bank.Filters; f++) sums[f] += x * weights[f];
+                        var weights = row.AsSpan(0, n);
+                        TensorPrimitives.ConvertChecked<float, double>(filter.Slice((k * channels + e) * n, n), weights);
+                        TensorPrimitives.MultiplyAdd(weights, (double)vector[e], sum, sum);
                     }
-                    float* tap = block + bankTaps[i] + k * bank.Filters;
-                    for (int f = 0; f < bank.Filters; f++) tap[f] = (float)sums[f];
+                    TensorPrimitives.ConvertChecked<double, float>(sum, new Span<float>(block + bankTaps[i] + k * n, n));
                 }
             }
             Volatile.Write(ref ready[id], true);

@@ -63,8 +63,16 @@ internal sealed class CachedTokenEncoder : IDisposable
         }
     }
 
-    /// <summary>Distinct tokens gathered per group by <see cref="EncodeAhead"/> (bounds its buffers: ids and representations of a group).</summary>
-    public const int AheadGroupTokens = 512;
+    /// <summary>
+    /// Bytes of a group of <see cref="EncodeAhead"/>: its character ids, twice (all of them, then the missing ones), and
+    /// representations (2W ints and P floats per token) stay within this. Each group ends with one thread finishing its last chunk while the other waits, so
+    /// fewer, larger groups leave less idle: 512 tokens a group took `small` 2.3% longer over Brown's first 2,000
+    /// sentences than one group of their 8,012 (bench/README.md, "Larger groups when encoding ahead").
+    /// </summary>
+    public const int AheadGroupBytes = 8 << 20;
+
+    /// <summary>Distinct tokens per group of <see cref="EncodeAhead"/>: as many as <see cref="AheadGroupBytes"/> holds (9,198 for `small`, 3,426 for `original`), at least 512.</summary>
+    public int AheadGroupTokens => Math.Max(512, AheadGroupBytes / (2 * sizeof(int) * options.MaxCharactersPerToken + sizeof(float) * options.ProjectionDim));
 
     /// <summary>
     /// Encodes the tokens of <paramref name="sentences"/> that the cache lacks and adds them to it
@@ -77,11 +85,11 @@ internal sealed class CachedTokenEncoder : IDisposable
     /// </summary>
     public void EncodeAhead(IEnumerable<IReadOnlyList<string>> sentences, BiLmWorkspace ws)
     {
-        int w = options.MaxCharactersPerToken, capacity = Cache.Capacity, n = 0;
+        int w = options.MaxCharactersPerToken, capacity = Cache.Capacity, n = 0, group = AheadGroupTokens;
         if (capacity == 0) return;
         var seen = ws.DistinctTokens;
         seen.Clear();
-        var ids = ws.BatchCharIds(AheadGroupTokens * w);
+        var ids = ws.BatchCharIds(group * w);
         foreach (var sentence in sentences)
         {
             for (int k = 0; k < sentence.Count && seen.Count < capacity; k++)
@@ -89,7 +97,7 @@ internal sealed class CachedTokenEncoder : IDisposable
                 string token = sentence[k];
                 if (!seen.TryAdd(token, n)) continue;
                 CharacterIds.Map(token, ids.Slice(n++ * w, w));
-                if (n < AheadGroupTokens) continue;
+                if (n < group) continue;
                 EncodeGroup(n, ws);
                 n = 0;
             }
