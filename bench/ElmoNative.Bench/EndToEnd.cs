@@ -186,11 +186,16 @@ public static class EndToEnd
     private static bool traceMemory;
     private static int? cacheSize; // --cache-size: the token cache's capacity instead of the model's default
 
-    /// <summary>`elmo embed`'s path: the sentences as a text file embedded into an HDF5 file (both removed); the time it took.</summary>
+    /// <summary>
+    /// `elmo embed`'s path: the sentences as a text file embedded into an HDF5 file (both removed); the time it took. The
+    /// files are in a folder of their own: the atomic write lists the output's folder for stale temporary files, and the
+    /// system's temporary folder may hold thousands of entries (8,848 on the development VM).
+    /// </summary>
     private static Stopwatch WriteFile(ElmoModel model, IEnumerable<IReadOnlyList<string>> sentences, ElmoNative.Output.EmbeddingFileOptions options)
     {
-        string text = Path.Combine(Path.GetTempPath(), $"elmonative-e2e-{Environment.ProcessId}.txt");
-        string hdf5 = Path.ChangeExtension(text, ".hdf5");
+        string folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "elmonative-bench", $"e2e-{Environment.ProcessId}")).FullName;
+        string text = Path.Combine(folder, "sentences.txt");
+        string hdf5 = Path.Combine(folder, "sentences.hdf5");
         File.WriteAllLines(text, sentences.Select(s => string.Join(' ', s)));
         try
         {
@@ -201,8 +206,7 @@ public static class EndToEnd
         }
         finally
         {
-            File.Delete(text);
-            File.Delete(hdf5);
+            Directory.Delete(folder, recursive: true);
         }
     }
 
