@@ -240,6 +240,11 @@ public static class EndToEnd
                 if (bytes > 100_000) output.WriteLine($"  {path}: {bytes / 1e6:F2} MB");
                 return;
             }
+            if (o is FoldedConvolution folded)
+            {
+                output.WriteLine($"  {path}: {folded.ResponseBytes / 1e6:F2} MB of character responses");
+                return;
+            }
             if (o is System.Collections.IEnumerable e && o is not string)
             {
                 int i = 0;

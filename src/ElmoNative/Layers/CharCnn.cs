@@ -87,9 +87,6 @@ internal sealed class CharCnn : IDisposable
     /// <summary>Whether inference sums only the windows that start before the padding (default); false sums every window (the same bits).</summary>
     public bool PadAware { get; set; } = true;
 
-    /// <summary>Bytes of the folded responses computed so far (inference; 0 for a trainable model).</summary>
-    public long FoldedBytes => folded?.ResponseBytes ?? 0;
-
     /// <summary>Inference: charIds [N, W] -> output [N, F].</summary>
     public void Forward(ReadOnlySpan<int> charIds, int tokens, Span<float> output)
     {
