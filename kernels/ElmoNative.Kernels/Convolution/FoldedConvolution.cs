@@ -42,6 +42,7 @@ public sealed unsafe class FoldedConvolution : IDisposable
     private readonly bool[] ready;
     private readonly float[] paddingWindows; // per bank, the sum of a window of padding ids (no bias)
     private readonly object filling = new();
+    private readonly double[] fillSums, fillRow; // Fill's scratch (under the lock), as wide as the widest bank
     private bool disposed;
 
     /// <summary>Folds <paramref name="banks"/> over the rows of <paramref name="embedding"/> [vocabulary, channels].</summary>
@@ -85,8 +86,10 @@ public sealed unsafe class FoldedConvolution : IDisposable
         if (taps * vocabulary > int.MaxValue) throw new ArgumentException("the folded table would exceed 2^31 floats.", nameof(banks));
         perId = (int)taps;
         Filters = columns;
-        responses = (float*)AlignedMemory.Allocate((nuint)Math.Max(1L, taps * vocabulary) * sizeof(float));
+        responses = (float*)AlignedMemory.Allocate(TableBytes);
         ready = new bool[vocabulary];
+        int widestBank = this.banks.Length == 0 ? 0 : this.banks.Max(b => b.Filters);
+        (fillSums, fillRow) = (new double[widestBank], new double[widestBank]);
         paddingWindows = new float[columns];
         Fill(paddingId);
         Span<int> paddingIds = stackalloc int[this.banks.Length == 0 ? 1 : this.banks.Max(b => b.Width)];
@@ -109,6 +112,9 @@ public sealed unsafe class FoldedConvolution : IDisposable
 
     /// <summary>The id that fills each sequence's tail.</summary>
     public int PaddingId { get; }
+
+    /// <summary>Bytes of the whole table of responses, every id's block (at least one float): what is mapped, not what is touched.</summary>
+    private nuint TableBytes => (nuint)Math.Max(1L, (long)perId * Vocabulary) * sizeof(float);
 
     /// <summary>Bytes of the responses computed so far (the ids seen, <see cref="PaddingId"/> included).</summary>
     public long ResponseBytes
@@ -267,8 +273,6 @@ public sealed unsafe class FoldedConvolution : IDisposable
             if (ready[id]) return;
             var vector = embedding.Span.Slice(id * channels, channels);
             float* block = responses + (nint)id * perId;
-            int widest = banks.Length == 0 ? 0 : banks.Max(b => b.Filters);
-            double[] sums = new double[widest], row = new double[widest];
             for (int i = 0; i < banks.Length; i++)
             {
                 var bank = banks[i];
@@ -276,11 +280,11 @@ public sealed unsafe class FoldedConvolution : IDisposable
                 int n = bank.Filters;
                 for (int k = 0; k < bank.Width; k++)
                 {
-                    var sum = sums.AsSpan(0, n);
+                    var sum = fillSums.AsSpan(0, n);
                     sum.Clear();
                     for (int e = 0; e < channels; e++)
                     {
-                        var weights = row.AsSpan(0, n);
+                        var weights = fillRow.AsSpan(0, n);
                         TensorPrimitives.ConvertChecked<float, double>(filter.Slice((k * channels + e) * n, n), weights);
                         TensorPrimitives.MultiplyAdd(weights, (double)vector[e], sum, sum);
                     }
@@ -298,7 +302,7 @@ public sealed unsafe class FoldedConvolution : IDisposable
         {
             if (disposed) return;
             disposed = true;
-            AlignedMemory.Free(responses, (nuint)Math.Max(1L, (long)perId * Vocabulary) * sizeof(float));
+            AlignedMemory.Free(responses, TableBytes);
         }
         GC.SuppressFinalize(this);
     }
@@ -306,6 +310,6 @@ public sealed unsafe class FoldedConvolution : IDisposable
     /// <summary>Frees the responses of a convolution that was never disposed.</summary>
     ~FoldedConvolution()
     {
-        if (!disposed) AlignedMemory.Free(responses, (nuint)Math.Max(1L, (long)perId * Vocabulary) * sizeof(float));
+        if (!disposed) AlignedMemory.Free(responses, TableBytes);
     }
 }

@@ -65,9 +65,10 @@ internal sealed class CachedTokenEncoder : IDisposable
 
     /// <summary>
     /// Bytes of a group of <see cref="EncodeAhead"/>: its character ids, twice (all of them, then the missing ones), and
-    /// representations (2W ints and P floats per token) stay within this. Each group ends with one thread finishing its last chunk while the other waits, so
-    /// fewer, larger groups leave less idle: 512 tokens a group took `small` 2.3% longer over Brown's first 2,000
-    /// sentences than one group of their 8,012 (bench/README.md, "Larger groups when encoding ahead").
+    /// representations (2W ints and P floats per token) stay within this. Each group ends with one thread finishing its
+    /// last chunk while the other waits, so fewer, larger groups leave less idle: 512 tokens a group took `small` 2.3%
+    /// longer over Brown's first 2,000 sentences than one group of their 8,012 (bench/README.md, "The character CNN
+    /// folded, and larger groups when encoding ahead").
     /// </summary>
     public const int AheadGroupBytes = 8 << 20;
 
