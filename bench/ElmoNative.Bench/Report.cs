@@ -17,7 +17,7 @@ namespace ElmoNative.Bench;
 /// </summary>
 public static class Report
 {
-    private const int GemmRows = 640, GemmThreads = 2, GemmRepeats = 5, DefaultBatchSize = 64;
+    private const int GemmRows = 640, GemmThreads = 2, GemmRepeats = 5, DefaultBatchSize = 64, LatencyTokens = 20;
     private static readonly string[] UnsetVariables = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"];
     private static readonly string[] ReportedFlags = ["avx512f", "avx2", "fma"];
 
@@ -77,6 +77,7 @@ public static class Report
         // After the end-to-end run, so that its peak RSS is the model's alone, not the GEMM probe's matrices.
         var shape = new GemmShape(GemmRows, e2e.Options.ProjectionDim, 4 * e2e.Options.LstmDim);
         (double ours, double blas) = GemmRates(shape);
+        (double oursGbs, double blasGbs) = GemvProbe.Bandwidth(GemmThreads, GemmRepeats);
         var values = new Dictionary<string, double>
         {
             ["sentences"] = e2e.Sentences,
@@ -94,6 +95,9 @@ public static class Report
             ["cacheHitRate"] = e2e.CacheHitRate,
             ["cacheMisses"] = e2e.CacheLookups - e2e.CacheHits,
             ["latencyMs"] = e2e.LatencyMilliseconds,
+            ["latencyBytes"] = LatencyBytes(e2e.Options, e2e.ParameterCount, LatencyTokens),
+            ["oursGemvGbs"] = oursGbs,
+            ["openBlasGemvGbs"] = blasGbs,
             ["loadSeconds"] = e2e.LoadSeconds,
             ["peakMb"] = e2e.PeakBytes / 1e6,
             ["weightsMb"] = e2e.WeightBytes / 1e6,
@@ -101,6 +105,21 @@ public static class Report
         foreach (var (key, value) in values) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key}={value:R}"));
         Console.WriteLine($"openBlasEnvironment={string.Join(' ', UnsetVariables.Select(v => $"{v}={Environment.GetEnvironmentVariable(v) ?? "unset"}"))}");
         return 0;
+    }
+
+    /// <summary>
+    /// Bytes of weights a batch-1 run of one sentence of <paramref name="tokens"/> tokens must read from memory: the
+    /// token encoder's weights once (all parameters outside the LSTMs), each LSTM's W_x and B once (the input part of
+    /// every step is one product over the sentence), and W_h and W_P once per step (n + 2 steps with the boundary
+    /// tokens). None of it stays in cache from one step to the next at the published sizes.
+    /// </summary>
+    private static double LatencyBytes(ElmoOptions options, long parameters, int tokens)
+    {
+        long h = options.LstmDim, p = options.ProjectionDim, lstms = 2L * options.LstmLayers;
+        long projection = options.HasLstmProjection ? h * p : 0;
+        long once = lstms * (p * 4 * h + 4 * h), perStep = lstms * (p * 4 * h + projection);
+        long encoder = parameters - once - perStep;
+        return sizeof(float) * (double)(encoder + once + (tokens + 2L) * perStep);
     }
 
     /// <summary>Best-of-N GFLOP/s of our SGEMM and OpenBLAS's (NaN when it is not installed) on 2 threads.</summary>
@@ -146,6 +165,8 @@ public static class Report
         string Row(string label, Func<int, string> cell) =>
             $"| {label} | {string.Join(" | ", Enumerable.Range(0, presets.Length).Select(cell))} |";
         var inv = CultureInfo.InvariantCulture;
+        double LatencyBound(int c) => V(c, "latencyBytes") / 1e6 / Max(V(c, "oursGemvGbs"), V(c, "openBlasGemvGbs"));
+        static double Max(double a, double b) => double.IsNaN(b) ? a : Math.Max(a, b);
         (string model, string flags) = Cpu();
         var text = new StringBuilder();
         text.AppendLine("# ElmoNative benchmark report");
@@ -178,6 +199,11 @@ public static class Report
         text.AppendLine(Row("fraction with those encoder GEMMs counted too ((MFLOP/token + encoder MFLOP/token) x tokens/s / OpenBLAS)", c =>
             string.Create(inv, $"{V(c, "tokensPerSecond") * (V(c, "mflopPerToken") + V(c, "encoderMflopPerToken")) * 1e6 / (V(c, "openBlasGflops") * 1e9) * 100:F1}%")));
         text.AppendLine(Row("batch-1 latency, 20 tokens (mean of 5)", c => string.Create(inv, $"{V(c, "latencyMs"):F1} ms")));
+        text.AppendLine(Row("GEMV GB/s, ours / OpenBLAS (2 threads, 192 MB of weights, best of 5)", c =>
+            string.Create(inv, $"{V(c, "oursGemvGbs"):F1} / {V(c, "openBlasGemvGbs"):F1}")));
+        text.AppendLine(Row("**batch-1 latency bound** (weights read once per step at the better GEMV rate: MB / GB/s)", c =>
+            string.Create(inv, $"**{LatencyBound(c):F1} ms** ({V(c, "latencyBytes") / 1e6:N0} MB)")));
+        text.AppendLine(Row("latency / bound", c => string.Create(inv, $"{V(c, "latencyMs") / LatencyBound(c):F2}")));
         text.AppendLine(Row("load time", c => string.Create(inv, $"{V(c, "loadSeconds"):F2} s")));
         text.AppendLine(Row("peak RSS (weights file)", c => string.Create(inv, $"{V(c, "peakMb"):N0} MB ({V(c, "weightsMb"):N0} MB)")));
         text.AppendLine();
@@ -189,7 +215,11 @@ public static class Report
             + "counts the highway and projection GEMMs of the tokens the cache missed (the character convolutions left out): work the "
             + "LSTM-only limit does not count, which weighs on the small shapes where the LSTM is cheap; the row after it counts "
             + "that work as well (still without the convolutions, so it is a lower bound of the GEMM work done). Peak RSS is the child's own "
-            + "high-water mark by the end of the timed run (before the latency runs and the SGEMM probe).");
+            + "high-water mark by the end of the timed run (before the latency runs and the SGEMM probe). The latency bound is "
+            + "the time to read, at the better of the two GEMV rates, the weights a batch-1 run of the 20-token sentence must "
+            + "read from memory: the token encoder's once, each LSTM's W_x and bias once, its W_h and W_P once per step (22 "
+            + "steps with the boundary tokens); the GEMV rate is y = x B over six 32 MB matrices (K=512, N=16384), ours with "
+            + "each of two threads streaming its own three (as the two directions do), OpenBLAS's sgemv on two threads.");
         return text.ToString();
     }
 

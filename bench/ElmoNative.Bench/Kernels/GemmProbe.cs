@@ -1,6 +1,6 @@
 // A quick SGEMM probe (not BenchmarkDotNet): best-of-N timing of our prepacked SGEMM and OpenBLAS at the ELMo shapes,
 // on 1 and 2 threads, in the same process. For fast tuning loops; the BenchmarkDotNet suite gives the reported numbers.
-// Usage: gemm [--repeats N] [--shape M,K,N]... [--blocking Kc,Mc,Nc] | gemm [--repeats N] --stream
+// Usage: gemm [--repeats N] [--shape M,K,N]... [--blocking Kc,Mc,Nc] | gemm [--repeats N] --stream | gemm [--repeats N] --gemv
 using System.Diagnostics;
 using System.Globalization;
 using ElmoNative.Kernels;
@@ -33,6 +33,7 @@ public static class GemmProbe
                 blocking = new ElmoNative.Kernels.Gemm.GemmBlocking(p[0], p[1], p[2]);
             }
             else if (args[i] == "--stream") return Stream(repeats);
+            else if (args[i] == "--gemv") return Gemv(repeats);
             else { Console.Error.WriteLine($"gemm: unknown option {args[i]}"); return 2; }
         }
         if (shapes.Count == 0) shapes.AddRange(SgemmBenchmarks.Shapes);
@@ -89,6 +90,18 @@ public static class GemmProbe
                 }
             ElmoNative.Kernels.Gemm.GemmDriverSettings.FewRowsPath = true;
             foreach (var p in packed) p.Dispose();
+        }
+        return 0;
+    }
+
+    /// <summary>The GEMV bandwidth of the report's latency bound (<see cref="GemvProbe"/>), on one and two threads.</summary>
+    private static int Gemv(int repeats)
+    {
+        foreach (int threads in new[] { 1, 2 })
+        {
+            (double ours, double blas) = GemvProbe.Bandwidth(threads, repeats);
+            if (OpenBlas.IsAvailable) Thread.Sleep(OpenBlasParkMilliseconds);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"GEMV K=512 N=16384 x 6, {threads} thread(s): ours {ours:F1} GB/s, OpenBLAS {blas:F1} GB/s"));
         }
         return 0;
     }
