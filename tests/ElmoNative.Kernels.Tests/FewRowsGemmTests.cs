@@ -39,4 +39,38 @@ public class FewRowsGemmTests
             TestData.AssertGemmClose(Transpose.No, Transpose.No, m, n, k, 1f, a, k, b, n, beta, c0, whole, n, context);
         }
     }
+
+    /// <summary>
+    /// One row (a GEMV) reads the full panels two at a time (TileRowPair) and the rest one at a time; the bits are those
+    /// of the general loop order, which takes one panel at a time, for widths that leave 0, 1 or a partial panel over.
+    /// </summary>
+    [Property(MaxTest = 40)]
+    public void One_row_over_panel_pairs_gives_the_bits_of_one_panel_at_a_time(int seed, ushort kSeed, byte nSeed, byte betaSeed)
+    {
+        var random = new Random(seed);
+        int k = 1 + kSeed % 700, n = 1 + nSeed % 160;
+        float beta = (betaSeed % 3) switch { 0 => 0f, 1 => 1f, _ => 0.5f };
+        float[] a = TestData.Matrix(random, 1, k, k), b = TestData.Matrix(random, k, n, n), c0 = TestData.Matrix(random, 1, n, n);
+        foreach (SimdVariant variant in TestData.Variants)
+        {
+            using var packed = PackedMatrix.Pack(variant, Transpose.No, b, k, n, n);
+            float[] pairs = (float[])c0.Clone(), single = (float[])c0.Clone();
+            lock (Switch)
+            {
+                try
+                {
+                    Sgemm.Multiply(1, null, 1, a, k, packed, beta, pairs, n);
+                    GemmDriverSettings.FewRowsPath = false;
+                    Sgemm.Multiply(1, null, 1, a, k, packed, beta, single, n);
+                }
+                finally
+                {
+                    GemmDriverSettings.FewRowsPath = true;
+                }
+            }
+            string context = $"{variant} m=1 k={k} n={n} beta={beta}";
+            TestData.AssertBitIdentical(single, pairs, context);
+            TestData.AssertGemmClose(Transpose.No, Transpose.No, 1, n, k, 1f, a, k, b, n, beta, c0, pairs, n, context);
+        }
+    }
 }

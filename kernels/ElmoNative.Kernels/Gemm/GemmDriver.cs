@@ -126,7 +126,8 @@ internal static unsafe class GemmDriver<TKernel>
     /// <summary>
     /// The few-rows loop order on A packed by <see cref="PackRows"/> (mc rows, K blocks of kcStep): columns j0 .. j1 - 1
     /// of the prepacked B (j0 a multiple of Nr) into c, whose column 0 is B's column j0 and whose row 0 is A's first
-    /// packed row (row stride g.Ldc). Each B panel is read from start to end, all its K blocks in a row; every element
+    /// packed row (row stride g.Ldc). Each B panel is read from start to end, all its K blocks in a row (a single row reads
+    /// two panels at a time, side by side: <see cref="IMicroKernel.TileRowPair"/>); every element
     /// of C receives the same K blocks in the same order as in <see cref="Run"/> (the first stores or adds to beta-scaled
     /// C, the next ones add). A beta other than 0 and 1 must have been applied to C already.
     /// </summary>
@@ -136,7 +137,19 @@ internal static unsafe class GemmDriver<TKernel>
         int rowsPacked = (mc + mr - 1) / mr * mr;
         float* edgeTile = stackalloc float[TKernel.Mr * TKernel.Nr];
         nint ldc = g.Ldc, panelStride = (nint)g.K * nr;
-        for (int jr = j0; jr < j1; jr += nr)
+        int jr = j0;
+        if (mc == 1)
+        {
+            // A GEMV: the full panels two at a time, side by side (TileRowPair), the rest below.
+            for (; jr + 2 * nr <= j1; jr += 2 * nr)
+            {
+                float* panel = g.PackedB + (jr / nr) * panelStride;
+                for (int pc = 0; pc < g.K; pc += kcStep)
+                    TKernel.TileRowPair(Math.Min(kcStep, g.K - pc), aPack + (nint)rowsPacked * pc, panel + (nint)pc * nr,
+                        panelStride, c + (jr - j0), accumulate: pc > 0 || g.Beta != 0f);
+            }
+        }
+        for (; jr < j1; jr += nr)
         {
             int cols = Math.Min(nr, j1 - jr);
             float* panel = g.PackedB + (jr / nr) * panelStride;

@@ -21,6 +21,14 @@ internal unsafe interface IMicroKernel
     /// With <paramref name="accumulate"/> false, C is only written.
     /// </summary>
     static abstract void Tile(int rows, nint kc, float* a, float* b, float* c, nint ldc, bool accumulate);
+
+    /// <summary>
+    /// One row of C over two adjacent B panels: C[0, 0..2 Nr) (=|+=) the products of a (kc x Mr, row 0 used) with the
+    /// panel b and the panel b + <paramref name="panelStride"/>. The same bits as two one-row <see cref="Tile"/> calls;
+    /// a kernel may read the two panels side by side (two memory streams for a GEMV, which one stream does not
+    /// saturate on every CPU).
+    /// </summary>
+    static abstract void TileRowPair(nint kc, float* a, float* b, nint panelStride, float* c, bool accumulate);
 }
 
 /// <summary>Cache block sizes of the GEMM driver: Kc (depth of a packed block), Mc (rows of a packed A

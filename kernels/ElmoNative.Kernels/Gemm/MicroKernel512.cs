@@ -52,6 +52,14 @@ internal readonly unsafe struct MicroKernel512 : IMicroKernel
         }
     }
 
+    /// <inheritdoc/>
+    /// <remarks>Two one-row tiles, one panel after the other (a side-by-side version is untimed on AVX-512 hardware).</remarks>
+    public static void TileRowPair(nint kc, float* a, float* b, nint panelStride, float* c, bool accumulate)
+    {
+        Rows1(kc, a, b, c, accumulate);
+        Rows1(kc, a, b + panelStride, c + 32, accumulate);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows8(nint kc, float* a, float* b, float* c, nint ldc, bool accumulate)
     {

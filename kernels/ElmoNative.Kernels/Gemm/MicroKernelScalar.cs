@@ -37,6 +37,13 @@ internal readonly unsafe struct MicroKernelScalar : IMicroKernel
         if (rows > 3) StoreRow(c + 3 * ldc, c30, c31, c32, c33, accumulate);
     }
 
+    /// <inheritdoc/>
+    public static void TileRowPair(nint kc, float* a, float* b, nint panelStride, float* c, bool accumulate)
+    {
+        Tile(1, kc, a, b, c, Nr, accumulate);
+        Tile(1, kc, a, b + panelStride, c + Nr, Nr, accumulate);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(float* c, float v0, float v1, float v2, float v3, bool accumulate)
     {
