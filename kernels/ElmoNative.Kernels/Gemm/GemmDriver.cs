@@ -8,6 +8,7 @@
 // the kernel's narrower row kernels. The first K block stores into C (beta = 0, C never read) or
 // adds to it (beta = 1; other betas pre-scale C).
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace ElmoNative.Kernels.Gemm;
 
@@ -131,13 +132,16 @@ internal static unsafe class GemmDriver<TKernel>
     /// of C receives the same K blocks in the same order as in <see cref="Run"/> (the first stores or adds to beta-scaled
     /// C, the next ones add). A beta other than 0 and 1 must have been applied to C already.
     /// </summary>
+    /// <summary>Floats per 64-byte cache line.</summary>
+    private const int FloatsPerLine = 16;
+
     public static void RunPackedRows(in GemmArgs g, float* aPack, int mc, int kcStep, int j0, int j1, float* c)
     {
         int mr = TKernel.Mr, nr = TKernel.Nr;
         int rowsPacked = (mc + mr - 1) / mr * mr;
         float* edgeTile = stackalloc float[TKernel.Mr * TKernel.Nr];
         nint ldc = g.Ldc, panelStride = (nint)g.K * nr;
-        int jr = j0;
+        int jr = j0, tiles = (mc + mr - 1) / mr;
         if (mc == 1)
         {
             // A GEMV: the full panels two at a time, side by side (TileRowPair), the rest below.
@@ -159,10 +163,16 @@ internal static unsafe class GemmDriver<TKernel>
                 bool accumulate = pc > 0 || g.Beta != 0f;
                 float* bp = panel + (nint)pc * nr;
                 float* ap = aPack + (nint)rowsPacked * pc;
+                // With several tiles, the next block of B in memory (this panel's next K block or the next panel's first) is
+                // asked for into L2, a share before each tile, so that the next block's first tile does not stream it from
+                // memory at one core's stream rate while the others find it in cache (bench/README.md, "AVX2 on a Zen 3").
+                float* next = bp + (nint)kc * nr;
+                nint linesPerTile = Sse.IsSupported && mc > mr ? ((nint)kc * nr / FloatsPerLine + tiles - 1) / tiles : 0;
                 for (int ir = 0; ir < mc; ir += mr, ap += (nint)kc * mr)
                 {
                     int rows = Math.Min(mr, mc - ir);
                     float* cp = c + ir * ldc + (jr - j0);
+                    for (nint line = 0; line < linesPerTile; line++, next += FloatsPerLine) Sse.Prefetch1(next);
                     if (cols == nr)
                     {
                         TKernel.Tile(rows, kc, ap, bp, cp, ldc, accumulate);
