@@ -49,9 +49,11 @@ public sealed record EndToEndResult
     public required int CacheCount { get; init; }
     /// <summary>Capacity of the cache.</summary>
     public required int CacheCapacity { get; init; }
-    /// <summary>Mean batch-1 latency of a 20-token sentence.</summary>
+    /// <summary>Median batch-1 latency of a 20-token sentence, in milliseconds.</summary>
     public required double LatencyMilliseconds { get; init; }
-    /// <summary>Runs averaged for the latency.</summary>
+    /// <summary>The fastest of the latency runs, in milliseconds.</summary>
+    public required double LatencyBestMilliseconds { get; init; }
+    /// <summary>Runs the latency is the median of.</summary>
     public required int LatencyRuns { get; init; }
     /// <summary>Peak resident set of the process at the end of the run.</summary>
     public required long PeakBytes { get; init; }
@@ -93,7 +95,7 @@ public sealed record EndToEndResult
         CPU time            {CpuSeconds:F2} s ({Tokens / CpuSeconds:F0} tokens per CPU-second; machine load shows as a gap to {Threads} x wall time)
         allocations         {AllocatedBytes / (double)Batches / 1024:F1} KB per batch over the run (all threads; buffers growing, cache filling); {SteadyBytesPerBatch:F0} bytes per batch in steady state ({SteadyBatches} batches again)
         token cache         {CacheHitRate:P1} hits in the timed run ({CacheHits} of {CacheLookups} lookups, one per distinct token of a batch; {CacheCount} cached, capacity {CacheCapacity})
-        batch-1 latency     {LatencyMilliseconds:F1} ms (20-token sentence, mean of {LatencyRuns})
+        batch-1 latency     {LatencyMilliseconds:F1} ms (20-token sentence, median of {LatencyRuns}; best {LatencyBestMilliseconds:F1} ms)
         peak memory (RSS)   by the end of the timed run {PeakBytes / 1e6:F0} MB ({PeakAfterLoadBytes / 1e6:F0} MB by the end of the load, {ResidentAfterLoadBytes / 1e6:F0} MB resident after it; managed heap now {ManagedHeapBytes / 1e6:F0} MB)
         """);
 }

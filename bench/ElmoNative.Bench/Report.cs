@@ -95,6 +95,7 @@ public static class Report
             ["cacheHitRate"] = e2e.CacheHitRate,
             ["cacheMisses"] = e2e.CacheLookups - e2e.CacheHits,
             ["latencyMs"] = e2e.LatencyMilliseconds,
+            ["latencyBestMs"] = e2e.LatencyBestMilliseconds,
             ["latencyBytes"] = LatencyBytes(e2e.Options, e2e.ParameterCount, LatencyTokens),
             ["oursGemvGbs"] = oursGbs,
             ["openBlasGemvGbs"] = blasGbs,
@@ -111,7 +112,8 @@ public static class Report
     /// Bytes of weights a batch-1 run of one sentence of <paramref name="tokens"/> tokens must read from memory: the
     /// token encoder's weights once (all parameters outside the LSTMs), each LSTM's W_x and B once (the input part of
     /// every step is one product over the sentence), and W_h and W_P once per step (n + 2 steps with the boundary
-    /// tokens). None of it stays in cache from one step to the next at the published sizes.
+    /// tokens). At <c>original</c>'s size none of it stays in the L3 from one step to the next; the smaller presets' step
+    /// weights (10 and 42 MB for both directions and layers) partly do, so their latency can beat this bound.
     /// </summary>
     private static double LatencyBytes(ElmoOptions options, long parameters, int tokens)
     {
@@ -198,12 +200,12 @@ public static class Report
             string.Create(inv, $"{V(c, "encoderMflopPerToken"):F1} ({V(c, "encoderMflopPerToken") / V(c, "mflopPerToken") * 100:F0}% of the LSTM's)")));
         text.AppendLine(Row("fraction with those encoder GEMMs counted too ((MFLOP/token + encoder MFLOP/token) x tokens/s / OpenBLAS)", c =>
             string.Create(inv, $"{V(c, "tokensPerSecond") * (V(c, "mflopPerToken") + V(c, "encoderMflopPerToken")) * 1e6 / (V(c, "openBlasGflops") * 1e9) * 100:F1}%")));
-        text.AppendLine(Row("batch-1 latency, 20 tokens (mean of 5)", c => string.Create(inv, $"{V(c, "latencyMs"):F1} ms")));
+        text.AppendLine(Row("batch-1 latency, 20 tokens (median of 11; best)", c => string.Create(inv, $"{V(c, "latencyMs"):F1} ms ({V(c, "latencyBestMs"):F1} ms)")));
         text.AppendLine(Row("GEMV GB/s, ours / OpenBLAS (2 threads, 192 MB of weights, best of 5)", c =>
             string.Create(inv, $"{V(c, "oursGemvGbs"):F1} / {V(c, "openBlasGemvGbs"):F1}")));
         text.AppendLine(Row("**batch-1 latency bound** (weights read once per step at the better GEMV rate: MB / GB/s)", c =>
             string.Create(inv, $"**{LatencyBound(c):F1} ms** ({V(c, "latencyBytes") / 1e6:N0} MB)")));
-        text.AppendLine(Row("latency / bound", c => string.Create(inv, $"{V(c, "latencyMs") / LatencyBound(c):F2}")));
+        text.AppendLine(Row("latency / bound (median; best)", c => string.Create(inv, $"{V(c, "latencyMs") / LatencyBound(c):F2} ({V(c, "latencyBestMs") / LatencyBound(c):F2})")));
         text.AppendLine(Row("load time", c => string.Create(inv, $"{V(c, "loadSeconds"):F2} s")));
         text.AppendLine(Row("peak RSS (weights file)", c => string.Create(inv, $"{V(c, "peakMb"):N0} MB ({V(c, "weightsMb"):N0} MB)")));
         text.AppendLine();
