@@ -17,11 +17,18 @@ internal abstract class WeightSource : IDisposable
     /// <summary>Tensor <paramref name="name"/>, whole, as a new or shared array the caller must not modify.</summary>
     public abstract float[] Read(string name);
 
-    /// <summary>Rows <paramref name="firstRow"/> .. firstRow + rows - 1 of matrix <paramref name="name"/> [R, C], packed (B operand [rows, C]).</summary>
-    public abstract PackedMatrix ReadPacked(string name, int firstRow, int rows);
+    /// <summary>
+    /// Rows <paramref name="firstRow"/> .. firstRow + rows - 1 of matrix <paramref name="name"/> [R, C], packed (B operand
+    /// [rows, C]); with <paramref name="columnOrder"/>, packed column j is column columnOrder[j] of the matrix.
+    /// </summary>
+    public abstract PackedMatrix ReadPacked(string name, int firstRow, int rows, int[]? columnOrder = null);
 
     /// <summary>The whole matrix <paramref name="name"/> packed.</summary>
     public PackedMatrix ReadPacked(string name) => ReadPacked(name, 0, RowCount(name));
+
+    /// <summary>A builder of rows x columns, in <paramref name="columnOrder"/> when there is one.</summary>
+    private static PackedMatrix.Builder Builder(int rows, int columns, int[]? columnOrder) =>
+        columnOrder is null ? PackedMatrix.CreateBuilder(rows, columns) : PackedMatrix.CreateBuilder(rows, columns, columnOrder);
 
     /// <summary>R, the rows of matrix <paramref name="name"/>.</summary>
     protected abstract int RowCount(string name);
@@ -36,10 +43,12 @@ internal abstract class WeightSource : IDisposable
     {
         public override float[] Read(string name) => checkpoint[name];
 
-        public override PackedMatrix ReadPacked(string name, int firstRow, int rows)
+        public override PackedMatrix ReadPacked(string name, int firstRow, int rows, int[]? columnOrder = null)
         {
             int columns = checkpoint.Tensors[name].Shape[1];
-            return PackedMatrix.Pack(checkpoint[name].AsSpan(firstRow * columns, rows * columns), rows, columns, columns);
+            var builder = Builder(rows, columns, columnOrder);
+            builder.AppendRows(checkpoint[name].AsSpan(firstRow * columns, rows * columns), rows, columns);
+            return builder.Build();
         }
 
         protected override int RowCount(string name) => checkpoint.Tensors[name].Shape[0];
@@ -59,11 +68,11 @@ internal abstract class WeightSource : IDisposable
         // a garbage collection (the runtime collects what loading leaves behind when it sees fit).
         public override float[] Read(string name) => reader.Read(name);
 
-        public override PackedMatrix ReadPacked(string name, int firstRow, int rows)
+        public override PackedMatrix ReadPacked(string name, int firstRow, int rows, int[]? columnOrder = null)
         {
             int columns = reader.Shape(name)[1];
             int blockRows = Math.Max(1, blockValues / Math.Max(1, columns));
-            var builder = PackedMatrix.CreateBuilder(rows, columns);
+            var builder = Builder(rows, columns, columnOrder);
             for (int r = 0; r < rows; r += blockRows)
             {
                 int count = Math.Min(blockRows, rows - r);

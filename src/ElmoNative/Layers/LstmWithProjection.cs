@@ -52,25 +52,30 @@ internal sealed class LstmWithProjection : IDisposable
         CellDim = options.LstmDim;
         OutputDim = options.ProjectionDim;
         string w0 = CheckpointLayout.LstmWeight(direction, layer); // W_0 [P_in + P, 4H], in two parts
-        input = weights.Matrix(w0, 0, InputDim);
-        recurrent = weights.Matrix(w0, InputDim, OutputDim);
-        bias = weights.Tensor(CheckpointLayout.LstmBias(direction, layer));
-        if (options.HasLstmProjection) projection = weights.Matrix(CheckpointLayout.LstmProjection(direction, layer));
-        cellClip = options.CellClip ?? float.PositiveInfinity;
-        projectionClip = options.ProjectionClip ?? float.PositiveInfinity;
-        if (!weights.Trainable)
+        string b = CheckpointLayout.LstmBias(direction, layer);
+        if (weights.Trainable)
+        {
+            // Training keeps TensorFlow's order.
+            input = weights.Matrix(w0, 0, InputDim);
+            recurrent = weights.Matrix(w0, InputDim, OutputDim);
+            bias = weights.Tensor(b);
+        }
+        else
         {
             // Inference: the gates of each block of U units side by side (see GateBlockOrder), so that a step is done
-            // one column block at a time, its cell math on gates still in cache. Training keeps TensorFlow's order.
+            // one column block at a time, its cell math on gates still in cache; W_0 is packed in that order as it is read.
             ArgumentOutOfRangeException.ThrowIfLessThan(blockUnits, 1);
-            int panel = input.PanelWidth;
+            int panel = PackedMatrix.CurrentPanelWidth;
             while (4 * blockUnits % panel != 0) blockUnits++;
             this.blockUnits = blockUnits;
             int[] order = GateBlockOrder(CellDim, blockUnits);
-            input = input.WithColumnOrder(order);
-            recurrent = recurrent.WithColumnOrder(order);
-            bias = bias.WithColumnOrder(order);
+            input = weights.Matrix(w0, 0, InputDim, order);
+            recurrent = weights.Matrix(w0, InputDim, OutputDim, order);
+            bias = weights.Tensor(b).WithColumnOrder(order);
         }
+        if (options.HasLstmProjection) projection = weights.Matrix(CheckpointLayout.LstmProjection(direction, layer));
+        cellClip = options.CellClip ?? float.PositiveInfinity;
+        projectionClip = options.ProjectionClip ?? float.PositiveInfinity;
     }
 
     /// <summary>

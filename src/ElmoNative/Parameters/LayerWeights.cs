@@ -18,6 +18,12 @@ internal abstract class LayerWeights
     /// <summary>Rows <paramref name="firstRow"/> .. firstRow + rows - 1 of the matrix <paramref name="name"/>.</summary>
     public abstract Weight Matrix(string name, int firstRow, int rows);
 
+    /// <summary>
+    /// Inference only: rows <paramref name="firstRow"/> .. firstRow + rows - 1 of the matrix <paramref name="name"/>, packed
+    /// with its columns in <paramref name="columnOrder"/> (packed column j is the matrix's column columnOrder[j]).
+    /// </summary>
+    public abstract Weight Matrix(string name, int firstRow, int rows, int[] columnOrder);
+
     /// <summary>A tensor the layer reads as values, flat (a bias, a filter, the character embedding), not multiplied by through the GEMM.</summary>
     public abstract Weight Tensor(string name);
 
@@ -35,6 +41,9 @@ internal abstract class LayerWeights
 
         public override Weight Matrix(string name, int firstRow, int rows) => Weight.Packed(source.ReadPacked(name, firstRow, rows));
 
+        public override Weight Matrix(string name, int firstRow, int rows, int[] columnOrder) =>
+            Weight.Packed(source.ReadPacked(name, firstRow, rows, columnOrder));
+
         public override Weight Tensor(string name) => Weight.Plain(source.Read(name));
     }
 
@@ -49,6 +58,9 @@ internal abstract class LayerWeights
             var tensor = parameters.Layout[name];
             return Weight.View(parameters, gradients, tensor, firstRow, rows, tensor.Length / tensor.Shape[0]);
         }
+
+        public override Weight Matrix(string name, int firstRow, int rows, int[] columnOrder) =>
+            throw new InvalidOperationException("training weights keep the checkpoint's column order");
 
         public override Weight Tensor(string name)
         {

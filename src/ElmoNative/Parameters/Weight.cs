@@ -87,17 +87,12 @@ internal sealed class Weight : IDisposable
     }
 
     /// <summary>
-    /// Inference: this weight with its columns reordered, column j taking column <paramref name="columnOrder"/>[j] (a
-    /// packed matrix is copied and this one disposed; a vector is copied). Training weights keep their layout.
+    /// Inference: this vector (a bias) with its entries reordered, entry j taking entry <paramref name="columnOrder"/>[j]
+    /// (a copy). Packed matrices take their order as they are packed (<see cref="LayerWeights.Matrix(string, int, int, int[])"/>);
+    /// training weights keep their layout.
     /// </summary>
     public Weight WithColumnOrder(ReadOnlySpan<int> columnOrder)
     {
-        if (packed is not null)
-        {
-            var reordered = packed.WithColumnOrder(columnOrder);
-            packed.Dispose();
-            return Packed(reordered);
-        }
         if (gradients is not null || values is null || offset != 0 || Rows != 1 || values.Length != Columns)
             throw new InvalidOperationException("only inference weights are reordered");
         if (columnOrder.Length != Columns) throw new ArgumentException($"The order lists {columnOrder.Length} columns, the vector has {Columns}.", nameof(columnOrder));
