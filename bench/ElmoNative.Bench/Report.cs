@@ -49,6 +49,9 @@ public static class Report
         var columns = new List<Dictionary<string, string>>();
         foreach (string preset in presets)
         {
+            // Written here if missing, not in the child: its peak RSS would otherwise be the checkpoint writer's (878 MB
+            // for `original` on a fresh machine).
+            if (RandomCheckpoint.TryParsePreset(preset, out var modelPreset)) EndToEnd.CheckpointDirectory(modelPreset);
             Console.Error.WriteLine($"report: measuring {preset} ...");
             var values = RunChild(preset, sentences, input);
             if (values is null) return 1;
