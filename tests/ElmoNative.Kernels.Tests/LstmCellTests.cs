@@ -38,6 +38,49 @@ public class LstmCellTests
         }
     }
 
+    /// <summary>
+    /// The clip (cell clip, projection clip) on every variant gives what MathF.Min(MathF.Max(x, -limit), limit) gives, bit
+    /// for bit, on NaN, signed zeros, infinities and values either side of the limit, for limits 0, 3 and infinity: the
+    /// vector kernels use the hardware's min and max, whose NaN and zero rules differ from IEEE's in general.
+    /// </summary>
+    [Fact]
+    public void ClipKeepsNaNAndSignedZerosOnEveryVariant()
+    {
+        float[] specials = [float.NaN, -0f, 0f, 1f, -1f, 2.5f, -2.5f, 3f, -3f, 7f, -7f, float.PositiveInfinity, float.NegativeInfinity, 1e-40f, -1e-40f];
+        foreach (float limit in new[] { 0f, 3f, float.PositiveInfinity })
+        {
+            // Every special value in every lane position of a 32-lane vector and in a scalar tail.
+            var values = Enumerable.Range(0, 35 * specials.Length).Select(i => specials[(i * 7 + i / specials.Length) % specials.Length]).ToArray();
+            var expected = values.Select(v => MathF.Min(MathF.Max(v, -limit), limit)).ToArray();
+            foreach (SimdVariant variant in TestData.Variants)
+            {
+                var actual = (float[])values.Clone();
+                KernelSet.For(variant).Clip(actual, limit);
+                for (int i = 0; i < values.Length; i++)
+                    Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                        $"{variant} limit={limit} x={values[i]}: {actual[i]} instead of {expected[i]}");
+            }
+        }
+    }
+
+    /// <summary>A NaN gate pre-activation gives a NaN cell and output through the cell clip, on every variant.</summary>
+    [Fact]
+    public void NaNGatesStayNaNThroughTheCellClip()
+    {
+        const int hidden = 37;
+        foreach (SimdVariant variant in TestData.Variants)
+        {
+            var gates = new float[4 * hidden];
+            gates[hidden + 3] = float.NaN; // j of unit 3
+            gates[hidden + 20] = float.NaN; // j of unit 20 (inside a vector on every variant)
+            var cell = new float[hidden];
+            var output = new float[hidden];
+            LstmCell.Step(KernelSet.For(variant), gates, cell, output, 1, hidden, 1f, 3f);
+            Assert.True(float.IsNaN(cell[3]) && float.IsNaN(cell[20]) && float.IsNaN(output[3]) && float.IsNaN(output[20]), variant.ToString());
+            Assert.False(float.IsNaN(cell[4]) || float.IsNaN(output[4]), variant.ToString());
+        }
+    }
+
     [Fact]
     public void ExtremeGatesStayFinite()
     {

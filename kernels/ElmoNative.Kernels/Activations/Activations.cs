@@ -109,7 +109,7 @@ public static partial class Activations
         ref float xs = ref MemoryMarshal.GetReference(x);
         nuint n = (nuint)x.Length, i = 0;
         TVec low = TSimd.Create(-limit), high = TSimd.Create(limit);
-        for (; i + (nuint)TSimd.Count <= n; i += (nuint)TSimd.Count) TSimd.Store(TSimd.Min(TSimd.Max(TSimd.Load(ref xs, i), low), high), ref xs, i);
+        for (; i + (nuint)TSimd.Count <= n; i += (nuint)TSimd.Count) TSimd.Store(TSimd.Clip(TSimd.Load(ref xs, i), low, high), ref xs, i);
         for (; i < n; i++) Unsafe.Add(ref xs, i) = MathF.Min(MathF.Max(Unsafe.Add(ref xs, i), -limit), limit);
     }
 

@@ -106,7 +106,7 @@ public static class LstmCell
         TVec j = FastMath.Tanh<TSimd, TVec>(TSimd.Load(ref z, n + u));
         TVec f = FastMath.Sigmoid<TSimd, TVec>(TSimd.Add(TSimd.Load(ref z, 2 * n + u), forgetBias));
         TVec cu = TSimd.FusedMultiplyAdd(f, TSimd.Load(ref c, u), TSimd.Multiply(i, j));
-        TSimd.Store(TSimd.Min(TSimd.Max(cu, low), high), ref c, u);
+        TSimd.Store(TSimd.Clip(cu, low, high), ref c, u);
     }
 
     /// <summary>The output of units u .. u + Count - 1 of one row from their new cell.</summary>

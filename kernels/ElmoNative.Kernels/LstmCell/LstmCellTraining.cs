@@ -103,7 +103,7 @@ public static class LstmCellTraining
     {
         TVec i = TSimd.Load(ref z, u), j = TSimd.Load(ref z, n + u), f = TSimd.Load(ref z, 2 * n + u), o = TSimd.Load(ref z, 3 * n + u);
         TVec c = TSimd.FusedMultiplyAdd(f, TSimd.Load(ref cellPrevious, u), TSimd.Multiply(i, j));
-        c = TSimd.Min(TSimd.Max(c, low), high);
+        c = TSimd.Clip(c, low, high);
         TVec t = FastMath.Tanh<TSimd, TVec>(c);
         TSimd.Store(c, ref cell, u);
         TSimd.Store(t, ref tanhCell, u);

@@ -52,6 +52,12 @@ internal interface ISimd<TVec>
     /// <summary>The larger of a and b.</summary>
     static abstract TVec Max(TVec a, TVec b);
 
+    /// <summary>
+    /// min(max(a, low), high) for low &lt;= 0 &lt;= high, with the IEEE results of <see cref="Min"/> and <see cref="Max"/>
+    /// (a NaN stays NaN, signed zeros as they would), in as few instructions as the hardware allows.
+    /// </summary>
+    static abstract TVec Clip(TVec a, TVec low, TVec high);
+
     /// <summary>|a|.</summary>
     static abstract TVec Abs(TVec a);
 

@@ -62,6 +62,10 @@ internal readonly struct SimdScalar : ISimd<Vec>
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vec Clip(Vec a, Vec low, Vec high) => MathF.Min(MathF.Max(a, low), high);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vec Abs(Vec a) => MathF.Abs(a);
 
     /// <inheritdoc/>
