@@ -124,6 +124,9 @@ internal static unsafe class GemmDriver<TKernel>
             Packing.PackA<TKernel>(g, i0, mc, pc, Math.Min(kcStep, g.K - pc), aPack + (nint)rowsPacked * pc);
     }
 
+    /// <summary>Floats per 64-byte cache line.</summary>
+    private const int FloatsPerLine = 16;
+
     /// <summary>
     /// The few-rows loop order on A packed by <see cref="PackRows"/> (mc rows, K blocks of kcStep): columns j0 .. j1 - 1
     /// of the prepacked B (j0 a multiple of Nr) into c, whose column 0 is B's column j0 and whose row 0 is A's first
@@ -132,9 +135,6 @@ internal static unsafe class GemmDriver<TKernel>
     /// of C receives the same K blocks in the same order as in <see cref="Run"/> (the first stores or adds to beta-scaled
     /// C, the next ones add). A beta other than 0 and 1 must have been applied to C already.
     /// </summary>
-    /// <summary>Floats per 64-byte cache line.</summary>
-    private const int FloatsPerLine = 16;
-
     public static void RunPackedRows(in GemmArgs g, float* aPack, int mc, int kcStep, int j0, int j1, float* c)
     {
         int mr = TKernel.Mr, nr = TKernel.Nr;
