@@ -14,30 +14,7 @@ public class FewRowsGemmTests
     public void Whole_panels_give_the_bits_of_the_general_loop_order(int seed, byte mSeed, ushort kSeed, byte nSeed, byte betaSeed)
     {
         var random = new Random(seed);
-        int m = 1 + mSeed % 20, k = 1 + kSeed % 700, n = 1 + nSeed % 70;
-        float beta = (betaSeed % 3) switch { 0 => 0f, 1 => 1f, _ => 0.5f };
-        float[] a = TestData.Matrix(random, m, k, k), b = TestData.Matrix(random, k, n, n), c0 = TestData.Matrix(random, m, n, n);
-        foreach (SimdVariant variant in TestData.Variants)
-        {
-            using var packed = PackedMatrix.Pack(variant, Transpose.No, b, k, n, n);
-            float[] whole = (float[])c0.Clone(), blocked = (float[])c0.Clone();
-            lock (Switch)
-            {
-                try
-                {
-                    Sgemm.Multiply(1, null, m, a, k, packed, beta, whole, n);
-                    GemmDriverSettings.FewRowsPath = false;
-                    Sgemm.Multiply(1, null, m, a, k, packed, beta, blocked, n);
-                }
-                finally
-                {
-                    GemmDriverSettings.FewRowsPath = true;
-                }
-            }
-            string context = $"{variant} m={m} k={k} n={n} beta={beta}";
-            TestData.AssertBitIdentical(blocked, whole, context);
-            TestData.AssertGemmClose(Transpose.No, Transpose.No, m, n, k, 1f, a, k, b, n, beta, c0, whole, n, context);
-        }
+        AssertFewRowsPathMatchesGeneralOrder(random, 1 + mSeed % 20, 1 + kSeed % 700, 1 + nSeed % 70, Beta(betaSeed));
     }
 
     /// <summary>
@@ -48,29 +25,38 @@ public class FewRowsGemmTests
     public void One_row_over_panel_pairs_gives_the_bits_of_one_panel_at_a_time(int seed, ushort kSeed, byte nSeed, byte betaSeed)
     {
         var random = new Random(seed);
-        int k = 1 + kSeed % 700, n = 1 + nSeed % 160;
-        float beta = (betaSeed % 3) switch { 0 => 0f, 1 => 1f, _ => 0.5f };
-        float[] a = TestData.Matrix(random, 1, k, k), b = TestData.Matrix(random, k, n, n), c0 = TestData.Matrix(random, 1, n, n);
+        AssertFewRowsPathMatchesGeneralOrder(random, 1, 1 + kSeed % 700, 1 + nSeed % 160, Beta(betaSeed));
+    }
+
+    private static float Beta(byte seed) => (seed % 3) switch { 0 => 0f, 1 => 1f, _ => 0.5f };
+
+    /// <summary>
+    /// On every variant: the prepacked product of m rows by the few-rows path (whole panels) equals the general loop
+    /// order bit for bit, and the naive product within tolerance.
+    /// </summary>
+    private static void AssertFewRowsPathMatchesGeneralOrder(Random random, int m, int k, int n, float beta)
+    {
+        float[] a = TestData.Matrix(random, m, k, k), b = TestData.Matrix(random, k, n, n), c0 = TestData.Matrix(random, m, n, n);
         foreach (SimdVariant variant in TestData.Variants)
         {
             using var packed = PackedMatrix.Pack(variant, Transpose.No, b, k, n, n);
-            float[] pairs = (float[])c0.Clone(), single = (float[])c0.Clone();
+            float[] whole = (float[])c0.Clone(), general = (float[])c0.Clone();
             lock (Switch)
             {
                 try
                 {
-                    Sgemm.Multiply(1, null, 1, a, k, packed, beta, pairs, n);
+                    Sgemm.Multiply(1, null, m, a, k, packed, beta, whole, n);
                     GemmDriverSettings.FewRowsPath = false;
-                    Sgemm.Multiply(1, null, 1, a, k, packed, beta, single, n);
+                    Sgemm.Multiply(1, null, m, a, k, packed, beta, general, n);
                 }
                 finally
                 {
                     GemmDriverSettings.FewRowsPath = true;
                 }
             }
-            string context = $"{variant} m=1 k={k} n={n} beta={beta}";
-            TestData.AssertBitIdentical(single, pairs, context);
-            TestData.AssertGemmClose(Transpose.No, Transpose.No, 1, n, k, 1f, a, k, b, n, beta, c0, pairs, n, context);
+            string context = $"{variant} m={m} k={k} n={n} beta={beta}";
+            TestData.AssertBitIdentical(general, whole, context);
+            TestData.AssertGemmClose(Transpose.No, Transpose.No, m, n, k, 1f, a, k, b, n, beta, c0, whole, n, context);
         }
     }
 }

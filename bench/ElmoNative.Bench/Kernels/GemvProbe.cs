@@ -20,6 +20,9 @@ public static class GemvProbe
         var b = Enumerable.Range(0, K * N).Select(_ => random.NextSingle() - 0.5f).ToArray();
         double bytes = (double)Matrices * K * N * sizeof(float);
 
+        // OpenBLAS's workers spin for a while after a parallel call (GemmProbe.OpenBlasParkMilliseconds), holding a core:
+        // an OpenBLAS product just before (the report's SGEMM probe, or this probe's previous call) would slow ours.
+        if (OpenBlas.IsAvailable) Thread.Sleep(GemmProbe.OpenBlasParkMilliseconds);
         var packed = Enumerable.Range(0, Matrices).Select(_ => PackedMatrix.Pack(b, K, N, N)).ToArray();
         var outputs = Enumerable.Range(0, threads).Select(_ => new float[N]).ToArray();
         void Part(int t)

@@ -199,7 +199,7 @@ internal readonly unsafe struct MicroKernel256 : IMicroKernel
     /// <inheritdoc/>
     /// <remarks>
     /// The two panels side by side, four accumulator chains: a GEMV (one row, B read once) streams two sequences of
-    /// memory instead of one. On the Zen 3 of bench/README.md ("Batch-1 latency on a Zen 3") one core streams 11-13 GB/s
+    /// memory instead of one. On the Zen 3 of bench/README.md ("AVX2 on a Zen 3") one core streams 11-13 GB/s
     /// through <see cref="Rows1"/> panel after panel and 18-22 GB/s this way, as fast as OpenBLAS's sgemv. Each column
     /// sums k in the same order as <see cref="Rows1"/>, so the bits are the same.
     /// </remarks>
