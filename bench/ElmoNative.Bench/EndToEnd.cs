@@ -76,11 +76,15 @@ public static class EndToEnd
     /// Writes (once) and loads a random checkpoint of <paramref name="preset"/>, then measures stateless embedding in
     /// batches of <paramref name="batchSize"/> over the first <paramref name="sentencesWanted"/> lines of
     /// <paramref name="input"/> (through <see cref="ElmoNative.Output.EmbeddingFile"/> in <see cref="EndToEndMode.File"/>),
-    /// the steady-state allocations, and the batch-1 latency of a 20-token sentence.
+    /// the steady-state allocations, and the batch-1 latency of a 20-token sentence. With <paramref name="rounds"/> above 1
+    /// the timed run is repeated, each round from the same start (the token cache cleared and the warm-up batch run again),
+    /// and <paramref name="afterEachRound"/> (given the round's number) runs right after each one: the report times its
+    /// yardstick there, so that each round has one of its own, taken in the same conditions.
     /// </summary>
     public static EndToEndResult Measure(ModelPreset preset, string input, int sentencesWanted, int batchSize, int threads, EndToEndMode mode,
-        ElmoNative.Output.EmbeddingFileOptions? fileOptions = null)
+        ElmoNative.Output.EmbeddingFileOptions? fileOptions = null, int rounds = 1, Action<int>? afterEachRound = null)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
         fileOptions = (fileOptions ?? new ElmoNative.Output.EmbeddingFileOptions()) with { BatchSize = batchSize };
         KernelSettings.MaxThreads = threads;
         string dir = CheckpointDirectory(preset);
@@ -100,8 +104,12 @@ public static class EndToEnd
 
         // Warm-up: one batch (JIT, workspace growth), not timed, on the path the run times.
         var output = new ElmoBatchOutput(); // reused: the API that lets steady-state embedding allocate nothing
-        if (mode == EndToEndMode.File) WriteFile(model, sentences.Take(batchSize), fileOptions);
-        else model.Embed(sentences.Take(batchSize).ToList(), output);
+        void WarmUp()
+        {
+            if (mode == EndToEndMode.File) WriteFile(model, sentences.Take(batchSize), fileOptions);
+            else model.Embed(sentences.Take(batchSize).ToList(), output);
+        }
+        WarmUp();
         Trace("after warm-up");
         var cacheAtStart = model.TokenCacheStatistics;
 
@@ -109,22 +117,23 @@ public static class EndToEnd
         var batches = new List<List<IReadOnlyList<string>>>();
         for (int start = 0; start < sentences.Count; start += batchSize)
             batches.Add(sentences.GetRange(start, Math.Min(batchSize, sentences.Count - start)));
-        using var self = Process.GetCurrentProcess();
-        TimeSpan cpuBefore = self.TotalProcessorTime;
-        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        Stopwatch run;
-        if (mode == EndToEndMode.File)
+        Stopwatch TimedRun()
         {
-            // What `elmo embed --input TEXT --output FILE` runs at its defaults (the files are removed afterwards).
-            run = WriteFile(model, sentences, fileOptions);
-        }
-        else
-        {
-            run = Stopwatch.StartNew();
+            if (mode == EndToEndMode.File)
+            {
+                // What `elmo embed --input TEXT --output FILE` runs at its defaults (the files are removed afterwards).
+                return WriteFile(model, sentences, fileOptions);
+            }
+            var run = Stopwatch.StartNew();
             int traced = 0;
             foreach (var batch in batches) { model.Embed(batch, output); if (++traced % 8 == 0) Trace($"batch {traced}"); }
             run.Stop();
+            return run;
         }
+        using var self = Process.GetCurrentProcess();
+        TimeSpan cpuBefore = self.TotalProcessorTime;
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        Stopwatch run = TimedRun();
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         Trace("after the timed run");
         if (traceMemory) DumpBuffers(model, Console.Error);
@@ -132,6 +141,20 @@ public static class EndToEnd
         using (var afterRun = Process.GetCurrentProcess()) peakAfterRun = afterRun.PeakWorkingSet64; // the timed path's peak, before the batches below
         self.Refresh();
         double cpuSeconds = (self.TotalProcessorTime - cpuBefore).TotalSeconds;
+        var cacheAfterRun = model.TokenCacheStatistics;
+        long runHits = cacheAfterRun.Hits - cacheAtStart.Hits, runLookups = runHits + cacheAfterRun.Misses - cacheAtStart.Misses;
+
+        var roundSeconds = new double[rounds];
+        roundSeconds[0] = run.Elapsed.TotalSeconds;
+        afterEachRound?.Invoke(0);
+        for (int round = 1; round < rounds; round++)
+        {
+            // The same start as the first round: only the warm-up batch's tokens in the cache.
+            model.ClearTokenCache();
+            WarmUp();
+            roundSeconds[round] = TimedRun().Elapsed.TotalSeconds;
+            afterEachRound?.Invoke(round);
+        }
 
         // Steady state: the first batches again, twice; the second pass is measured (buffers grown, tokens cached, pool threads warm).
         int again = Math.Min(8, batches.Count);
@@ -140,7 +163,6 @@ public static class EndToEnd
         for (int b = 0; b < again; b++) model.Embed(batches[b], output);
         long steady = GC.GetTotalAllocatedBytes(precise: true) - steadyBefore;
         var cacheAtEnd = model.TokenCacheStatistics;
-        long runHits = cacheAtEnd.Hits - cacheAtStart.Hits, runLookups = runHits + cacheAtEnd.Misses - cacheAtStart.Misses;
 
         var twenty = Enumerable.Range(0, 20).Select(i => sentences.SelectMany(s => s).ElementAt(i)).ToArray();
         model.Embed(twenty);
@@ -172,6 +194,7 @@ public static class EndToEnd
             Batches = batches.Count,
             LoadSeconds = load.Elapsed.TotalSeconds,
             EmbedSeconds = run.Elapsed.TotalSeconds,
+            RoundSeconds = roundSeconds,
             CpuSeconds = cpuSeconds,
             AllocatedBytes = allocated,
             SteadyBytesPerBatch = steady / (double)again,

@@ -31,9 +31,11 @@ public sealed record EndToEndResult
     public required int Batches { get; init; }
     /// <summary>Wall time of loading the checkpoint.</summary>
     public required double LoadSeconds { get; init; }
-    /// <summary>Wall time of the timed run.</summary>
+    /// <summary>Wall time of the timed run (its first round).</summary>
     public required double EmbedSeconds { get; init; }
-    /// <summary>CPU time of the process during the timed run.</summary>
+    /// <summary>Wall time of each round of the timed run (the first is <see cref="EmbedSeconds"/>).</summary>
+    public required IReadOnlyList<double> RoundSeconds { get; init; }
+    /// <summary>CPU time of the process during the timed run (the first round).</summary>
     public required double CpuSeconds { get; init; }
     /// <summary>Managed bytes allocated during the timed run.</summary>
     public required long AllocatedBytes { get; init; }

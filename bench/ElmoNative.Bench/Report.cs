@@ -8,12 +8,15 @@ using ElmoNative.Kernels;
 namespace ElmoNative.Bench;
 
 /// <summary>
-/// `report [--sentences 2000] [--input FILE] [--presets small,medium,original] [--output FILE]`: one run that measures,
-/// for each preset in a child process of its own (so that each peak RSS is its own, and with OPENBLAS_CORETYPE and
-/// OPENBLAS_L2_SIZE removed from the child's environment so that OpenBLAS picks its own kernel), end-to-end tokens/s at
-/// the defaults of `elmo embed` (batch 64, stateless, all cores, token cache on), the necessary MFLOP per token, the
+/// `report [--sentences 2000] [--input FILE] [--presets small,medium,original] [--rounds 3] [--output FILE]`: one run that
+/// measures, for each preset in a child process of its own (so that each peak RSS is its own, and with OPENBLAS_CORETYPE
+/// and OPENBLAS_L2_SIZE removed from the child's environment so that OpenBLAS picks its own kernel), end-to-end tokens/s
+/// at the defaults of `elmo embed` (batch 64, stateless, all cores, token cache on), the necessary MFLOP per token, the
 /// same process's SGEMM rates (OpenBLAS and ours, 2 threads, M=640 K=P N=4H), their ratio, the token cache hit rate,
 /// batch-1 latency, load time and peak RSS; prints a Markdown table (and writes it to --output).
+/// On a shared machine the yardstick moves by a third from one minute to the next (bench/README.md, "AVX2 on a Zen 3"),
+/// so the timed run is repeated in rounds, each followed at once by its own SGEMM probe; the fractions are per round,
+/// and the table gives their median with every round's value.
 /// </summary>
 public static class Report
 {
@@ -26,7 +29,7 @@ public static class Report
     {
         string input = EndToEnd.DefaultInput;
         string? outputFile = null;
-        int sentences = 2000;
+        int sentences = 2000, rounds = 3;
         string[] presets = ["small", "medium", "original"];
         for (int i = 0; i < args.Length; i++)
         {
@@ -37,11 +40,13 @@ public static class Report
                 case "--output": outputFile = Next(); break;
                 case "--sentences": sentences = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--presets": presets = Next().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case "--rounds": rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 default: Console.Error.WriteLine($"report: unknown option {args[i]}"); return 2;
             }
         }
         foreach (string p in presets)
             if (!RandomCheckpoint.TryParsePreset(p, out _)) { Console.Error.WriteLine($"report: unknown preset {p} in --presets"); return 2; }
+        if (rounds < 1) { Console.Error.WriteLine("report: --rounds must be at least 1"); return 2; }
         if (!File.Exists(input)) { Console.Error.WriteLine($"report: {input} not found (run tools/fetch-brown.sh first)"); return 1; }
 
         string loadBefore = LoadAverage();
@@ -53,11 +58,11 @@ public static class Report
             // for `original` on a fresh machine).
             if (RandomCheckpoint.TryParsePreset(preset, out var modelPreset)) EndToEnd.CheckpointDirectory(modelPreset);
             Console.Error.WriteLine($"report: measuring {preset} ...");
-            var values = RunChild(preset, sentences, input);
+            var values = RunChild(preset, sentences, input, rounds);
             if (values is null) return 1;
             columns.Add(values);
         }
-        string table = Format(presets, columns, sentences, input, started, loadBefore, LoadAverage());
+        string table = Format(presets, columns, sentences, rounds, input, started, loadBefore, LoadAverage());
         Console.Write(table);
         if (outputFile is not null)
         {
@@ -68,33 +73,49 @@ public static class Report
         return 0;
     }
 
-    /// <summary>The child's side (`report-preset PRESET SENTENCES INPUT`): measures one preset, prints key=value lines.</summary>
+    /// <summary>The child's side (`report-preset PRESET SENTENCES INPUT ROUNDS`): measures one preset, prints key=value lines.</summary>
     public static int RunPreset(string[] args)
     {
-        if (args.Length != 3 || !RandomCheckpoint.TryParsePreset(args[0], out var preset))
+        if (args.Length != 4 || !RandomCheckpoint.TryParsePreset(args[0], out var preset))
         {
-            Console.Error.WriteLine("report-preset: usage report-preset small|medium|original SENTENCES INPUT");
+            Console.Error.WriteLine("report-preset: usage report-preset small|medium|original SENTENCES INPUT ROUNDS");
             return 2;
         }
-        var e2e = EndToEnd.Measure(preset, args[2], int.Parse(args[1], CultureInfo.InvariantCulture), DefaultBatchSize, Environment.ProcessorCount, EndToEndMode.File);
-        // After the end-to-end run, so that its peak RSS is the model's alone, not the GEMM probe's matrices.
-        var shape = new GemmShape(GemmRows, e2e.Options.ProjectionDim, 4 * e2e.Options.LstmDim);
-        (double ours, double blas) = GemmRates(shape);
+        int rounds = int.Parse(args[3], CultureInfo.InvariantCulture);
+        var ours = new double[rounds];
+        var blas = new double[rounds];
+        SgemmYardstick? yardstick = null;
+        try
+        {
+            var e2e = EndToEnd.Measure(preset, args[2], int.Parse(args[1], CultureInfo.InvariantCulture), DefaultBatchSize, Environment.ProcessorCount,
+                EndToEndMode.File, rounds: rounds, afterEachRound: round =>
+                {
+                    // Made after the first round, so that the peak RSS is the model's alone, not the probe's matrices.
+                    yardstick ??= new SgemmYardstick(Shape(RandomCheckpoint.Options(preset)));
+                    (ours[round], blas[round]) = yardstick.Measure();
+                });
+            return Print(e2e, ours, blas);
+        }
+        finally
+        {
+            yardstick?.Dispose();
+        }
+    }
+
+    private static int Print(EndToEndResult e2e, double[] ours, double[] blas)
+    {
         (double oursGbs, double blasGbs) = GemvProbe.Bandwidth(GemmThreads, GemmRepeats);
         var values = new Dictionary<string, double>
         {
             ["sentences"] = e2e.Sentences,
             ["tokens"] = e2e.Tokens,
             ["threads"] = e2e.Threads,
-            ["tokensPerSecond"] = e2e.TokensPerSecond,
             ["tokensPerCpuSecond"] = e2e.Tokens / e2e.CpuSeconds,
             ["mflopPerToken"] = e2e.MflopPerToken,
             ["encoderMflopPerToken"] = e2e.EncoderMflopOnMissesPerToken,
             ["p"] = e2e.Options.ProjectionDim,
             ["h"] = e2e.Options.LstmDim,
             ["layers"] = e2e.Options.LstmLayers,
-            ["oursGflops"] = ours,
-            ["openBlasGflops"] = blas,
             ["cacheHitRate"] = e2e.CacheHitRate,
             ["cacheMisses"] = e2e.CacheLookups - e2e.CacheHits,
             ["latencyMs"] = e2e.LatencyMilliseconds,
@@ -106,6 +127,12 @@ public static class Report
             ["peakMb"] = e2e.PeakBytes / 1e6,
             ["weightsMb"] = e2e.WeightBytes / 1e6,
         };
+        for (int round = 0; round < e2e.RoundSeconds.Count; round++)
+        {
+            values[$"tokensPerSecond{round}"] = e2e.Tokens / e2e.RoundSeconds[round];
+            values[$"oursGflops{round}"] = ours[round];
+            values[$"openBlasGflops{round}"] = blas[round];
+        }
         foreach (var (key, value) in values) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key}={value:R}"));
         Console.WriteLine($"openBlasEnvironment={string.Join(' ', UnsetVariables.Select(v => $"{v}={Environment.GetEnvironmentVariable(v) ?? "unset"}"))}");
         return 0;
@@ -127,33 +154,50 @@ public static class Report
         return sizeof(float) * (double)(encoder + once + (tokens + 2L) * perStep);
     }
 
-    /// <summary>Best-of-N GFLOP/s of our SGEMM and OpenBLAS's (NaN when it is not installed) on 2 threads.</summary>
-    private static (double Ours, double OpenBlas) GemmRates(GemmShape shape)
+    /// <summary>The SGEMM a preset's recurrent step is measured against: M=640, K=P, N=4H.</summary>
+    private static GemmShape Shape(ElmoOptions options) => new(GemmRows, options.ProjectionDim, 4 * options.LstmDim);
+
+    /// <summary>The yardstick of one preset: best-of-N GFLOP/s of our SGEMM and OpenBLAS's (NaN when it is not installed) on 2 threads, on matrices made once.</summary>
+    private sealed class SgemmYardstick : IDisposable
     {
-        var random = new Random(42);
-        var a = Enumerable.Range(0, shape.M * shape.K).Select(_ => random.NextSingle() - 0.5f).ToArray();
-        var b = Enumerable.Range(0, shape.K * shape.N).Select(_ => random.NextSingle() - 0.5f).ToArray();
-        var c = new float[shape.M * shape.N];
-        using var packed = PackedMatrix.Pack(b, shape.K, shape.N, shape.N);
-        KernelSettings.MaxThreads = GemmThreads;
-        double ours = shape.Flops / GemmProbe.Best(GemmRepeats, () => Sgemm.Multiply(GemmThreads, null, shape.M, a, shape.K, packed, 0f, c, shape.N)) / 1e9;
-        double blas = double.NaN;
-        if (OpenBlas.IsAvailable)
+        private readonly GemmShape shape;
+        private readonly float[] a, b, c;
+        private readonly PackedMatrix packed;
+
+        public SgemmYardstick(GemmShape shape)
         {
-            OpenBlas.SetThreadCount(GemmThreads);
-            blas = shape.Flops / GemmProbe.Best(GemmRepeats, () => OpenBlas.Multiply(shape.M, shape.N, shape.K, a, b, c)) / 1e9;
+            this.shape = shape;
+            var random = new Random(42);
+            a = Enumerable.Range(0, shape.M * shape.K).Select(_ => random.NextSingle() - 0.5f).ToArray();
+            b = Enumerable.Range(0, shape.K * shape.N).Select(_ => random.NextSingle() - 0.5f).ToArray();
+            c = new float[shape.M * shape.N];
+            packed = PackedMatrix.Pack(b, shape.K, shape.N, shape.N);
         }
-        return (ours, blas);
+
+        public (double Ours, double OpenBlas) Measure()
+        {
+            KernelSettings.MaxThreads = GemmThreads;
+            double ours = shape.Flops / GemmProbe.Best(GemmRepeats, () => Sgemm.Multiply(GemmThreads, null, shape.M, a, shape.K, packed, 0f, c, shape.N)) / 1e9;
+            double blas = double.NaN;
+            if (OpenBlas.IsAvailable)
+            {
+                OpenBlas.SetThreadCount(GemmThreads);
+                blas = shape.Flops / GemmProbe.Best(GemmRepeats, () => OpenBlas.Multiply(shape.M, shape.N, shape.K, a, b, c)) / 1e9;
+            }
+            return (ours, blas);
+        }
+
+        public void Dispose() => packed.Dispose();
     }
 
-    private static Dictionary<string, string>? RunChild(string preset, int sentences, string input)
+    private static Dictionary<string, string>? RunChild(string preset, int sentences, string input, int rounds)
     {
         string self = typeof(Report).Assembly.Location;
         string host = Environment.ProcessPath ?? "dotnet";
         var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, UseShellExecute = false };
         // Started through `dotnet ElmoNative.Bench.dll` or the apphost: either way the same build runs the child.
         if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(self);
-        foreach (string a in new[] { "report-preset", preset, sentences.ToString(CultureInfo.InvariantCulture), input }) start.ArgumentList.Add(a);
+        foreach (string a in new[] { "report-preset", preset, sentences.ToString(CultureInfo.InvariantCulture), input, rounds.ToString(CultureInfo.InvariantCulture) }) start.ArgumentList.Add(a);
         foreach (string v in UnsetVariables) start.Environment.Remove(v);
         using var child = Process.Start(start) ?? throw new InvalidOperationException($"report: could not start {host}");
         string stdout = child.StandardOutput.ReadToEnd();
@@ -163,10 +207,21 @@ public static class Report
             .Select(l => l.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1].Trim());
     }
 
-    private static string Format(string[] presets, List<Dictionary<string, string>> columns, int sentences, string input,
+    private static string Format(string[] presets, List<Dictionary<string, string>> columns, int sentences, int rounds, string input,
         DateTime started, string loadBefore, string loadAfter)
     {
         double V(int column, string key) => double.Parse(columns[column][key], CultureInfo.InvariantCulture);
+        // A measure of each round (its value from that round's run and that round's probe): the median, then every round's.
+        double R(int column, string key, int round) => V(column, key + round.ToString(CultureInfo.InvariantCulture));
+        double Middle(int column, string key) => Median([.. Enumerable.Range(0, rounds).Select(r => R(column, key, r))]);
+        string PerRound(Func<int, double> value, string format, string unit = "", bool bold = false)
+        {
+            var values = Enumerable.Range(0, rounds).Select(value).ToArray();
+            string median = Median(values).ToString(format, CultureInfo.InvariantCulture) + unit;
+            if (bold) median = $"**{median}**";
+            return rounds == 1 ? median : $"{median} ({string.Join(" / ", values.Select(v => v.ToString(format, CultureInfo.InvariantCulture) + unit))})";
+        }
+        double Fraction(int c, int round, double mflop, string rate) => R(c, "tokensPerSecond", round) * mflop * 1e6 / (R(c, rate, round) * 1e9) * 100;
         string Row(string label, Func<int, string> cell) =>
             $"| {label} | {string.Join(" | ", Enumerable.Range(0, presets.Length).Select(cell))} |";
         var inv = CultureInfo.InvariantCulture;
@@ -181,28 +236,30 @@ public static class Report
         text.AppendLine(inv, $"- load average (1, 5, 15 min) before: {loadBefore}; after: {loadAfter} (other jobs share the machine)");
         text.AppendLine(inv, $"- OpenBLAS: {(OpenBlas.IsAvailable ? "found" : "not installed (n/a)")}; in each child: {columns[0]["openBlasEnvironment"]} (removed from the child's environment so that OpenBLAS picks its own kernel)");
         text.AppendLine(inv, $"- input: first {sentences:N0} lines of {Path.GetFileName(input)}; random checkpoints (seed 1) of each preset; each preset measured in a child process of its own");
-        text.AppendLine(inv, $"- settings: the defaults of `elmo embed` and its path (EmbeddingFile from a text file to an HDF5 file): batch {DefaultBatchSize}, stateless (regrouped by length), all cores ({columns[0]["threads"]} threads), token cache on");
+        text.AppendLine(inv, $"- settings: the defaults of `elmo embed` and its path (EmbeddingFile from a text file to an HDF5 file): batch {DefaultBatchSize}, stateless (regrouped by length), all cores ({columns[0]["threads"]} threads), token cache on; {rounds} round{(rounds == 1 ? "" : "s")} per preset");
         text.AppendLine();
         text.AppendLine(Row("measure", c => presets[c]));
         text.AppendLine(Row("---", _ => "---:"));
         text.AppendLine(Row("sentences / tokens", c => string.Create(inv, $"{V(c, "sentences"):N0} / {V(c, "tokens"):N0}")));
         text.AppendLine(Row("LSTM: layers L, cell H, projection P", c => string.Create(inv, $"{V(c, "layers")}, {V(c, "h")}, {V(c, "p")}")));
-        text.AppendLine(Row("tokens/s", c => string.Create(inv, $"{V(c, "tokensPerSecond"):N0}")));
-        text.AppendLine(Row("tokens per CPU-second", c => string.Create(inv, $"{V(c, "tokensPerCpuSecond"):N0}")));
+        string each = rounds == 1 ? "" : $"; median of {rounds} rounds, then each round's";
+        text.AppendLine(Row($"tokens/s{each}", c => PerRound(r => R(c, "tokensPerSecond", r), "N0")));
+        text.AppendLine(Row("tokens per CPU-second (first round)", c => string.Create(inv, $"{V(c, "tokensPerCpuSecond"):N0}")));
         text.AppendLine(Row("necessary MFLOP/token", c => string.Create(inv, $"{V(c, "mflopPerToken"):F1}")));
         text.AppendLine(Row("SGEMM shape (M, K=P, N=4H)", c => string.Create(inv, $"{GemmRows}, {V(c, "p")}, {4 * V(c, "h")}")));
-        text.AppendLine(Row("OpenBLAS SGEMM GFLOP/s (2 threads, best of 5)", c => string.Create(inv, $"{V(c, "openBlasGflops"):F1}")));
-        text.AppendLine(Row("our SGEMM GFLOP/s (2 threads, best of 5)", c => string.Create(inv, $"{V(c, "oursGflops"):F1}")));
-        text.AppendLine(Row("**fraction of the GEMM limit** (tokens/s x MFLOP/token / OpenBLAS)", c =>
-            string.Create(inv, $"**{V(c, "tokensPerSecond") * V(c, "mflopPerToken") * 1e6 / (V(c, "openBlasGflops") * 1e9) * 100:F1}%**")));
-        text.AppendLine(Row("limit at OpenBLAS's rate, tokens/s", c => string.Create(inv, $"{V(c, "openBlasGflops") * 1e3 / V(c, "mflopPerToken"):N0}")));
-        text.AppendLine(Row("fraction of our own SGEMM rate (tokens/s x MFLOP/token / ours)", c =>
-            string.Create(inv, $"{V(c, "tokensPerSecond") * V(c, "mflopPerToken") * 1e6 / (V(c, "oursGflops") * 1e9) * 100:F1}%")));
-        text.AppendLine(Row("token cache hit rate (tokens encoded)", c => string.Create(inv, $"{V(c, "cacheHitRate") * 100:F1}% ({V(c, "cacheMisses"):N0})")));
+        text.AppendLine(Row($"OpenBLAS SGEMM GFLOP/s (2 threads, best of 5 right after each round{each})", c => PerRound(r => R(c, "openBlasGflops", r), "F1")));
+        text.AppendLine(Row($"our SGEMM GFLOP/s (2 threads, best of 5{each})", c => PerRound(r => R(c, "oursGflops", r), "F1")));
+        text.AppendLine(Row($"**fraction of the GEMM limit** (tokens/s x MFLOP/token / OpenBLAS, round by round{each})", c =>
+            PerRound(r => Fraction(c, r, V(c, "mflopPerToken"), "openBlasGflops"), "F1", "%", bold: true)));
+        text.AppendLine(Row("limit at OpenBLAS's (median) rate, tokens/s", c => string.Create(inv, $"{Middle(c, "openBlasGflops") * 1e3 / V(c, "mflopPerToken"):N0}")));
+        text.AppendLine(Row($"fraction of our own SGEMM rate (tokens/s x MFLOP/token / ours{each})", c =>
+            PerRound(r => Fraction(c, r, V(c, "mflopPerToken"), "oursGflops"), "F1", "%")));
+        text.AppendLine(Row("token cache hit rate, one lookup per distinct token of a batch (tokens encoded: count, share of all tokens)", c =>
+            string.Create(inv, $"{V(c, "cacheHitRate") * 100:F1}% ({V(c, "cacheMisses"):N0}, {V(c, "cacheMisses") / V(c, "tokens") * 100:F1}%)")));
         text.AppendLine(Row("encoder GEMMs on cache misses, MFLOP/token (not counted above)", c =>
             string.Create(inv, $"{V(c, "encoderMflopPerToken"):F1} ({V(c, "encoderMflopPerToken") / V(c, "mflopPerToken") * 100:F0}% of the LSTM's)")));
-        text.AppendLine(Row("fraction with those encoder GEMMs counted too ((MFLOP/token + encoder MFLOP/token) x tokens/s / OpenBLAS)", c =>
-            string.Create(inv, $"{V(c, "tokensPerSecond") * (V(c, "mflopPerToken") + V(c, "encoderMflopPerToken")) * 1e6 / (V(c, "openBlasGflops") * 1e9) * 100:F1}%")));
+        text.AppendLine(Row($"fraction with those encoder GEMMs counted too ((MFLOP/token + encoder MFLOP/token) x tokens/s / OpenBLAS{each})", c =>
+            PerRound(r => Fraction(c, r, V(c, "mflopPerToken") + V(c, "encoderMflopPerToken"), "openBlasGflops"), "F1", "%")));
         text.AppendLine(Row("batch-1 latency, 20 tokens (median of 11; best)", c => string.Create(inv, $"{V(c, "latencyMs"):F1} ms ({V(c, "latencyBestMs"):F1} ms)")));
         text.AppendLine(Row("GEMV GB/s, ours / OpenBLAS (2 threads, 192 MB of weights, best of 5)", c =>
             string.Create(inv, $"{V(c, "oursGemvGbs"):F1} / {V(c, "openBlasGemvGbs"):F1}")));
@@ -215,17 +272,27 @@ public static class Report
         text.AppendLine("Necessary MFLOP per token: the LSTM steps only, 2 directions x L layers x (2·P·4H input + 2·P·4H recurrent + "
             + "2·H·P projection) per step, times (Σn + 2·S) / Σn over the S measured sentences of n tokens (the two boundary "
             + "steps of each sentence); the character CNN, highway and the token cache are not counted. The fraction of the "
-            + "GEMM limit is tokens/s x MFLOP/token / (OpenBLAS GFLOP/s x 1000). The timed run is `elmo embed`'s own path "
+            + "GEMM limit is tokens/s x MFLOP/token / (OpenBLAS GFLOP/s x 1000), taken round by round: each round times the whole run, "
+            + "then probes both SGEMMs at once, so that a round's fraction compares two measures made in the same minute of a machine "
+            + "whose speed moves (every round starts from the same state: token cache cleared, warm-up batch run again). The timed run is `elmo embed`'s own path "
             + "(EmbeddingFile from a text file to an HDF5 file, stateless, regrouped by length), file writing included. The encoder row "
             + "counts the highway and projection GEMMs of the tokens the cache missed (the character convolutions left out): work the "
             + "LSTM-only limit does not count, which weighs on the small shapes where the LSTM is cheap; the row after it counts "
             + "that work as well (still without the convolutions, so it is a lower bound of the GEMM work done). Peak RSS is the child's own "
-            + "high-water mark by the end of the timed run (before the latency runs and the SGEMM probe). The latency bound is "
+            + "high-water mark by the end of the first round (before the SGEMM probe and the latency runs); the token cache hit rate and "
+            + "the tokens per CPU-second are the first round's. The latency bound is "
             + "the time to read, at the better of the two GEMV rates, the weights a batch-1 run of the 20-token sentence must "
             + "read from memory: the token encoder's once, each LSTM's W_x and bias once, its W_h and W_P once per step (22 "
             + "steps with the boundary tokens); the GEMV rate is y = x B over six 32 MB matrices (K=512, N=16384), ours with "
             + "each of two threads streaming its own three (as the two directions do), OpenBLAS's sgemv on two threads.");
         return text.ToString();
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        int n = sorted.Length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     private static (string Model, string Flags) Cpu()
