@@ -4,6 +4,8 @@
 // encoder with its GEMMs' columns split between two threads, and the two-worker encode the model runs (TokenEncodeJob),
 // in microseconds per token.
 // Usage: encoder-probe [--preset small|medium|original] [--sentences 2000] [--input data/brown/brown.txt]
+// (encoder-probe --help describes them)
+using System.CommandLine;
 using System.Globalization;
 using ElmoNative.Checkpoints;
 using ElmoNative.Kernels;
@@ -15,23 +17,25 @@ namespace ElmoNative.Bench;
 /// <summary>Microseconds per token of the token encoder's parts.</summary>
 public static class EncoderProbe
 {
-    /// <summary>Runs the probe; returns the exit code.</summary>
-    public static int Run(string[] args)
+    /// <summary>The <c>encoder-probe</c> subcommand and its options.</summary>
+    public static Command Command()
     {
-        string preset = "small", input = Path.Combine(EndToEnd.RepositoryRoot, "data", "brown", "brown.txt");
-        int sentences = 2000;
-        for (int i = 0; i < args.Length; i++)
+        var preset = BenchOptions.Preset(ModelPreset.Small);
+        var sentences = BenchOptions.Sentences();
+        var input = BenchOptions.Input();
+        var command = new Command("encoder-probe",
+            "microseconds per token of the token encoder (character CNN, highways, its threading) on the distinct tokens of real text")
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--preset": preset = Next(); break;
-                case "--sentences": sentences = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--input": input = Next(); break;
-                default: Console.Error.WriteLine($"encoder-probe: unknown option {args[i]}"); return 2;
-            }
-        }
-        if (!RandomCheckpoint.TryParsePreset(preset, out var modelPreset)) { Console.Error.WriteLine($"encoder-probe: unknown preset {preset}"); return 2; }
+            preset, sentences, input,
+        };
+        command.SetAction(args => Run(args.GetValue(preset), args.GetValue(sentences), args.GetRequiredValue(input)));
+        return command;
+    }
+
+    private static int Run(ModelPreset modelPreset, int sentences, string input)
+    {
+        if (!File.Exists(input)) { Console.Error.WriteLine($"encoder-probe: {input} not found (run tools/fetch-brown.sh first)"); return 1; }
+        string preset = BenchOptions.Name(modelPreset);
         string dir = EndToEnd.CheckpointDirectory(modelPreset);
         using var model = ElmoModel.LoadDirectory(dir);
         var encoder = model.BiLm.Encoder;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using ElmoNative.Checkpoints;
@@ -15,43 +16,65 @@ namespace ElmoNative.Bench;
 /// times <see cref="ElmoModel.Embed(IReadOnlyList{IReadOnlyList{string}}, ElmoBatchOutput, ElmoState?)"/> on the user's
 /// batches in input order instead (the library call, no file).
 /// Usage: e2e [--preset small|medium|original] [--input data/brown/brown.txt] [--sentences 2000] [--batch-size 64] [--threads N]
-///            [--mode file|batches] [--trace-memory] [--cache-size N]
+///            [--mode file|batches] [--trace-memory] [--cache-size N] [--window-tokens N] [--window-sentences N]
+///            [--batch-tokens T] [--batch-rows R]   (e2e --help describes them)
 /// </summary>
 public static class EndToEnd
 {
-    public static int Run(string[] args)
+    /// <summary>The <c>e2e</c> subcommand and its options.</summary>
+    public static Command Command()
     {
-        string preset = "original", input = DefaultInput;
-        int sentencesWanted = 2000, batchSize = 64, threads = Environment.ProcessorCount;
-        var mode = EndToEndMode.File;
-        var fileOptions = new ElmoNative.Output.EmbeddingFileOptions();
-        for (int i = 0; i < args.Length; i++)
+        var preset = BenchOptions.Preset(ModelPreset.Original);
+        var input = BenchOptions.Input();
+        var sentences = BenchOptions.Sentences();
+        var batchSize = BenchOptions.Int("--batch-size", 64, 1, "sentences per batch (EmbeddingFileOptions.BatchSize, or the batches of --mode batches)");
+        var threads = BenchOptions.Threads();
+        var mode = new Option<EndToEndMode>("--mode")
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
+            HelpName = "file|batches",
+            Description = "what is timed: file, elmo embed's path (EmbeddingFile from a text file of the sentences to an HDF5 file, "
+                + "regrouped by length); batches, ElmoModel.Embed on the batches in input order, no file",
+            DefaultValueFactory = _ => EndToEndMode.File,
+            CustomParser = r =>
             {
-                case "--preset": preset = Next(); break;
-                case "--input": input = Next(); break;
-                case "--sentences": sentencesWanted = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--batch-size": batchSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--trace-memory": traceMemory = true; break;
-                case "--cache-size": cacheSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--window-tokens": fileOptions = fileOptions with { WindowTokens = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                case "--window-sentences": fileOptions = fileOptions with { WindowSentences = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                case "--batch-tokens": fileOptions = fileOptions with { BatchTokens = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                case "--batch-rows": fileOptions = fileOptions with { BatchRows = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                case "--mode":
-                    string m = Next();
-                    if (!Enum.TryParse(m, ignoreCase: true, out mode)) { Console.Error.WriteLine($"e2e: --mode is file or batches, not {m}"); return 2; }
-                    break;
-                default: Console.Error.WriteLine($"e2e: unknown option {args[i]}"); return 2;
-            }
-        }
-        if (!RandomCheckpoint.TryParsePreset(preset, out var modelPreset)) { Console.Error.WriteLine($"e2e: unknown preset {preset}"); return 2; }
-        if (!File.Exists(input)) { Console.Error.WriteLine($"e2e: {input} not found (run tools/fetch-brown.sh first)"); return 1; }
-        Console.WriteLine(Measure(modelPreset, input, sentencesWanted, batchSize, threads, mode, fileOptions).Describe());
-        return 0;
+                string m = r.Tokens[0].Value;
+                if (Enum.TryParse(m, ignoreCase: true, out EndToEndMode value) && Enum.IsDefined(value)) return value;
+                r.AddError($"--mode is file or batches, not {m}");
+                return default;
+            },
+        };
+        var trace = BenchOptions.Switch("--trace-memory",
+            "print the resident set, native bytes and managed heap on stderr at each stage, and the native buffers of more than 100 KB after the timed run");
+        var cache = BenchOptions.CacheSize();
+        var windowTokens = BenchOptions.Int("--window-tokens", new ElmoNative.Output.EmbeddingFileOptions().WindowTokens, 1,
+            "a regrouping window stops taking sentences at this many tokens (EmbeddingFileOptions.WindowTokens)");
+        var windowSentences = BenchOptions.OptionalInt("--window-sentences", 1,
+            "most sentences of a regrouping window (EmbeddingFileOptions.WindowSentences; default: 128 x the batch size)");
+        var batchTokens = BenchOptions.BatchTokens();
+        var batchRows = BenchOptions.BatchRows();
+        var command = new Command("e2e",
+            "end-to-end tokens/s on real text (elmo embed's path by default), load time, batch-1 latency of a 20-token sentence and peak memory")
+        {
+            preset, input, sentences, batchSize, threads, mode, trace, cache, windowTokens, windowSentences, batchTokens, batchRows,
+        };
+        command.SetAction(args =>
+        {
+            string file = args.GetRequiredValue(input);
+            if (!File.Exists(file)) { Console.Error.WriteLine($"e2e: {file} not found (run tools/fetch-brown.sh first)"); return 1; }
+            traceMemory = args.GetValue(trace);
+            cacheSize = args.GetValue(cache);
+            var fileOptions = new ElmoNative.Output.EmbeddingFileOptions
+            {
+                WindowTokens = args.GetValue(windowTokens),
+                WindowSentences = args.GetValue(windowSentences),
+                BatchTokens = args.GetValue(batchTokens),
+                BatchRows = args.GetValue(batchRows),
+            };
+            var result = Measure(args.GetValue(preset), file, args.GetValue(sentences), args.GetValue(batchSize), args.GetValue(threads), args.GetValue(mode), fileOptions);
+            Console.WriteLine(result.Describe());
+            return 0;
+        });
+        return command;
     }
 
     /// <summary>The default input: the Brown corpus under data/brown of the repository.</summary>
@@ -213,7 +236,7 @@ public static class EndToEnd
         };
     }
 
-    private static bool traceMemory;
+    private static bool traceMemory; // --trace-memory
     private static int? cacheSize; // --cache-size: the token cache's capacity instead of the model's default
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -8,12 +9,12 @@ using ElmoNative.Kernels;
 namespace ElmoNative.Bench;
 
 /// <summary>
-/// `report [--sentences 2000] [--input FILE] [--presets small,medium,original] [--rounds 3] [--output FILE]`: one run that
-/// measures, for each preset in a child process of its own (so that each peak RSS is its own, and with OPENBLAS_CORETYPE
-/// and OPENBLAS_L2_SIZE removed from the child's environment so that OpenBLAS picks its own kernel), end-to-end tokens/s
-/// at the defaults of `elmo embed` (batch 64, stateless, all cores, token cache on), the necessary MFLOP per token, the
-/// same process's SGEMM rates (OpenBLAS and ours, 2 threads, M=640 K=P N=4H), their ratio, the token cache hit rate,
-/// batch-1 latency, load time and peak RSS; prints a Markdown table (and writes it to --output).
+/// `report [--sentences 2000] [--input FILE] [--presets small,medium,original] [--rounds 3] [--output FILE]` (described by
+/// `report --help`): one run that measures, for each preset in a child process of its own (so that each peak RSS is its
+/// own, and with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from the child's environment so that OpenBLAS picks its
+/// own kernel), end-to-end tokens/s at the defaults of `elmo embed` (batch 64, stateless, all cores, token cache on), the
+/// necessary MFLOP per token, the same process's SGEMM rates (OpenBLAS and ours, 2 threads, M=640 K=P N=4H), their ratio,
+/// the token cache hit rate, batch-1 latency, load time and peak RSS; prints a Markdown table (and writes it to --output).
 /// On a shared machine the yardstick moves by a third from one minute to the next (bench/README.md, "AVX2 on a Zen 3"),
 /// so the timed run is repeated in rounds, each followed at once by its own SGEMM probe; the fractions are per round,
 /// and the table gives their median with every round's value.
@@ -23,46 +24,87 @@ public static class Report
     private const int GemmRows = 640, GemmThreads = 2, GemmRepeats = 5, DefaultBatchSize = 64, LatencyTokens = 20;
     private static readonly string[] UnsetVariables = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"];
     private static readonly string[] ReportedFlags = ["avx512f", "avx2", "fma"];
+    private static readonly ModelPreset[] DefaultPresets = [ModelPreset.Small, ModelPreset.Medium, ModelPreset.Original];
 
-    /// <summary>Runs the report; returns the exit code.</summary>
-    public static int Run(string[] args)
+    /// <summary>The <c>report</c> subcommand and its options.</summary>
+    public static Command Command()
     {
-        string input = EndToEnd.DefaultInput;
-        string? outputFile = null;
-        int sentences = 2000, rounds = 3;
-        string[] presets = ["small", "medium", "original"];
-        for (int i = 0; i < args.Length; i++)
+        var sentences = BenchOptions.Sentences();
+        var input = BenchOptions.Input();
+        var presets = new Option<ModelPreset[]>("--presets")
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
+            HelpName = "P1,P2,...",
+            Description = $"the presets measured, in this order, separated by commas ({BenchOptions.PresetNames}; default: {string.Join(',', DefaultPresets.Select(BenchOptions.Name))})",
+            Arity = ArgumentArity.ExactlyOne,
+            CustomParser = r =>
             {
-                case "--input": input = Next(); break;
-                case "--output": outputFile = Next(); break;
-                case "--sentences": sentences = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--presets": presets = Next().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
-                case "--rounds": rounds = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                default: Console.Error.WriteLine($"report: unknown option {args[i]}"); return 2;
-            }
-        }
-        foreach (string p in presets)
-            if (!RandomCheckpoint.TryParsePreset(p, out _)) { Console.Error.WriteLine($"report: unknown preset {p} in --presets"); return 2; }
-        if (rounds < 1) { Console.Error.WriteLine("report: --rounds must be at least 1"); return 2; }
+                string[] names = r.Tokens[0].Value.Split(',', StringSplitOptions.RemoveEmptyEntries);
+                if (names.Length == 0) r.AddError("--presets names no preset");
+                return [.. names.Select(p => BenchOptions.ParsePreset(r, p, " in --presets"))];
+            },
+        };
+        var rounds = BenchOptions.Int("--rounds", 3, 1, "times each preset's timed run is repeated, each followed by its own SGEMM probe");
+        var output = new Option<string>("--output") { HelpName = "FILE", Description = "also write the table to FILE (replaced whole at the end)" };
+        var command = new Command("report",
+            "the per-preset summary of bench/results/: tokens/s against the same process's SGEMM rates (ours and OpenBLAS's), "
+            + "latency and its memory bound, load time, peak RSS; a Markdown table on stdout")
+        {
+            sentences, input, presets, rounds, output,
+        };
+        command.SetAction(args => Run(args.GetValue(presets) is { Length: > 0 } chosen ? chosen : DefaultPresets,
+            args.GetValue(sentences), args.GetRequiredValue(input), args.GetValue(rounds), args.GetValue(output)));
+        return command;
+    }
+
+    /// <summary>
+    /// The <c>report-preset PRESET SENTENCES INPUT ROUNDS</c> subcommand: the child process <see cref="RunChild"/> starts
+    /// for each preset (listed in the help, as a hidden command's help would be empty).
+    /// </summary>
+    public static Command PresetCommand()
+    {
+        var preset = new Argument<ModelPreset>("PRESET")
+        {
+            HelpName = "PRESET",
+            Description = BenchOptions.PresetNames,
+            CustomParser = r => BenchOptions.ParsePreset(r, r.Tokens[0].Value),
+        };
+        var sentences = new Argument<int>("SENTENCES")
+        {
+            Description = "the first SENTENCES lines of INPUT",
+            CustomParser = r => BenchOptions.ParseInt(r, r.Tokens[0].Value, "SENTENCES", 1),
+        };
+        var input = new Argument<string>("INPUT") { Description = "the text, one sentence per line" };
+        var rounds = new Argument<int>("ROUNDS")
+        {
+            Description = "rounds of the timed run, each followed by its SGEMM probe",
+            CustomParser = r => BenchOptions.ParseInt(r, r.Tokens[0].Value, "ROUNDS", 1),
+        };
+        var command = new Command("report-preset", "internal: the child process report runs for each preset (measures it, prints key=value lines)")
+        {
+            preset, sentences, input, rounds,
+        };
+        command.SetAction(args => RunPreset(args.GetValue(preset), args.GetValue(sentences), args.GetRequiredValue(input), args.GetValue(rounds)));
+        return command;
+    }
+
+    private static int Run(ModelPreset[] presets, int sentences, string input, int rounds, string? outputFile)
+    {
         if (!File.Exists(input)) { Console.Error.WriteLine($"report: {input} not found (run tools/fetch-brown.sh first)"); return 1; }
 
         string loadBefore = LoadAverage();
         var started = DateTime.UtcNow;
         var columns = new List<Dictionary<string, string>>();
-        foreach (string preset in presets)
+        foreach (var preset in presets)
         {
             // Written here if missing, not in the child: its peak RSS would otherwise be the checkpoint writer's (878 MB
             // for `original` on a fresh machine).
-            if (RandomCheckpoint.TryParsePreset(preset, out var modelPreset)) EndToEnd.CheckpointDirectory(modelPreset);
-            Console.Error.WriteLine($"report: measuring {preset} ...");
+            EndToEnd.CheckpointDirectory(preset);
+            Console.Error.WriteLine($"report: measuring {BenchOptions.Name(preset)} ...");
             var values = RunChild(preset, sentences, input, rounds);
             if (values is null) return 1;
             columns.Add(values);
         }
-        string table = Format(presets, columns, sentences, rounds, input, started, loadBefore, LoadAverage());
+        string table = Format([.. presets.Select(BenchOptions.Name)], columns, sentences, rounds, input, started, loadBefore, LoadAverage());
         Console.Write(table);
         if (outputFile is not null)
         {
@@ -74,20 +116,14 @@ public static class Report
     }
 
     /// <summary>The child's side (`report-preset PRESET SENTENCES INPUT ROUNDS`): measures one preset, prints key=value lines.</summary>
-    public static int RunPreset(string[] args)
+    private static int RunPreset(ModelPreset preset, int sentences, string input, int rounds)
     {
-        if (args.Length != 4 || !RandomCheckpoint.TryParsePreset(args[0], out var preset))
-        {
-            Console.Error.WriteLine("report-preset: usage report-preset small|medium|original SENTENCES INPUT ROUNDS");
-            return 2;
-        }
-        int rounds = int.Parse(args[3], CultureInfo.InvariantCulture);
         var ours = new double[rounds];
         var blas = new double[rounds];
         SgemmYardstick? yardstick = null;
         try
         {
-            var e2e = EndToEnd.Measure(preset, args[2], int.Parse(args[1], CultureInfo.InvariantCulture), DefaultBatchSize, Environment.ProcessorCount,
+            var e2e = EndToEnd.Measure(preset, input, sentences, DefaultBatchSize, Environment.ProcessorCount,
                 EndToEndMode.File, rounds: rounds, afterEachRound: round =>
                 {
                     // Made after the first round, so that the peak RSS is the model's alone, not the probe's matrices.
@@ -190,19 +226,19 @@ public static class Report
         public void Dispose() => packed.Dispose();
     }
 
-    private static Dictionary<string, string>? RunChild(string preset, int sentences, string input, int rounds)
+    private static Dictionary<string, string>? RunChild(ModelPreset preset, int sentences, string input, int rounds)
     {
         string self = typeof(Report).Assembly.Location;
         string host = Environment.ProcessPath ?? "dotnet";
         var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, UseShellExecute = false };
         // Started through `dotnet ElmoNative.Bench.dll` or the apphost: either way the same build runs the child.
         if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(self);
-        foreach (string a in new[] { "report-preset", preset, sentences.ToString(CultureInfo.InvariantCulture), input, rounds.ToString(CultureInfo.InvariantCulture) }) start.ArgumentList.Add(a);
+        foreach (string a in new[] { "report-preset", BenchOptions.Name(preset), sentences.ToString(CultureInfo.InvariantCulture), input, rounds.ToString(CultureInfo.InvariantCulture) }) start.ArgumentList.Add(a);
         foreach (string v in UnsetVariables) start.Environment.Remove(v);
         using var child = Process.Start(start) ?? throw new InvalidOperationException($"report: could not start {host}");
         string stdout = child.StandardOutput.ReadToEnd();
         child.WaitForExit();
-        if (child.ExitCode != 0) { Console.Error.WriteLine($"report: the {preset} child exited with {child.ExitCode}"); return null; }
+        if (child.ExitCode != 0) { Console.Error.WriteLine($"report: the {BenchOptions.Name(preset)} child exited with {child.ExitCode}"); return null; }
         return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1].Trim());
     }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using ElmoNative.Checkpoints;
@@ -12,33 +13,34 @@ namespace ElmoNative.Bench;
 /// With <c>--sample-after S</c>, the managed allocations are sampled by type from S seconds on (the steady state; 0,
 /// the default: from the end of the load) and listed at the end.
 /// Usage: stream-memory [--preset original] [--input FILE] [--seconds 100] [--every 10] [--sample-after S] [--cache-size N]
-///                      [--batch-tokens T] [--batch-rows R]
+///                      [--batch-tokens T] [--batch-rows R]   (stream-memory --help describes them)
 /// </summary>
 public static class StreamMemory
 {
-    public static int Run(string[] args)
+    /// <summary>The <c>stream-memory</c> subcommand and its options.</summary>
+    public static Command Command()
     {
-        string preset = "original", input = EndToEnd.DefaultInput;
-        double seconds = 100, every = 10, sampleAfter = 0;
-        int? cacheSize = null;
-        var options = new ElmoNative.Output.EmbeddingFileOptions();
-        for (int i = 0; i < args.Length; i++)
+        var preset = BenchOptions.Preset(ModelPreset.Original);
+        var input = BenchOptions.Input();
+        var seconds = BenchOptions.Seconds("--seconds", 100, "the embedding is stopped after this many seconds (the whole input if it ends first)");
+        var every = BenchOptions.Seconds("--every", 10, "seconds between two lines of memory figures");
+        var sampleAfter = BenchOptions.Seconds("--sample-after", 0, "managed allocations are sampled by type from this many seconds on (0: from the end of the load)");
+        var cache = BenchOptions.CacheSize();
+        var batchTokens = BenchOptions.BatchTokens();
+        var batchRows = BenchOptions.BatchRows();
+        var command = new Command("stream-memory",
+            "the memory of elmo embed's streaming path over a long input: resident set, native bytes and managed heap at intervals, then the largest buffers")
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--preset": preset = Next(); break;
-                case "--input": input = Next(); break;
-                case "--seconds": seconds = double.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--sample-after": sampleAfter = double.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--every": every = double.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--cache-size": cacheSize = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--batch-tokens": options = options with { BatchTokens = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                case "--batch-rows": options = options with { BatchRows = int.Parse(Next(), CultureInfo.InvariantCulture) }; break;
-                default: Console.Error.WriteLine($"stream-memory: unknown option {args[i]}"); return 2;
-            }
-        }
-        if (!RandomCheckpoint.TryParsePreset(preset, out var modelPreset)) { Console.Error.WriteLine($"stream-memory: unknown preset {preset}"); return 2; }
+            preset, input, seconds, every, sampleAfter, cache, batchTokens, batchRows,
+        };
+        command.SetAction(args => Run(args.GetValue(preset), args.GetRequiredValue(input), args.GetValue(seconds), args.GetValue(every), args.GetValue(sampleAfter),
+            args.GetValue(cache), new ElmoNative.Output.EmbeddingFileOptions { BatchTokens = args.GetValue(batchTokens), BatchRows = args.GetValue(batchRows) }));
+        return command;
+    }
+
+    private static int Run(ModelPreset modelPreset, string input, double seconds, double every, double sampleAfter, int? cacheSize,
+        ElmoNative.Output.EmbeddingFileOptions options)
+    {
         if (!File.Exists(input)) { Console.Error.WriteLine($"stream-memory: {input} not found"); return 1; }
 
         using var allocations = new AllocationSampler();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using ElmoNative.Checkpoints;
@@ -13,29 +14,42 @@ namespace ElmoNative.Bench;
 /// Training throughput of <see cref="BiLmTrainer.TrainStep"/> (one long run, not a BenchmarkDotNet benchmark) on synthetic
 /// windows whose tokens follow a Zipf law over V words (so the share of distinct tokens per window is realistic).
 /// Tokens/s counts B x T tokens per window (each direction reads the same tokens).
-/// Usage: train-speed [--config small|tiny] [--windows 20] [--threads N] [--profile]
+/// Usage: train-speed [--config small|tiny] [--windows 20] [--threads N] [--profile]   (train-speed --help describes them)
 ///   small: docs/model.md section 8's small preset, V 16384, B 128, T 20, S 8192
 ///   tiny:  E 16, filters [[1,16],[2,16],[3,32],[4,64],[5,128]], 1 highway, H 384, P 128, 2 layers, V 16384, B 64, T 20, S 4096
 /// </summary>
 public static class TrainSpeed
 {
-    public static int Run(string[] args)
+    private static readonly string[] Configs = ["small", "tiny"];
+
+    /// <summary>The <c>train-speed</c> subcommand and its options.</summary>
+    public static Command Command()
     {
-        string config = "tiny";
-        int windows = 20, threads = Environment.ProcessorCount;
-        bool profile = false;
-        for (int i = 0; i < args.Length; i++)
+        var config = new Option<string>("--config")
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
+            HelpName = "small|tiny",
+            Description = "the model and windows: small, the small preset (B 128, S 8192); tiny, H 384, P 128, 2 layers (B 64, S 4096); both V 16384, T 20",
+            DefaultValueFactory = _ => "tiny",
+            CustomParser = r =>
             {
-                case "--config": config = Next(); break;
-                case "--windows": windows = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--profile": profile = true; break;
-                default: Console.Error.WriteLine($"train-speed: unknown option {args[i]}"); return 2;
-            }
-        }
+                string name = r.Tokens[0].Value;
+                if (!Configs.Contains(name)) r.AddError($"--config is small or tiny, not {name}");
+                return name;
+            },
+        };
+        var windows = BenchOptions.Int("--windows", 20, 1, "training windows timed (after 2 of warm-up)");
+        var threads = BenchOptions.Threads();
+        var profile = BenchOptions.Switch("--profile", "also print the time of each phase of a training step (PhaseTimer)");
+        var command = new Command("train-speed", "training throughput of BiLmTrainer.TrainStep on synthetic Zipf-distributed windows")
+        {
+            config, windows, threads, profile,
+        };
+        command.SetAction(args => Run(args.GetRequiredValue(config), args.GetValue(windows), args.GetValue(threads), args.GetValue(profile)));
+        return command;
+    }
+
+    private static int Run(string config, int windows, int threads, bool profile)
+    {
         KernelSettings.MaxThreads = threads;
         TrainingOptions options = config switch
         {
@@ -58,7 +72,7 @@ public static class TrainSpeed
                 },
                 VocabularySize = 16384, BatchSize = 64, UnrollSteps = 20, NegativeSamples = 4096,
             },
-            _ => throw new ArgumentException($"unknown config {config}"),
+            _ => throw new ArgumentOutOfRangeException(nameof(config), config, "unknown config"), // checked by the option
         };
 
         var random = new Random(1);

@@ -1,6 +1,8 @@
 // A quick SGEMM probe (not BenchmarkDotNet): best-of-N timing of our prepacked SGEMM and OpenBLAS at the ELMo shapes,
 // on 1 and 2 threads, in the same process. For fast tuning loops; the BenchmarkDotNet suite gives the reported numbers.
 // Usage: gemm [--repeats N] [--shape M,K,N]... [--blocking Kc,Mc,Nc] | gemm [--repeats N] --stream | gemm [--repeats N] --gemv
+// (gemm --help describes them)
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using ElmoNative.Kernels;
@@ -13,29 +15,49 @@ public static class GemmProbe
     /// <summary>How long OpenBLAS's spinning workers are given to park before our next measurement.</summary>
     internal const int OpenBlasParkMilliseconds = 300;
 
-    /// <summary>Runs the probe; returns the exit code.</summary>
-    public static int Run(string[] args)
+    /// <summary>The <c>gemm</c> subcommand and its options.</summary>
+    public static Command Command()
     {
-        int repeats = 7;
-        ElmoNative.Kernels.Gemm.GemmBlocking? blocking = null;
-        var shapes = new List<GemmShape>();
-        for (int i = 0; i < args.Length; i++)
+        var repeats = BenchOptions.Int("--repeats", 7, 1, "timed runs per case after one warm-up run; the best is reported");
+        var shapes = new Option<GemmShape[]>("--shape")
         {
-            if (args[i] == "--repeats" && i + 1 < args.Length) repeats = int.Parse(args[++i], CultureInfo.InvariantCulture);
-            else if (args[i] == "--shape" && i + 1 < args.Length)
-            {
-                var p = args[++i].Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-                shapes.Add(new GemmShape(p[0], p[1], p[2]));
-            }
-            else if (args[i] == "--blocking" && i + 1 < args.Length)
-            {
-                var p = args[++i].Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-                blocking = new ElmoNative.Kernels.Gemm.GemmBlocking(p[0], p[1], p[2]);
-            }
-            else if (args[i] == "--stream") return Stream(repeats);
-            else if (args[i] == "--gemv") return Gemv(repeats);
-            else { Console.Error.WriteLine($"gemm: unknown option {args[i]}"); return 2; }
-        }
+            HelpName = "M,K,N",
+            Description = "a product C[M,N] = A[M,K] B[K,N] to time; repeat for several (default: the ELMo shapes of SgemmBenchmarks)",
+            Arity = ArgumentArity.OneOrMore,
+            CustomParser = r => [.. r.Tokens.Select(t => BenchOptions.ParseIntList(r, t.Value, "--shape", "M,K,N", 3)).Where(p => p.Length == 3).Select(p => new GemmShape(p[0], p[1], p[2]))],
+        };
+        var blocking = new Option<ElmoNative.Kernels.Gemm.GemmBlocking?>("--blocking")
+        {
+            HelpName = "Kc,Mc,Nc",
+            Description = "our SGEMM's cache blocking instead of its own choice (rounded to whole panels)",
+            CustomParser = r => BenchOptions.ParseIntList(r, r.Tokens[0].Value, "--blocking", "Kc,Mc,Nc", 3) is [int kc, int mc, int nc] ? new ElmoNative.Kernels.Gemm.GemmBlocking(kc, mc, nc) : null,
+        };
+        var stream = BenchOptions.Switch("--stream",
+            "instead: GB/s of prepacked weights streamed from memory by products of 1 and 14 rows (K=512 N=16384, K=4096 N=512; one thread)");
+        var gemv = BenchOptions.Switch("--gemv", "instead: the GEMV bandwidth of the report's latency bound (K=512 N=16384 x 6), ours and OpenBLAS's, on 1 and 2 threads");
+        var command = new Command("gemm", "a quick best-of-N SGEMM probe: our prepacked SGEMM against OpenBLAS at the ELMo shapes, on 1 and 2 threads")
+        {
+            repeats, shapes, blocking, stream, gemv,
+        };
+        command.Validators.Add(r =>
+        {
+            int alone = (r.GetValue(stream) ? 1 : 0) + (r.GetValue(gemv) ? 1 : 0);
+            bool products = r.GetResult(shapes) is not null || r.GetResult(blocking) is not null;
+            if (alone > 1 || (alone == 1 && products)) r.AddError("--stream and --gemv run alone (with --repeats only)");
+        });
+        command.SetAction(args =>
+        {
+            int n = args.GetValue(repeats);
+            if (args.GetValue(stream)) return Stream(n);
+            if (args.GetValue(gemv)) return Gemv(n);
+            return Run(n, args.GetValue(shapes) ?? [], args.GetValue(blocking));
+        });
+        return command;
+    }
+
+    private static int Run(int repeats, GemmShape[] chosen, ElmoNative.Kernels.Gemm.GemmBlocking? blocking)
+    {
+        var shapes = new List<GemmShape>(chosen);
         if (shapes.Count == 0) shapes.AddRange(SgemmBenchmarks.Shapes);
         int savedThreads = KernelSettings.MaxThreads;
         Console.WriteLine($"{"shape",-22} {"threads",7} {"ours GFLOP/s",13} {"OpenBLAS",9} {"ratio",6}");

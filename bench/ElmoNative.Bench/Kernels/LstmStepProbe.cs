@@ -3,7 +3,8 @@
 // own prepacked weights, so that the weights stream from memory as in the model (2 layers x 72 MB at the original
 // shape: far more than the L3). One direction per thread, as BiLm runs them; GFLOP/s per kind of GEMM.
 // Times are the thread's own CPU time (CLOCK_THREAD_CPUTIME_ID), so that other jobs on the machine do not count.
-// Usage: lstm-probe [--rows 32,64,100,128] [--threads 1|2] [--steps 20] [--h 4096] [--p 512]
+// Usage: lstm-probe [--rows 32,64,100,128] [--threads 1|2] [--steps 20] [--h 4096] [--p 512]   (lstm-probe --help describes them)
+using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using ElmoNative.Kernels;
@@ -13,24 +14,30 @@ namespace ElmoNative.Bench.Kernels;
 /// <summary>GFLOP/s of the three GEMMs of an LSTM step with the weights streaming from memory.</summary>
 public static class LstmStepProbe
 {
-    /// <summary>Runs the probe; returns the exit code.</summary>
-    public static int Run(string[] args)
+    private static readonly int[] DefaultRows = [32, 64, 100, 128];
+
+    /// <summary>The <c>lstm-probe</c> subcommand and its options.</summary>
+    public static Command Command()
     {
-        int[] rowsList = [32, 64, 100, 128];
-        int threads = 1, steps = 20, h = 4096, p = 512, layers = 2;
-        for (int i = 0; i < args.Length; i++)
+        var rows = BenchOptions.IntList("--rows", "R1,R2,...",
+            $"the batch rows M measured, one line each (default: {string.Join(',', DefaultRows)})");
+        var threads = BenchOptions.Int("--threads", 1, 1, "directions run side by side, one thread each, as BiLm runs them (1 or 2)");
+        var steps = BenchOptions.Int("--steps", 20, 1, "LSTM steps timed per direction and row count (after one warm-up pass)");
+        var h = BenchOptions.Int("--h", 4096, 1, "the LSTM cell width H (original: 4096)", "H");
+        var p = BenchOptions.Int("--p", 512, 1, "the projection width P (original: 512)", "P");
+        var command = new Command("lstm-probe",
+            "GFLOP/s (in thread CPU time) of the input, recurrent and projection GEMMs of LSTM steps, 2 layers of weights streaming from memory")
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-            switch (args[i])
-            {
-                case "--rows": rowsList = Next().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray(); break;
-                case "--threads": threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--steps": steps = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--h": h = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                case "--p": p = int.Parse(Next(), CultureInfo.InvariantCulture); break;
-                default: Console.Error.WriteLine($"lstm-probe: unknown option {args[i]}"); return 2;
-            }
-        }
+            rows, threads, steps, h, p,
+        };
+        command.SetAction(args => Run(args.GetValue(rows) is { Length: > 0 } chosen ? chosen : DefaultRows,
+            args.GetValue(threads), args.GetValue(steps), args.GetValue(h), args.GetValue(p)));
+        return command;
+    }
+
+    private static int Run(int[] rowsList, int threads, int steps, int h, int p)
+    {
+        const int layers = 2;
         KernelSettings.MaxThreads = 1; // each direction's GEMMs on its own thread, as the model runs them
         var directions = Enumerable.Range(0, threads).Select(d => new Direction(h, p, layers, rowsList.Max(), 17 + d)).ToArray();
         Console.WriteLine($"H={h} P={p} layers={layers} threads={threads} steps={steps}  GFLOP/s per thread (CPU time)");
