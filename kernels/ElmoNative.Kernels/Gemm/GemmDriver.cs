@@ -5,7 +5,7 @@
 //         for jr over nc in Nr panels:   B micro-panel (kc x Nr) stays in L1
 //           for ir over mc in Mr panels: micro-kernel on one Mr x Nr tile of C
 // Tiles cut by the right edge of C go through a small stack tile; rows cut by the bottom edge use
-// the kernel's narrower row kernels. The first K block stores into C (beta = 0, C never read) or
+// the kernel's narrower row kernels (a short remainder shared out with the last full panel: Packing.PanelRows). The first K block stores into C (beta = 0, C never read) or
 // adds to it (beta = 1; other betas pre-scale C).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
@@ -168,9 +168,9 @@ internal static unsafe class GemmDriver<TKernel>
                 // memory at one core's stream rate while the others find it in cache (bench/README.md, "AVX2 on a Zen 3").
                 float* next = bp + (nint)kc * nr;
                 nint linesPerTile = Sse.IsSupported && mc > mr ? ((nint)kc * nr / FloatsPerLine + tiles - 1) / tiles : 0;
-                for (int ir = 0; ir < mc; ir += mr, ap += (nint)kc * mr)
+                for (int ir = 0, rows; ir < mc; ir += rows, ap += (nint)kc * mr)
                 {
-                    int rows = Math.Min(mr, mc - ir);
+                    rows = Packing.PanelRows<TKernel>(mc, ir);
                     float* cp = c + ir * ldc + (jr - j0);
                     for (nint line = 0; line < linesPerTile; line++, next += FloatsPerLine) Sse.Prefetch1(next);
                     if (cols == nr)
@@ -198,9 +198,9 @@ internal static unsafe class GemmDriver<TKernel>
             int cols = Math.Min(nr, nc - jr);
             float* bp = bBlock + (jr / nr) * panelStride;
             float* ap = aPack;
-            for (int ir = 0; ir < mc; ir += mr, ap += aPanelStride)
+            for (int ir = 0, rows; ir < mc; ir += rows, ap += aPanelStride)
             {
-                int rows = Math.Min(mr, mc - ir);
+                rows = Packing.PanelRows<TKernel>(mc, ir);
                 float* cp = c + ir * ldc + jr;
                 if (cols == nr)
                 {
