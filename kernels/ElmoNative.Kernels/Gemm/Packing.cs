@@ -4,9 +4,10 @@
 // B block: panels of Nr columns, each stored k-major (kc x Nr), columns past the block zero.
 // Transposes are resolved here, and A is read only through (row * lda + col) indexing, so the
 // overlapping rows of the convolution (lda smaller than k) need no im2col copy.
-// A full panel of 8 rows (the AVX-512 kernel's Mr) is packed 8 x 8 at a time, transposed in registers, instead of
-// element by element with strided stores: the same products alpha * a, so the same bits, at a fraction of the cost
-// (the LSTM projection's A, rows x 1,024 for 128 columns of output, spent as long packing as multiplying).
+// A full panel of 8 rows (the AVX-512 kernel's Mr) or 6 (the AVX2 kernel's) is packed 8 x 8 at a time, transposed in
+// registers, instead of element by element with strided stores: the same products alpha * a, so the same bits, at a
+// fraction of the cost (the LSTM projection's A, rows x 1,024 for 128 columns of output, spent as long packing as
+// multiplying).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -63,9 +64,9 @@ internal static unsafe class Packing
             if (g.TransA == Transpose.No)
             {
                 // op(A)[i, p] = a[i * lda + p]: each source row is contiguous in p.
-                if (mr == 8 && rows == 8 && Avx.IsSupported)
+                if ((mr == 8 || mr == 6) && rows == mr && Avx.IsSupported)
                 {
-                    PackEightRows(g.A + (i0 + ir) * g.Lda + p0, g.Lda, kc, alpha, dst);
+                    PackPanelTransposed(g.A + (i0 + ir) * g.Lda + p0, g.Lda, mr, kc, alpha, dst);
                     continue;
                 }
                 for (int r = 0; r < rows; r++)
@@ -94,14 +95,17 @@ internal static unsafe class Packing
     }
 
     /// <summary>
-    /// dst[p * 8 + r] = alpha * a[r * lda + p] for r &lt; 8, p &lt; kc: eight rows of A into one k-major panel, eight
-    /// columns at a time through an 8 x 8 transpose in registers (unpack, shuffle, then swap of 128-bit halves).
+    /// dst[p * mr + r] = alpha * a[r * lda + p] for r &lt; mr (8 or 6), p &lt; kc: a full panel of A into its k-major
+    /// layout, eight columns at a time through an 8 x 8 transpose in registers (unpack, shuffle, then swap of 128-bit
+    /// halves; a 6-row panel transposes two rows of zeros with it). Each column is stored 8 wide at dst + p * mr: for
+    /// mr = 6 its last two lanes land on the next column's first two, which the next store writes over, so the vector
+    /// loop stops while a column is left after it.
     /// </summary>
-    internal static void PackEightRows(float* a, nint lda, int kc, float alpha, float* dst)
+    internal static void PackPanelTransposed(float* a, nint lda, int mr, int kc, float alpha, float* dst)
     {
         var scale = Vector256.Create(alpha);
-        int p = 0;
-        for (; p + 8 <= kc; p += 8, dst += 64)
+        int p = 0, spill = 8 - mr;
+        for (; p + 8 + spill <= kc; p += 8, dst += 8 * mr)
         {
             float* s = a + p;
             var r0 = Avx.LoadVector256(s) * scale;               // row 0: a0 .. a7
@@ -110,8 +114,8 @@ internal static unsafe class Packing
             var r3 = Avx.LoadVector256(s + 3 * lda) * scale;
             var r4 = Avx.LoadVector256(s + 4 * lda) * scale;
             var r5 = Avx.LoadVector256(s + 5 * lda) * scale;
-            var r6 = Avx.LoadVector256(s + 6 * lda) * scale;
-            var r7 = Avx.LoadVector256(s + 7 * lda) * scale;
+            var r6 = mr == 8 ? Avx.LoadVector256(s + 6 * lda) * scale : Vector256<float>.Zero;
+            var r7 = mr == 8 ? Avx.LoadVector256(s + 7 * lda) * scale : Vector256<float>.Zero;
             var t0 = Avx.UnpackLow(r0, r1);                        // a0 b0 a1 b1 | a4 b4 a5 b5
             var t1 = Avx.UnpackHigh(r0, r1);                       // a2 b2 a3 b3 | a6 b6 a7 b7
             var t2 = Avx.UnpackLow(r2, r3);
@@ -128,17 +132,17 @@ internal static unsafe class Packing
             var q5 = Avx.Shuffle(t4, t6, 0xEE);
             var q6 = Avx.Shuffle(t5, t7, 0x44);
             var q7 = Avx.Shuffle(t5, t7, 0xEE);
-            Avx.Store(dst, Avx.Permute2x128(q0, q4, 0x20));       // column 0: a0 .. h0
-            Avx.Store(dst + 8, Avx.Permute2x128(q1, q5, 0x20));
-            Avx.Store(dst + 16, Avx.Permute2x128(q2, q6, 0x20));
-            Avx.Store(dst + 24, Avx.Permute2x128(q3, q7, 0x20));
-            Avx.Store(dst + 32, Avx.Permute2x128(q0, q4, 0x31));  // column 4: a4 .. h4
-            Avx.Store(dst + 40, Avx.Permute2x128(q1, q5, 0x31));
-            Avx.Store(dst + 48, Avx.Permute2x128(q2, q6, 0x31));
-            Avx.Store(dst + 56, Avx.Permute2x128(q3, q7, 0x31));
+            Avx.Store(dst, Avx.Permute2x128(q0, q4, 0x20));           // column 0: a0 .. h0
+            Avx.Store(dst + mr, Avx.Permute2x128(q1, q5, 0x20));
+            Avx.Store(dst + 2 * mr, Avx.Permute2x128(q2, q6, 0x20));
+            Avx.Store(dst + 3 * mr, Avx.Permute2x128(q3, q7, 0x20));
+            Avx.Store(dst + 4 * mr, Avx.Permute2x128(q0, q4, 0x31));  // column 4: a4 .. h4
+            Avx.Store(dst + 5 * mr, Avx.Permute2x128(q1, q5, 0x31));
+            Avx.Store(dst + 6 * mr, Avx.Permute2x128(q2, q6, 0x31));
+            Avx.Store(dst + 7 * mr, Avx.Permute2x128(q3, q7, 0x31));
         }
-        for (; p < kc; p++, dst += 8)
-            for (int r = 0; r < 8; r++) dst[r] = alpha * a[r * lda + p];
+        for (; p < kc; p++, dst += mr)
+            for (int r = 0; r < mr; r++) dst[r] = alpha * a[r * lda + p];
     }
 
     /// <summary>
