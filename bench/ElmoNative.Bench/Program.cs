@@ -39,6 +39,7 @@ public static class Program
             TrainSpeed.Command(),
             Report.Command(),
             Report.PresetCommand(),
+            Report.LoadCommand(),
             Kernels.GemmProbe.Command(),
             Kernels.LstmStepProbe.Command(),
             EncoderProbe.Command(),
