@@ -25,6 +25,14 @@ internal static class BenchOptions
         CustomParser = r => ParsePreset(r, r.Tokens[0].Value),
     };
 
+    /// <summary>The positional <c>PRESET</c> of the report's child processes.</summary>
+    public static Argument<ModelPreset> PresetArgument() => new("PRESET")
+    {
+        HelpName = "PRESET",
+        Description = PresetNames,
+        CustomParser = r => ParsePreset(r, r.Tokens[0].Value),
+    };
+
     /// <summary><c>--input FILE</c>: the text, one sentence per line, tokens separated by spaces (default: data/brown/brown.txt).</summary>
     public static Option<string> Input() => new("--input")
     {

@@ -62,12 +62,7 @@ public static class Report
     /// </summary>
     public static Command PresetCommand()
     {
-        var preset = new Argument<ModelPreset>("PRESET")
-        {
-            HelpName = "PRESET",
-            Description = BenchOptions.PresetNames,
-            CustomParser = r => BenchOptions.ParsePreset(r, r.Tokens[0].Value),
-        };
+        var preset = BenchOptions.PresetArgument();
         var sentences = new Argument<int>("SENTENCES")
         {
             Description = "the first SENTENCES lines of INPUT",
@@ -239,12 +234,7 @@ public static class Report
     /// <summary>The <c>report-load PRESET</c> subcommand: a child process that only loads the preset's checkpoint and prints <c>loadSeconds=</c>.</summary>
     public static Command LoadCommand()
     {
-        var preset = new Argument<ModelPreset>("PRESET")
-        {
-            HelpName = "PRESET",
-            Description = BenchOptions.PresetNames,
-            CustomParser = r => BenchOptions.ParsePreset(r, r.Tokens[0].Value),
-        };
+        var preset = BenchOptions.PresetArgument();
         var command = new Command("report-load", "internal: the child process report runs to time a load in a fresh process (prints loadSeconds=S)") { preset };
         command.SetAction(args =>
         {
@@ -281,13 +271,15 @@ public static class Report
         // A measure of each round (its value from that round's run and that round's probe): the median, then every round's.
         double R(int column, string key, int round) => V(column, key + round.ToString(CultureInfo.InvariantCulture));
         double Middle(int column, string key) => Median([.. Enumerable.Range(0, rounds).Select(r => R(column, key, r))]);
-        string PerRound(Func<int, double> value, string format, string unit = "", bool bold = false)
+        // count measures: their median, then each one's (the median alone for a single measure).
+        string Spread(int count, Func<int, double> value, string format, string unit = "", bool bold = false)
         {
-            var values = Enumerable.Range(0, rounds).Select(value).ToArray();
+            var values = Enumerable.Range(0, count).Select(value).ToArray();
             string median = Median(values).ToString(format, CultureInfo.InvariantCulture) + unit;
             if (bold) median = $"**{median}**";
-            return rounds == 1 ? median : $"{median} ({string.Join(" / ", values.Select(v => v.ToString(format, CultureInfo.InvariantCulture) + unit))})";
+            return count == 1 ? median : $"{median} ({string.Join(" / ", values.Select(v => v.ToString(format, CultureInfo.InvariantCulture) + unit))})";
         }
+        string PerRound(Func<int, double> value, string format, string unit = "", bool bold = false) => Spread(rounds, value, format, unit, bold);
         double Fraction(int c, int round, double mflop, string rate) => R(c, "tokensPerSecond", round) * mflop * 1e6 / (R(c, rate, round) * 1e9) * 100;
         string Row(string label, Func<int, string> cell) =>
             $"| {label} | {string.Join(" | ", Enumerable.Range(0, presets.Length).Select(cell))} |";
@@ -333,11 +325,7 @@ public static class Report
         text.AppendLine(Row("**batch-1 latency bound** (weights read once per step at the better GEMV rate: MB / GB/s)", c =>
             string.Create(inv, $"**{LatencyBound(c):F1} ms** ({V(c, "latencyBytes") / 1e6:N0} MB)")));
         text.AppendLine(Row("latency / bound (median; best)", c => string.Create(inv, $"{V(c, "latencyMs") / LatencyBound(c):F2} ({V(c, "latencyBestMs") / LatencyBound(c):F2})")));
-        text.AppendLine(Row($"load time (median of {LoadRuns} fresh processes, then each)", c =>
-        {
-            var loads = Enumerable.Range(0, LoadRuns).Select(l => R(c, "loadSeconds", l)).ToArray();
-            return string.Create(inv, $"{Median(loads):F2} s ({string.Join(" / ", loads.Select(l => l.ToString("F2", inv)))})");
-        }));
+        text.AppendLine(Row($"load time (median of {LoadRuns} fresh processes, then each)", c => Spread(LoadRuns, l => R(c, "loadSeconds", l), "F2", " s")));
         text.AppendLine(Row("peak RSS (weights file)", c => string.Create(inv, $"{V(c, "peakMb"):N0} MB ({V(c, "weightsMb"):N0} MB)")));
         text.AppendLine();
         text.AppendLine("Necessary MFLOP per token: the LSTM steps only, 2 directions x L layers x (2·P·4H input + 2·P·4H recurrent + "

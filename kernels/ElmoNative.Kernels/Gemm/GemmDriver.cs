@@ -5,8 +5,9 @@
 //         for jr over nc in Nr panels:   B micro-panel (kc x Nr) stays in L1
 //           for ir over mc in Mr panels: micro-kernel on one Mr x Nr tile of C
 // Tiles cut by the right edge of C go through a small stack tile; rows cut by the bottom edge use
-// the kernel's narrower row kernels (a short remainder shared out with the last full panel: Packing.PanelRows). The first K block stores into C (beta = 0, C never read) or
-// adds to it (beta = 1; other betas pre-scale C).
+// the kernel's narrower row kernels (a short remainder shared out with the last full panel:
+// Packing.PanelRows). The first K block stores into C (beta = 0, C never read) or adds to it
+// (beta = 1; other betas pre-scale C).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
