@@ -128,6 +128,24 @@ public static class GemmProbe
     }
 
     /// <summary>Best wall time in seconds of <paramref name="repeats"/> runs after one warm-up run.</summary>
+    /// <summary>
+    /// Seconds per call of <paramref name="action"/> on average over about <paramref name="span"/> of back-to-back calls,
+    /// after one warm-up call: a rate sustained over a span, where <see cref="Best"/> catches the machine's best moment.
+    /// </summary>
+    internal static double Mean(TimeSpan span, Action action)
+    {
+        action();
+        long start = Stopwatch.GetTimestamp();
+        int calls = 0;
+        do
+        {
+            action();
+            calls++;
+        }
+        while (Stopwatch.GetElapsedTime(start) < span);
+        return Stopwatch.GetElapsedTime(start).TotalSeconds / calls;
+    }
+
     internal static double Best(int repeats, Action action)
     {
         action();
