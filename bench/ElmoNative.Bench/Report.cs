@@ -244,6 +244,7 @@ public static class Report
         command.SetAction(args =>
         {
             string dir = EndToEnd.CheckpointDirectory(args.GetValue(preset));
+            EndToEnd.WarmPageCache(dir);
             long start = Stopwatch.GetTimestamp();
             using (ElmoModel.LoadDirectory(dir)) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"loadSeconds={Stopwatch.GetElapsedTime(start).TotalSeconds:R}"));
             return 0;
@@ -351,7 +352,7 @@ public static class Report
             + "LSTM-only limit does not count, which weighs on the small shapes where the LSTM is cheap; the row after it counts "
             + "that work as well (still without the convolutions, so it is a lower bound of the GEMM work done). Peak RSS is the child's own "
             + "high-water mark by the end of the first round (before the SGEMM probe and the latency runs); the token cache hit rate and "
-            + "the tokens per CPU-second are the first round's; the load times are the preset's child's own and those of two more child processes that only load the checkpoint. The latency bound is "
+            + "the tokens per CPU-second are the first round's; the load times are the preset's child's own and those of two more child processes that only load the checkpoint, each from a warm page cache (the checkpoint's files read once, untimed, right before: on a machine that reclaims cold page cache, as the development machine does within about a minute, the load would otherwise read from disk). The latency bound is "
             + "the time to read, at the better of the two GEMV rates, the weights a batch-1 run of the 20-token sentence must "
             + "read from memory: the token encoder's once, each LSTM's W_x and bias once, its W_h and W_P once per step (22 "
             + "steps with the boundary tokens); the GEMV rate is y = x B over six 32 MB matrices (K=512, N=16384), ours with "
