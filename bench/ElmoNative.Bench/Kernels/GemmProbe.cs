@@ -127,7 +127,6 @@ public static class GemmProbe
         return 0;
     }
 
-    /// <summary>Best wall time in seconds of <paramref name="repeats"/> runs after one warm-up run.</summary>
     /// <summary>
     /// Seconds per call of <paramref name="action"/> on average over about <paramref name="span"/> of back-to-back calls,
     /// after one warm-up call: a rate sustained over a span, where <see cref="Best"/> catches the machine's best moment.
@@ -146,6 +145,7 @@ public static class GemmProbe
         return Stopwatch.GetElapsedTime(start).TotalSeconds / calls;
     }
 
+    /// <summary>Best wall time in seconds of <paramref name="repeats"/> runs after one warm-up run.</summary>
     internal static double Best(int repeats, Action action)
     {
         action();
