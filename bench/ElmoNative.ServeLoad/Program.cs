@@ -318,8 +318,8 @@ static Option<int> Int(string name, int fallback, int min, string helpName, stri
     },
 };
 
-// An option taking a comma-separated list of positive integers (1,4,16), null when absent; its description names the
-// default.
+// An option taking a comma-separated list of positive integers (1,4,16); it reads as an empty array when absent, and
+// the caller then takes the default that its description names.
 static Option<int[]> IntList(string name, int[] fallback, string description) => new(name)
 {
     HelpName = "N,N,...",
