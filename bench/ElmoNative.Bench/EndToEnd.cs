@@ -27,7 +27,7 @@ public static class EndToEnd
         var preset = BenchOptions.Preset(ModelPreset.Original);
         var input = BenchOptions.Input();
         var sentences = BenchOptions.Sentences();
-        var batchSize = BenchOptions.Int("--batch-size", 64, 1, "sentences per batch (EmbeddingFileOptions.BatchSize, or the batches of --mode batches)");
+        var batchSize = CommandLineOptions.Int("--batch-size", 64, 1, "sentences per batch (EmbeddingFileOptions.BatchSize, or the batches of --mode batches)");
         var threads = BenchOptions.Threads();
         var mode = new Option<EndToEndMode>("--mode")
         {
@@ -43,12 +43,12 @@ public static class EndToEnd
                 return default;
             },
         };
-        var trace = BenchOptions.Switch("--trace-memory",
+        var trace = CommandLineOptions.Switch("--trace-memory",
             "print the resident set, native bytes and managed heap on stderr at each stage, and the native buffers of more than 100 KB after the timed run");
         var cache = BenchOptions.CacheSize();
-        var windowTokens = BenchOptions.Int("--window-tokens", new ElmoNative.Output.EmbeddingFileOptions().WindowTokens, 1,
+        var windowTokens = CommandLineOptions.Int("--window-tokens", new ElmoNative.Output.EmbeddingFileOptions().WindowTokens, 1,
             "a regrouping window stops taking sentences at this many tokens (EmbeddingFileOptions.WindowTokens)");
-        var windowSentences = BenchOptions.OptionalInt("--window-sentences", 1,
+        var windowSentences = CommandLineOptions.OptionalInt("--window-sentences", 1,
             "most sentences of a regrouping window (EmbeddingFileOptions.WindowSentences; default: 128 x the batch size)");
         var batchTokens = BenchOptions.BatchTokens();
         var batchRows = BenchOptions.BatchRows();

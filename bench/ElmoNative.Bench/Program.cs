@@ -58,21 +58,10 @@ public static class Program
         var result = root.Parse(args, new ParserConfiguration { EnablePosixBundling = false });
         if (result.Action is not HelpAction && result.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"{result.CommandResult.Command.Name}: {Problem(result)}");
+            Console.Error.WriteLine($"{result.CommandResult.Command.Name}: {CommandLineOptions.Problem(result)}");
             return 2;
         }
         // Exceptions are not caught (a stack trace, as before), and Ctrl+C keeps ending the process at once.
         return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
-    }
-
-    /// <summary>The first problem of a parse, on one line.</summary>
-    private static string Problem(ParseResult result)
-    {
-        if (result.UnmatchedTokens.Count > 0)
-        {
-            string token = result.UnmatchedTokens[0];
-            return token.StartsWith('-') ? $"unknown option {token}" : $"unexpected argument {token}";
-        }
-        return string.Join(' ', result.Errors[0].Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 }

@@ -45,7 +45,7 @@ public static class Report
                 return [.. names.Select(p => BenchOptions.ParsePreset(r, p, " in --presets"))];
             },
         };
-        var rounds = BenchOptions.Int("--rounds", 3, 1, "times each preset's timed run is repeated, each followed by its own SGEMM probe");
+        var rounds = CommandLineOptions.Int("--rounds", 3, 1, "times each preset's timed run is repeated, each followed by its own SGEMM probe");
         var output = new Option<string>("--output") { HelpName = "FILE", Description = "also write the table to FILE (replaced whole at the end)" };
         var command = new Command("report",
             "the per-preset summary of bench/results/: tokens/s against the same process's SGEMM rates (ours and OpenBLAS's), "
@@ -68,13 +68,13 @@ public static class Report
         var sentences = new Argument<int>("SENTENCES")
         {
             Description = "the first SENTENCES lines of INPUT",
-            CustomParser = r => BenchOptions.ParseInt(r, r.Tokens[0].Value, "SENTENCES", 1),
+            CustomParser = r => CommandLineOptions.ParseInt(r, r.Tokens[0].Value, "SENTENCES", 1),
         };
         var input = new Argument<string>("INPUT") { Description = "the text, one sentence per line" };
         var rounds = new Argument<int>("ROUNDS")
         {
             Description = "rounds of the timed run, each followed by its SGEMM probe",
-            CustomParser = r => BenchOptions.ParseInt(r, r.Tokens[0].Value, "ROUNDS", 1),
+            CustomParser = r => CommandLineOptions.ParseInt(r, r.Tokens[0].Value, "ROUNDS", 1),
         };
         var command = new Command("report-preset", "internal: the child process report runs for each preset (measures it, prints key=value lines)")
         {

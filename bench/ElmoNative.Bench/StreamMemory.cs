@@ -22,9 +22,9 @@ public static class StreamMemory
     {
         var preset = BenchOptions.Preset(ModelPreset.Original);
         var input = BenchOptions.Input();
-        var seconds = BenchOptions.Seconds("--seconds", 100, "the embedding is stopped after this many seconds (the whole input if it ends first)");
-        var every = BenchOptions.Seconds("--every", 10, "seconds between two lines of memory figures");
-        var sampleAfter = BenchOptions.Seconds("--sample-after", 0, "managed allocations are sampled by type from this many seconds on (0: from the end of the load)");
+        var seconds = CommandLineOptions.Seconds("--seconds", 100, "the embedding is stopped after this many seconds (the whole input if it ends first)");
+        var every = CommandLineOptions.Seconds("--every", 10, "seconds between two lines of memory figures");
+        var sampleAfter = CommandLineOptions.Seconds("--sample-after", 0, "managed allocations are sampled by type from this many seconds on (0: from the end of the load)");
         var cache = BenchOptions.CacheSize();
         var batchTokens = BenchOptions.BatchTokens();
         var batchRows = BenchOptions.BatchRows();

@@ -37,9 +37,9 @@ public static class TrainSpeed
                 return name;
             },
         };
-        var windows = BenchOptions.Int("--windows", 20, 1, "training windows timed (after 2 of warm-up)");
+        var windows = CommandLineOptions.Int("--windows", 20, 1, "training windows timed (after 2 of warm-up)");
         var threads = BenchOptions.Threads();
-        var profile = BenchOptions.Switch("--profile", "also print the time of each phase of a training step (PhaseTimer)");
+        var profile = CommandLineOptions.Switch("--profile", "also print the time of each phase of a training step (PhaseTimer)");
         var command = new Command("train-speed", "training throughput of BiLmTrainer.TrainStep on synthetic Zipf-distributed windows")
         {
             config, windows, threads, profile,

@@ -6,8 +6,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using ElmoNative;
+using ElmoNative.Bench;
 using ElmoNative.Output;
 using ElmoNative.Server;
+using static ElmoNative.Bench.CommandLineOptions;
 
 // elmo serve under load (bench/README.md, "Server"): the server runs in this process on a loopback port; for each
 // client count and request size, that many clients send /v1/embeddings requests back to back for --seconds, and the
@@ -25,21 +27,21 @@ input.Validators.Add(r =>
 {
     if (r.GetValueOrDefault<string>() is { } path && !File.Exists(path)) r.AddError($"--input: {path} not found");
 });
-var seconds = Int("--seconds", 10, 1, "S", "how long each row's clients send requests (the one-client latency runs twice as long)");
+var seconds = Int("--seconds", 10, 1, "how long each row's clients send requests (the one-client latency runs twice as long)", "S");
 // The lists' defaults are in their descriptions, with commas (the help would show a default value as 1|4|16|64).
 int[] defaultClientCounts = [1, 4, 16, 64], defaultSizes = [1, 32];
-var clientCounts = IntList("--clients", defaultClientCounts, "the client counts of the table's rows, each run for every --inputs-per-request");
-var sizes = IntList("--inputs-per-request", defaultSizes, "the sentences in each request, one group of rows for each");
-var sentences = Int("--sentences", 2000, 1, "N", "the first N non-empty lines of the input are sent");
+var clientCounts = IntList("--clients", "N,N,...", $"the client counts of the table's rows, each run for every --inputs-per-request (default: {string.Join(',', defaultClientCounts)})");
+var sizes = IntList("--inputs-per-request", "N,N,...", $"the sentences in each request, one group of rows for each (default: {string.Join(',', defaultSizes)})");
+var sentences = Int("--sentences", 2000, 1, "the first N non-empty lines of the input are sent");
 var output = new Option<string>("--output") { HelpName = "FILE", Description = "also write the report to FILE (replaced whole at the end)" };
-var delayMs = Int("--max-batch-delay-ms", ElmoServerOptions.DefaultMaxBatchDelayMilliseconds, 0, "N",
+var delayMs = Int("--max-batch-delay-ms", ElmoServerOptions.DefaultMaxBatchDelayMilliseconds, 0,
     "the server's --max-batch-delay-ms: how long it waits for more requests once one is queued");
 var model = new Option<string>("--model")
 {
     HelpName = "DIR|NAME",
     Description = "the model: a model directory or a published model's name (default: the model shipped with ElmoNative)",
 };
-var soakMinutes = Int("--soak-minutes", 0, 0, "N",
+var soakMinutes = Int("--soak-minutes", 0, 0,
     "if above 0, a soak instead of the table: one-sentence requests at twice the measured capacity, open loop, for N minutes");
 var elmo = new Option<string>("--elmo")
 {
@@ -64,7 +66,7 @@ command.SetAction(parsed => Run(parsed.GetRequiredValue(input), parsed.GetValue(
 var result = command.Parse(args);
 if (result.Action is not HelpAction && result.Errors.Count > 0)
 {
-    Console.Error.WriteLine($"{command.Name}: {Problem(result)}");
+    Console.Error.WriteLine($"{command.Name}: {CommandLineOptions.Problem(result)}");
     return 2;
 }
 // Exceptions are not caught (a stack trace, as before), and Ctrl+C keeps ending the process at once.
@@ -302,47 +304,3 @@ static double Percentile(IReadOnlyList<double> sorted, double p) =>
     sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
 static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
-
-// An integer option of at least min, fallback when absent.
-static Option<int> Int(string name, int fallback, int min, string helpName, string description) => new(name)
-{
-    HelpName = helpName,
-    Description = description,
-    DefaultValueFactory = _ => fallback,
-    CustomParser = r =>
-    {
-        string text = r.Tokens[0].Value;
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)) r.AddError($"{name} must be an integer, not {text}");
-        else if (value < min) r.AddError($"{name} must be at least {min}");
-        return value;
-    },
-};
-
-// An option taking a comma-separated list of positive integers (1,4,16); it reads as an empty array when absent, and
-// the caller then takes the default that its description names.
-static Option<int[]> IntList(string name, int[] fallback, string description) => new(name)
-{
-    HelpName = "N,N,...",
-    Description = $"{description} (default: {string.Join(',', fallback)})",
-    Arity = ArgumentArity.ExactlyOne,
-    CustomParser = r =>
-    {
-        string text = r.Tokens[0].Value;
-        string[] parts = text.Split(',');
-        if (parts.All(p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= 1))
-            return [.. parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
-        r.AddError($"{name} is positive integers separated by commas, not '{text}'");
-        return [];
-    },
-};
-
-// The first problem of a parse, on one line.
-static string Problem(ParseResult result)
-{
-    if (result.UnmatchedTokens.Count > 0)
-    {
-        string token = result.UnmatchedTokens[0];
-        return token.StartsWith('-') ? $"unknown option {token}" : $"unexpected argument {token}";
-    }
-    return string.Join(' ', result.Errors[0].Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-}

@@ -18,23 +18,23 @@ public static class GemmProbe
     /// <summary>The <c>gemm</c> subcommand and its options.</summary>
     public static Command Command()
     {
-        var repeats = BenchOptions.Int("--repeats", 7, 1, "timed runs per case after one warm-up run; the best is reported");
+        var repeats = CommandLineOptions.Int("--repeats", 7, 1, "timed runs per case after one warm-up run; the best is reported");
         var shapes = new Option<GemmShape[]>("--shape")
         {
             HelpName = "M,K,N",
             Description = "a product C[M,N] = A[M,K] B[K,N] to time; repeat for several (default: the ELMo shapes of SgemmBenchmarks)",
             Arity = ArgumentArity.OneOrMore,
-            CustomParser = r => [.. r.Tokens.Select(t => BenchOptions.ParseIntList(r, t.Value, "--shape", "M,K,N", 3)).Where(p => p.Length == 3).Select(p => new GemmShape(p[0], p[1], p[2]))],
+            CustomParser = r => [.. r.Tokens.Select(t => CommandLineOptions.ParseIntList(r, t.Value, "--shape", "M,K,N", 3)).Where(p => p.Length == 3).Select(p => new GemmShape(p[0], p[1], p[2]))],
         };
         var blocking = new Option<ElmoNative.Kernels.Gemm.GemmBlocking?>("--blocking")
         {
             HelpName = "Kc,Mc,Nc",
             Description = "our SGEMM's cache blocking instead of its own choice (rounded to whole panels)",
-            CustomParser = r => BenchOptions.ParseIntList(r, r.Tokens[0].Value, "--blocking", "Kc,Mc,Nc", 3) is [int kc, int mc, int nc] ? new ElmoNative.Kernels.Gemm.GemmBlocking(kc, mc, nc) : null,
+            CustomParser = r => CommandLineOptions.ParseIntList(r, r.Tokens[0].Value, "--blocking", "Kc,Mc,Nc", 3) is [int kc, int mc, int nc] ? new ElmoNative.Kernels.Gemm.GemmBlocking(kc, mc, nc) : null,
         };
-        var stream = BenchOptions.Switch("--stream",
+        var stream = CommandLineOptions.Switch("--stream",
             "instead: GB/s of prepacked weights streamed from memory by products of 1 and 14 rows (K=512 N=16384, K=4096 N=512; one thread)");
-        var gemv = BenchOptions.Switch("--gemv", "instead: the GEMV bandwidth of the report's latency bound (K=512 N=16384 x 6), ours and OpenBLAS's, on 1 and 2 threads");
+        var gemv = CommandLineOptions.Switch("--gemv", "instead: the GEMV bandwidth of the report's latency bound (K=512 N=16384 x 6), ours and OpenBLAS's, on 1 and 2 threads");
         var command = new Command("gemm", "a quick best-of-N SGEMM probe: our prepacked SGEMM against OpenBLAS at the ELMo shapes, on 1 and 2 threads")
         {
             repeats, shapes, blocking, stream, gemv,

@@ -19,12 +19,12 @@ public static class LstmStepProbe
     /// <summary>The <c>lstm-probe</c> subcommand and its options.</summary>
     public static Command Command()
     {
-        var rows = BenchOptions.IntList("--rows", "R1,R2,...",
+        var rows = CommandLineOptions.IntList("--rows", "R1,R2,...",
             $"the batch rows M measured, one line each (default: {string.Join(',', DefaultRows)})");
-        var threads = BenchOptions.Int("--threads", 1, 1, "directions run side by side, one thread each, as BiLm runs them (1 or 2)");
-        var steps = BenchOptions.Int("--steps", 20, 1, "LSTM steps timed per direction and row count (after one warm-up pass)");
-        var h = BenchOptions.Int("--h", 4096, 1, "the LSTM cell width H (original: 4096)", "H");
-        var p = BenchOptions.Int("--p", 512, 1, "the projection width P (original: 512)", "P");
+        var threads = CommandLineOptions.Int("--threads", 1, 1, "directions run side by side, one thread each, as BiLm runs them (1 or 2)");
+        var steps = CommandLineOptions.Int("--steps", 20, 1, "LSTM steps timed per direction and row count (after one warm-up pass)");
+        var h = CommandLineOptions.Int("--h", 4096, 1, "the LSTM cell width H (original: 4096)", "H");
+        var p = CommandLineOptions.Int("--p", 512, 1, "the projection width P (original: 512)", "P");
         var command = new Command("lstm-probe",
             "GFLOP/s (in thread CPU time) of the input, recurrent and projection GEMMs of LSTM steps, 2 layers of weights streaming from memory")
         {
