@@ -60,8 +60,18 @@ internal static class FastMath
     public static TVec Exp<TSimd, TVec>(TVec x)
         where TSimd : ISimd<TVec>
         where TVec : struct
+        => TSimd.ZeroWhereLess(ExpOfClamped<TSimd, TVec>(TSimd.Clamp(x, ExpLow, ExpHigh)), x, TSimd.Create(ExpLow));
+
+    /// <summary>
+    /// exp of each lane of <paramref name="xc"/>, already within [ExpLow, ExpHigh]: the whole of <see cref="Exp"/> but its
+    /// clamp and its zero below ExpLow, which sigmoid and tanh do without (they meet only the clamp's bound there, and the
+    /// result is the same: see them).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVec ExpOfClamped<TSimd, TVec>(TVec xc)
+        where TSimd : ISimd<TVec>
+        where TVec : struct
     {
-        TVec xc = TSimd.Clamp(x, ExpLow, ExpHigh);
         TVec n = TSimd.Round(TSimd.Multiply(xc, TSimd.Create(Log2E)));
         TVec r = TSimd.FusedMultiplyAdd(n, TSimd.Create(-Ln2High), xc);
         r = TSimd.FusedMultiplyAdd(n, TSimd.Create(-Ln2Low), r);
@@ -72,15 +82,19 @@ internal static class FastMath
         p = TSimd.FusedMultiplyAdd(p, r, TSimd.Create(E2));
         p = TSimd.FusedMultiplyAdd(p, r, TSimd.One);
         p = TSimd.FusedMultiplyAdd(p, r, TSimd.One);
-        return TSimd.ZeroWhereLess(TSimd.ScaleByPowerOfTwo(p, n), x, TSimd.Create(ExpLow));
+        return TSimd.ScaleByPowerOfTwo(p, n);
     }
 
     /// <summary>1 / (1 + exp(-x)) of each lane.</summary>
+    /// <remarks>
+    /// Where -x is below ExpLow, exp(-x) is taken as exp(ExpLow), about 1.2e-38, rather than Exp's 0: 1 + either is 1, so
+    /// the sigmoid is the same, for two operations less.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Sigmoid<TSimd, TVec>(TVec x)
         where TSimd : ISimd<TVec>
         where TVec : struct
-        => TSimd.Divide(TSimd.One, TSimd.Add(TSimd.One, Exp<TSimd, TVec>(TSimd.Negate(x))));
+        => TSimd.Divide(TSimd.One, TSimd.Add(TSimd.One, ExpOfClamped<TSimd, TVec>(TSimd.Clamp(TSimd.Negate(x), ExpLow, ExpHigh))));
 
     /// <summary>tanh of each lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -90,8 +104,9 @@ internal static class FastMath
     {
         TVec sign = TSimd.And(x, TSimd.Create(-0f));
         TVec ax = TSimd.Abs(x);
-        // |x| >= TanhSmall: (E - 1) / (E + 1) below TanhMiddle, 1 - 2 / (E + 1) from it on, E = exp(2|x|).
-        TVec big = Exp<TSimd, TVec>(TSimd.Add(ax, ax));
+        // |x| >= TanhSmall: (E - 1) / (E + 1) below TanhMiddle, 1 - 2 / (E + 1) from it on, E = exp(2|x|). 2|x| is never
+        // below 0, so exp's zero below ExpLow never applies, and clamping to [0, ExpHigh] is clamping to [ExpLow, ExpHigh].
+        TVec big = ExpOfClamped<TSimd, TVec>(TSimd.Clamp(TSimd.Add(ax, ax), 0f, ExpHigh));
         TVec middle = TSimd.Create(TanhMiddle);
         TVec quotient = TSimd.Divide(TSimd.SelectWhereLess(ax, middle, TSimd.Subtract(big, TSimd.One), TSimd.Create(2f)), TSimd.Add(big, TSimd.One));
         TVec large = TSimd.SelectWhereLess(ax, middle, quotient, TSimd.Subtract(TSimd.One, quotient));

@@ -77,15 +77,18 @@ public static class LstmCell
         where TVec : struct
     {
         TVec bias = TSimd.Create(forgetBias), low = TSimd.Create(-cellClip), high = TSimd.Create(cellClip);
+        VectorPair<TVec> pairBias = new(bias, bias), pairLow = new(low, low), pairHigh = new(high, high);
         for (int r = 0; r < rows; r++)
         {
             ref float z = ref Unsafe.Add(ref MemoryMarshal.GetReference(gates), (nint)r * ldGates);
             ref float c = ref Unsafe.Add(ref MemoryMarshal.GetReference(cell), (nint)r * ldCell);
             ref float h = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), (nint)r * ldOutput);
-            nuint n = (nuint)hidden, u = 0;
+            nuint n = (nuint)hidden, u = 0, pair = 2 * (nuint)TSimd.Count;
+            for (; u + pair <= n; u += pair) CellAt<SimdPair<TSimd, TVec>, VectorPair<TVec>>(ref z, ref c, n, u, pairBias, pairLow, pairHigh);
             for (; u + (nuint)TSimd.Count <= n; u += (nuint)TSimd.Count) CellAt<TSimd, TVec>(ref z, ref c, n, u, bias, low, high);
             for (; u < n; u++) CellAt<SimdScalar, float>(ref z, ref c, n, u, forgetBias, -cellClip, cellClip);
-            for (u = 0; u + (nuint)TSimd.Count <= n; u += (nuint)TSimd.Count) OutputAt<TSimd, TVec>(ref z, ref c, ref h, n, u);
+            for (u = 0; u + pair <= n; u += pair) OutputAt<SimdPair<TSimd, TVec>, VectorPair<TVec>>(ref z, ref c, ref h, n, u);
+            for (; u + (nuint)TSimd.Count <= n; u += (nuint)TSimd.Count) OutputAt<TSimd, TVec>(ref z, ref c, ref h, n, u);
             for (; u < n; u++) OutputAt<SimdScalar, float>(ref z, ref c, ref h, n, u);
         }
     }
@@ -97,7 +100,7 @@ public static class LstmCell
     // operations on the same values: the bits do not change.
 
     /// <summary>The new cell of units u .. u + Count - 1 of one row (n units wide).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CellAt<TSimd, TVec>(ref float z, ref float c, nuint n, nuint u, TVec forgetBias, TVec low, TVec high)
         where TSimd : ISimd<TVec>
         where TVec : struct
@@ -110,7 +113,7 @@ public static class LstmCell
     }
 
     /// <summary>The output of units u .. u + Count - 1 of one row from their new cell.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void OutputAt<TSimd, TVec>(ref float z, ref float c, ref float h, nuint n, nuint u)
         where TSimd : ISimd<TVec>
         where TVec : struct
