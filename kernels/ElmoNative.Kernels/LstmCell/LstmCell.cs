@@ -96,8 +96,11 @@ public static class LstmCell
     // A row runs in two passes, the new cell of all its units and then their outputs, rather than both for a few
     // units at a time: each unit's work is one long chain of dependent operations (three activations, the cell, then
     // tanh of the cell), longer than the processor's out-of-order window can overlap with the next units' chains; cut
-    // in two, twice as many units are in flight at once (bench/README.md, "The LSTM cell in two passes"). Same
-    // operations on the same values: the bits do not change.
+    // in two, twice as many units are in flight at once (bench/README.md, "The LSTM cell in two passes"). Each pass
+    // also takes two vectors at a time (SimdPair), issuing every step of two independent chains side by side, and is a
+    // method of its own (not inlined into the row loop), where the JIT keeps the two chains in registers instead of
+    // spilling them (bench/README.md, "The LSTM cell, two vectors abreast"). Same operations on the same values: the bits
+    // do not change.
 
     /// <summary>The new cell of units u .. u + Count - 1 of one row (n units wide).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
