@@ -10,7 +10,7 @@
 //             dc_prev = dc f
 // Rows hold the four gate blocks [i, j, f, o], each `hidden` wide (row stride 4 * hidden). Both passes are written once
 // on the lanes of the chosen SIMD variant: the backward pass in one sweep over a row, the forward pass in two (the
-// gates, then the cell: lighter on registers, and faster, than one). The forward pass computes each value with the
+// gates, then the cell: lighter on registers, and faster, than one; each two vectors abreast, as in LstmCell.cs). The forward pass computes each value with the
 // same operations as LstmCell.Step, so training and inference agree bit for bit.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -66,6 +66,7 @@ public static class LstmCellTraining
         where TVec : struct
     {
         TVec bias = TSimd.Create(forgetBias), low = TSimd.Create(-cellClip), high = TSimd.Create(cellClip);
+        VectorPair<TVec> pairBias = new(bias, bias), pairLow = new(low, low), pairHigh = new(high, high);
         for (int r = 0; r < rows; r++)
         {
             ref float z = ref Unsafe.Add(ref MemoryMarshal.GetReference(gates), (nint)r * 4 * hidden);
@@ -73,29 +74,54 @@ public static class LstmCellTraining
             ref float c = ref Unsafe.Add(ref MemoryMarshal.GetReference(cell), (nint)r * hidden);
             ref float tc = ref Unsafe.Add(ref MemoryMarshal.GetReference(tanhCell), (nint)r * hidden);
             ref float h = ref Unsafe.Add(ref MemoryMarshal.GetReference(output), (nint)r * hidden);
-            // Two passes over the row (the gates, then the cell), each lighter on registers than one fused pass.
-            nuint n = (nuint)hidden, u = 0;
+            // Two passes over the row (the gates, then the cell), each lighter on registers than one fused pass, and each
+            // two vectors at a time in a method of its own, as LstmCell.Step does.
+            nuint n = (nuint)hidden, u = 0, pair = 2 * (nuint)TSimd.Count;
+            for (; u + pair <= n; u += pair) GatesAt<SimdPair<TSimd, TVec>, VectorPair<TVec>>(ref z, n, u, pairBias);
             for (; u + (nuint)TSimd.Count <= n; u += (nuint)TSimd.Count) GatesAt<TSimd, TVec>(ref z, n, u, bias);
             for (; u < n; u++) GatesAt<SimdScalar, float>(ref z, n, u, forgetBias);
-            for (u = 0; u + (nuint)TSimd.Count <= n; u += (nuint)TSimd.Count) CellAt<TSimd, TVec>(ref z, ref cp, ref c, ref tc, ref h, n, u, low, high);
+            for (u = 0; u + pair <= n; u += pair) CellAt<SimdPair<TSimd, TVec>, VectorPair<TVec>>(ref z, ref cp, ref c, ref tc, ref h, n, u, pairLow, pairHigh);
+            for (; u + (nuint)TSimd.Count <= n; u += (nuint)TSimd.Count) CellAt<TSimd, TVec>(ref z, ref cp, ref c, ref tc, ref h, n, u, low, high);
             for (; u < n; u++) CellAt<SimdScalar, float>(ref z, ref cp, ref c, ref tc, ref h, n, u, -cellClip, cellClip);
         }
     }
 
     /// <summary>i = sigmoid(z_i), j = tanh(z_j), f = sigmoid(z_f + forgetBias), o = sigmoid(z_o), in place.</summary>
+    /// <remarks>
+    /// In two methods of two gates each: four activations of a pair in one method are more than the JIT inlines there
+    /// (it leaves the pair's operations as calls).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void GatesAt<TSimd, TVec>(ref float z, nuint n, nuint u, TVec forgetBias)
         where TSimd : ISimd<TVec>
         where TVec : struct
     {
+        InputGatesAt<TSimd, TVec>(ref z, n, u);
+        ForgetOutputGatesAt<TSimd, TVec>(ref z, n, u, forgetBias);
+    }
+
+    /// <summary>i = sigmoid(z_i), j = tanh(z_j), in place.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void InputGatesAt<TSimd, TVec>(ref float z, nuint n, nuint u)
+        where TSimd : ISimd<TVec>
+        where TVec : struct
+    {
         TSimd.Store(FastMath.Sigmoid<TSimd, TVec>(TSimd.Load(ref z, u)), ref z, u);
         TSimd.Store(FastMath.Tanh<TSimd, TVec>(TSimd.Load(ref z, n + u)), ref z, n + u);
+    }
+
+    /// <summary>f = sigmoid(z_f + forgetBias), o = sigmoid(z_o), in place.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ForgetOutputGatesAt<TSimd, TVec>(ref float z, nuint n, nuint u, TVec forgetBias)
+        where TSimd : ISimd<TVec>
+        where TVec : struct
+    {
         TSimd.Store(FastMath.Sigmoid<TSimd, TVec>(TSimd.Add(TSimd.Load(ref z, 2 * n + u), forgetBias)), ref z, 2 * n + u);
         TSimd.Store(FastMath.Sigmoid<TSimd, TVec>(TSimd.Load(ref z, 3 * n + u)), ref z, 3 * n + u);
     }
 
     /// <summary>c = clip(f c_prev + i j), tanh(c), h = o tanh(c), from the activated gates.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static void CellAt<TSimd, TVec>(ref float z, ref float cellPrevious, ref float cell, ref float tanhCell, ref float output,
         nuint n, nuint u, TVec low, TVec high)
         where TSimd : ISimd<TVec>
