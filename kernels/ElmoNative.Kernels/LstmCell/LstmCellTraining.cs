@@ -10,8 +10,9 @@
 //             dc_prev = dc f
 // Rows hold the four gate blocks [i, j, f, o], each `hidden` wide (row stride 4 * hidden). Both passes are written once
 // on the lanes of the chosen SIMD variant: the backward pass in one sweep over a row, the forward pass in two (the
-// gates, then the cell: lighter on registers, and faster, than one; each two vectors abreast, as in LstmCell.cs). The forward pass computes each value with the
-// same operations as LstmCell.Step, so training and inference agree bit for bit.
+// gates, then the cell: lighter on registers, and faster, than one; each two vectors abreast, as in LstmCell.cs). The
+// forward pass computes each value with the same operations as LstmCell.Step, so training and inference agree bit for
+// bit.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ElmoNative.Kernels.Simd;
