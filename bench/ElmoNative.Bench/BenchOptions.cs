@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Globalization;
 using ElmoNative.Checkpoints;
 
 namespace ElmoNative.Bench;
